@@ -1,0 +1,1 @@
+"""Gotong event contracts: JSON Schemas, validation and codecs."""

@@ -1,0 +1,111 @@
+"""Settings, read from the environment once, each with a working default.
+
+Everything configurable lives here; no other module reads ``os.environ``.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _default_data_dir() -> Path:
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "gotong"
+
+
+def _int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise SystemExit(f"{name} must be a whole number, got {raw!r}") from exc
+
+
+def _bool(name: str, default: bool) -> bool:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    return raw.strip().lower() in {"1", "true", "yes", "on"}
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path
+    kafka_bootstrap: str | None
+    kafka_port: int
+    kafka_controller_port: int
+    database_url: str
+    http_host: str
+    http_port: int
+    topic_partitions: int
+    topic_replication: int
+    table_store: str
+    app_id: str
+    max_batch_events: int
+    max_body_bytes: int
+    worker_heartbeat_stale_s: int
+    kafka_home: Path
+    secret_key_override: str | None = field(default=None, repr=False)
+
+    @property
+    def bootstrap(self) -> str:
+        """The Kafka bootstrap servers: the configured cluster or the local broker."""
+        return self.kafka_bootstrap or f"127.0.0.1:{self.kafka_port}"
+
+    @property
+    def uses_local_broker(self) -> bool:
+        return self.kafka_bootstrap is None
+
+    @property
+    def secret_key(self) -> bytes:
+        """The service secret: from the environment, or generated once into the data dir."""
+        if self.secret_key_override:
+            return self.secret_key_override.encode()
+        path = self.data_dir / "secret.key"
+        if not path.exists():
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(".tmp")
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "w") as fh:
+                fh.write(secrets.token_urlsafe(48))
+            os.replace(tmp, path)
+        return path.read_text().strip().encode()
+
+
+def load() -> Settings:
+    data_dir = Path(os.environ.get("GOTONG_DATA_DIR") or _default_data_dir()).expanduser()
+    database_url = os.environ.get("GOTONG_DATABASE_URL") or f"sqlite:///{data_dir / 'gotong.db'}"
+    return Settings(
+        data_dir=data_dir,
+        kafka_bootstrap=os.environ.get("GOTONG_KAFKA_BOOTSTRAP") or None,
+        kafka_port=_int("GOTONG_KAFKA_PORT", 9092),
+        kafka_controller_port=_int("GOTONG_KAFKA_CONTROLLER_PORT", 0),
+        database_url=database_url,
+        http_host=os.environ.get("GOTONG_HTTP_HOST") or "127.0.0.1",
+        http_port=_int("GOTONG_HTTP_PORT", 8000),
+        topic_partitions=_int("GOTONG_TOPIC_PARTITIONS", 6),
+        topic_replication=_int("GOTONG_TOPIC_REPLICATION", 1),
+        table_store=os.environ.get("GOTONG_TABLE_STORE") or "rocksdb",
+        app_id=os.environ.get("GOTONG_APP_ID") or "gotong",
+        max_batch_events=_int("GOTONG_MAX_BATCH_EVENTS", 500),
+        max_body_bytes=_int("GOTONG_MAX_BODY_BYTES", 1024 * 1024),
+        worker_heartbeat_stale_s=_int("GOTONG_WORKER_STALE_SECONDS", 30),
+        kafka_home=Path(
+            os.environ.get("GOTONG_KAFKA_HOME") or REPO_ROOT / "deploy" / "kafka" / "target"
+        ),
+        secret_key_override=os.environ.get("GOTONG_SECRET_KEY") or None,
+    )
+
+
+@cache
+def get() -> Settings:
+    """The process-wide settings (read once)."""
+    return load()
