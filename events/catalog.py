@@ -1,0 +1,55 @@
+"""The event catalog and topic contracts of DESIGN.md, as data."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+SCHEMA_DIR = Path(__file__).resolve().parent / "schemas"
+
+INGEST_TOPIC = "gotong.ingest"
+DEAD_LETTER_TOPIC = "gotong.dead-letter"
+
+# aggregate name (the second part of an event type) -> typed topic
+AGGREGATE_TOPICS: dict[str, str] = {
+    "node": "gotong.nodes",
+    "forum": "gotong.forums",
+    "proposal": "gotong.proposals",
+    "meeting": "gotong.meetings",
+    "action_item": "gotong.action-items",
+    "indicator": "gotong.indicators",
+}
+
+TYPED_TOPICS: tuple[str, ...] = tuple(AGGREGATE_TOPICS.values())
+ALL_TOPICS: tuple[str, ...] = (INGEST_TOPIC, *TYPED_TOPICS, DEAD_LETTER_TOPIC)
+
+TYPE_PATTERN = re.compile(r"^gotong\.(?P<aggregate>[a-z_]+)\.(?P<what>[a-z_]+)\.v(?P<major>[0-9]+)$")
+
+# The service's own identity, used for events it publishes itself (the overdue timer).
+SERVICE_NODE = "gotong"
+
+
+def known_types() -> list[str]:
+    """Every event type that has a schema file (all versions ever accepted)."""
+    return sorted(
+        p.stem for p in SCHEMA_DIR.glob("gotong.*.json") if TYPE_PATTERN.match(p.stem)
+    )
+
+
+def aggregate_of(event_type: str) -> str:
+    match = TYPE_PATTERN.match(event_type)
+    if match is None:
+        raise ValueError(f"not a gotong event type: {event_type!r}")
+    return match["aggregate"]
+
+
+def topic_for(event_type: str) -> str:
+    return AGGREGATE_TOPICS[aggregate_of(event_type)]
+
+
+def node_of(source: str) -> str | None:
+    """The node id in a ``/nodes/<id>`` source, or None."""
+    if source.startswith("/nodes/"):
+        node = source[len("/nodes/") :]
+        return node or None
+    return None

@@ -1,0 +1,177 @@
+"""Validate CloudEvents against the envelope schema and their type's payload schema.
+
+The schemas in ``events/schemas/`` are the single source of truth. Validators are
+compiled once (fastjsonschema) so the happy path costs microseconds; only when an
+event is invalid do we run the full ``jsonschema`` validator to name *every*
+failing field for the error report.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+import fastjsonschema
+import jsonschema
+
+from events.catalog import SCHEMA_DIR, known_types
+
+
+@dataclass(frozen=True)
+class FieldError:
+    """One thing wrong with an event: where (a JSON pointer) and what."""
+
+    pointer: str
+    detail: str
+
+    def prefixed(self, prefix: str) -> FieldError:
+        return FieldError(prefix + self.pointer, self.detail)
+
+    def as_dict(self) -> dict[str, str]:
+        return {"pointer": "#" + self.pointer, "detail": self.detail}
+
+    def __str__(self) -> str:
+        return f"{self.pointer or '/'}: {self.detail}"
+
+
+class InvalidEvent(ValueError):
+    """Raised by :func:`require_valid`; carries every field error."""
+
+    def __init__(self, errors: list[FieldError]) -> None:
+        super().__init__("; ".join(str(e) for e in errors))
+        self.errors = errors
+
+
+def _is_datetime(value: str) -> bool:
+    if "T" not in value.upper() or not (value.endswith(("Z", "z")) or value[-6] in "+-"):
+        return False
+    try:
+        dt.datetime.fromisoformat(value.replace("z", "Z"))
+    except ValueError:
+        return False
+    return True
+
+
+def _is_date(value: str) -> bool:
+    if len(value) != 10:
+        return False
+    try:
+        dt.date.fromisoformat(value)
+    except ValueError:
+        return False
+    return True
+
+
+_FORMATS: dict[str, Callable[[str], bool]] = {"date-time": _is_datetime, "date": _is_date}
+
+
+def _format_checker() -> jsonschema.FormatChecker:
+    checker = jsonschema.FormatChecker()
+    for name, func in _FORMATS.items():
+        checker.checks(name)(func)
+    return checker
+
+
+def load_schema(name: str) -> dict[str, Any]:
+    with open(SCHEMA_DIR / f"{name}.json", encoding="utf-8") as fh:
+        schema: dict[str, Any] = json.load(fh)
+    return schema
+
+
+class Validator:
+    """Compiled validators for the envelope and every known event type."""
+
+    def __init__(self) -> None:
+        self.envelope_schema = load_schema("envelope")
+        self.type_schemas = {t: load_schema(t) for t in known_types()}
+        self._envelope = fastjsonschema.compile(self.envelope_schema, formats=_FORMATS)
+        self._payloads = {
+            t: fastjsonschema.compile(s, formats=_FORMATS) for t, s in self.type_schemas.items()
+        }
+        self._checker = _format_checker()
+
+    @property
+    def types(self) -> list[str]:
+        return sorted(self.type_schemas)
+
+    def errors(self, event: Any) -> list[FieldError]:
+        """Every problem with ``event`` (an already-parsed JSON value); [] when valid."""
+        if not isinstance(event, Mapping):
+            return [FieldError("", f"an event must be a JSON object, got {_json_kind(event)}")]
+        try:
+            self._envelope(event)
+        except fastjsonschema.JsonSchemaValueException as exc:
+            return self._explain(self.envelope_schema, event, exc, "")
+        payload = self._payloads.get(event["type"])
+        if payload is None:
+            return [FieldError("/type", f"unknown event type {event['type']!r}")]
+        try:
+            payload(event["data"])
+        except fastjsonschema.JsonSchemaValueException as exc:
+            return self._explain(self.type_schemas[event["type"]], event["data"], exc, "/data")
+        return []
+
+    def is_valid(self, event: Any) -> bool:
+        return not self.errors(event)
+
+    def _explain(
+        self,
+        schema: dict[str, Any],
+        instance: Any,
+        first: fastjsonschema.JsonSchemaValueException,
+        prefix: str,
+    ) -> list[FieldError]:
+        full = jsonschema.Draft202012Validator(schema, format_checker=self._checker)
+        found = [
+            FieldError(prefix + _pointer(err.absolute_path), _describe(err))
+            for err in sorted(full.iter_errors(instance), key=lambda e: list(e.absolute_path))
+        ]
+        if found:
+            return found
+        path = [p for p in (first.path or [])[1:]]
+        return [FieldError(prefix + _pointer(path), first.message)]
+
+
+def _pointer(path: Iterable[Any]) -> str:
+    return "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in path)
+
+
+def _describe(err: jsonschema.ValidationError) -> str:
+    if err.validator == "required":
+        return str(err.message).replace("is a required property", "is required")
+    if err.validator == "additionalProperties":
+        return str(err.message).replace("Additional properties are", "unknown field(s):")
+    if err.validator in {"pattern", "enum", "const", "format", "type"}:
+        return str(err.message)
+    return str(err.message)
+
+
+def _json_kind(value: Any) -> str:
+    if isinstance(value, list):
+        return "an array"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if value is None:
+        return "null"
+    return type(value).__name__
+
+
+@cache
+def default_validator() -> Validator:
+    """The process-wide validator, compiled once on first use."""
+    return Validator()
+
+
+def require_valid(event: Any) -> Mapping[str, Any]:
+    errors = default_validator().errors(event)
+    if errors:
+        raise InvalidEvent(errors)
+    return event  # type: ignore[no-any-return]

@@ -1,0 +1,107 @@
+"""Action items (rencana tindak lanjut) and commitments (komitmen): owner, due date, progress."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from services.aggregates.base import Event, State, apply, node_of, utc
+
+AGGREGATE = "action_item"
+
+CLOSED = frozenset({"done", "cancelled"})
+
+
+def fold(state: State, event: Event) -> None:
+    kind = event["type"]
+    data = event["data"]
+    at = utc(event["time"])
+    node = node_of(event)
+    state.setdefault("history", [])
+    state.setdefault("status", None)
+    state.setdefault("percent", 0)
+    state.setdefault("overdue_published", False)
+    state["updated_at"] = max(at, state.get("updated_at") or at)
+    entry: dict[str, object] = {"at": at, "node_id": node}
+    if kind == "gotong.action_item.created.v1":
+        first = not state["exists"]
+        state["exists"] = True
+        state["title"] = data["title"]
+        state["owner_node_id"] = data["owner_node_id"]
+        state["due_date"] = data["due_date"]
+        state["description"] = data.get("description")
+        state["meeting_id"] = data.get("meeting_id")
+        state["proposal_id"] = data.get("proposal_id")
+        state.setdefault("node_id", node)
+        if first:
+            state["created_at"] = at
+            if state["status"] is None:
+                state["status"] = "open"
+        entry |= {"kind": "created", "owner_node_id": data["owner_node_id"], "due_date": data["due_date"]}
+        state["history"].insert(0, entry)
+        return
+    if kind == "gotong.action_item.progress_reported.v1":
+        state["percent"] = data["percent"]
+        entry |= {"kind": "progress", "percent": data["percent"], "note": data.get("note"),
+                  "evidence_url": data.get("evidence_url")}
+        if state["status"] in (None, "open") and data["percent"] > 0:
+            state["status"] = "in_progress"
+    elif kind == "gotong.action_item.status_changed.v1":
+        state["status"] = data["status"]
+        if data["status"] == "done":
+            state["percent"] = 100
+            state["completed_at"] = at
+        entry |= {"kind": "status", "status": data["status"], "reason": data.get("reason")}
+    elif kind == "gotong.action_item.reassigned.v1":
+        state["owner_node_id"] = data["owner_node_id"]
+        entry |= {"kind": "reassigned", "owner_node_id": data["owner_node_id"],
+                  "reason": data.get("reason")}
+    elif kind == "gotong.action_item.overdue.v1":
+        state["overdue_published"] = True
+        entry |= {"kind": "overdue", "due_date": data["due_date"]}
+    else:
+        return
+    state["history"].append(entry)
+
+
+def evolve(state: State | None, event: Event) -> State:
+    return apply(fold, state, event)
+
+
+def is_overdue(state: State, today: dt.date) -> bool:
+    """An open item past its due date, whether or not the overdue event was published yet."""
+    return (
+        bool(state.get("exists"))
+        and state.get("status") not in CLOSED
+        and dt.date.fromisoformat(state["due_date"]) < today
+    )
+
+
+def needs_overdue_event(state: State, today: dt.date) -> bool:
+    return is_overdue(state, today) and not state.get("overdue_published")
+
+
+def rows(state: State) -> dict[str, list[dict[str, object]]]:
+    if not state["exists"]:
+        return {}
+    return {
+        "action_items": [
+            {
+                "id": state["id"],
+                "title": state["title"],
+                "description": state.get("description"),
+                "owner_node_id": state["owner_node_id"],
+                "due_date": state["due_date"],
+                "status": state["status"],
+                "percent": state["percent"],
+                "meeting_id": state.get("meeting_id"),
+                "proposal_id": state.get("proposal_id"),
+                "node_id": state["node_id"],
+                "history": state["history"],
+                "overdue_published": state["overdue_published"],
+                "created_at": state["created_at"],
+                "completed_at": state.get("completed_at"),
+                "updated_at": state["updated_at"],
+                "version": state["version"],
+            }
+        ]
+    }

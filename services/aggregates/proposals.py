@@ -1,0 +1,103 @@
+"""Proposal threads (usulan): the proposal, its status history, comments and endorsers.
+
+Events about a proposal that arrive before its submission (a comment, an
+endorsement) are kept in the state and shown once the proposal itself arrives.
+"""
+
+from __future__ import annotations
+
+from services.aggregates.base import Event, State, apply, node_of, utc
+
+AGGREGATE = "proposal"
+
+
+def endorser_key(endorser: str) -> str:
+    """Two endorsements by one endorser count once, whatever the spacing or case."""
+    return " ".join(endorser.split()).casefold()
+
+
+def fold(state: State, event: Event) -> None:
+    kind = event["type"]
+    data = event["data"]
+    at = utc(event["time"])
+    node = node_of(event)
+    state.setdefault("status_history", [])
+    state.setdefault("comments", [])
+    state.setdefault("endorsers", [])
+    state["updated_at"] = max(at, state.get("updated_at") or at)
+    if kind == "gotong.proposal.submitted.v1":
+        first = not state["exists"]
+        state["exists"] = True
+        state["forum_id"] = data["forum_id"]
+        state["title"] = data["title"]
+        state["body"] = data["body"]
+        state["author"] = data["author"]
+        state["node_id"] = node
+        state["tags"] = list(data.get("tags") or [])
+        state["program"] = data.get("program")
+        state["location"] = data.get("location")
+        state["budget_estimate"] = data.get("budget_estimate")
+        if first:
+            state["submitted_at"] = at
+            opened = {"status": "open", "reason": None, "node_id": node, "at": at}
+            state["status_history"].insert(0, opened)
+    elif kind == "gotong.proposal.commented.v1":
+        if any(c["comment_id"] == data["comment_id"] for c in state["comments"]):
+            return
+        state["comments"].append(
+            {
+                "comment_id": data["comment_id"],
+                "body": data["body"],
+                "author": data["author"],
+                "node_id": node,
+                "in_reply_to": data.get("in_reply_to"),
+                "at": at,
+            }
+        )
+    elif kind == "gotong.proposal.endorsed.v1":
+        key = endorser_key(data["endorser"])
+        if any(endorser_key(e["endorser"]) == key for e in state["endorsers"]):
+            return
+        state["endorsers"].append(
+            {"endorser": data["endorser"], "node_id": node, "note": data.get("note"), "at": at}
+        )
+    elif kind == "gotong.proposal.status_changed.v1":
+        state["status_history"].append(
+            {"status": data["status"], "reason": data.get("reason"), "node_id": node, "at": at}
+        )
+    history = state["status_history"]
+    state["status"] = history[-1]["status"] if history else None
+
+
+def evolve(state: State | None, event: Event) -> State:
+    return apply(fold, state, event)
+
+
+def rows(state: State) -> dict[str, list[dict[str, object]]]:
+    if not state["exists"]:
+        return {}
+    return {
+        "proposals": [
+            {
+                "id": state["id"],
+                "forum_id": state["forum_id"],
+                "title": state["title"],
+                "body": state["body"],
+                "author": state["author"],
+                "node_id": state["node_id"],
+                "tags": state["tags"],
+                "program": state.get("program"),
+                "location": state.get("location"),
+                "budget_estimate": state.get("budget_estimate"),
+                "status": state["status"],
+                "status_history": state["status_history"],
+                "comments": state["comments"],
+                "comment_count": len(state["comments"]),
+                "endorsers": state["endorsers"],
+                "endorsement_count": len(state["endorsers"]),
+                "submitted_at": state["submitted_at"],
+                "updated_at": state["updated_at"],
+                "version": state["version"],
+            }
+        ]
+    }

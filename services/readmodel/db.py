@@ -1,0 +1,134 @@
+"""Engines, migrations and the idempotent, batched upsert of the read model."""
+
+from __future__ import annotations
+
+import fcntl
+import logging
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine, Table, create_engine, delete, event
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection, make_url
+from sqlmodel import SQLModel
+
+from services.readmodel.tables import READ_MODEL
+
+log = logging.getLogger(__name__)
+
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+
+Rows = Mapping[str, Iterable[Mapping[str, Any]]]
+
+
+def normalise_url(url: str) -> str:
+    """Accept plain ``postgresql://`` URLs and use the psycopg 3 driver for them."""
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://") :]
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://") :]
+    return url
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def make_engine(url: str) -> Engine:
+    url = normalise_url(url)
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
+
+
+@contextmanager
+def _migration_lock(engine: Engine) -> Iterator[None]:
+    """Serialise migrations between processes started together (worker and web)."""
+    database = engine.url.database
+    if engine.dialect.name == "sqlite" and database and database != ":memory:":
+        with open(f"{database}.migrate.lock", "w") as fh:
+            fcntl.flock(fh, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(fh, fcntl.LOCK_UN)
+    else:
+        yield
+
+
+def migrate(engine: Engine) -> None:
+    """Bring the schema to the newest Alembic revision."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with _migration_lock(engine), engine.begin() as connection:
+        if engine.dialect.name == "postgresql":
+            connection.exec_driver_sql("SELECT pg_advisory_xact_lock(7406)")
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")
+
+
+def _insert(connection: Connection, table: Table) -> Any:
+    if connection.dialect.name == "postgresql":
+        return postgresql.insert(table)
+    if connection.dialect.name == "sqlite":
+        return sqlite.insert(table)
+    raise RuntimeError(f"unsupported database: {connection.dialect.name}")
+
+
+def upsert(connection: Connection, rows: Rows) -> int:
+    """Insert or update rows by primary key, never replacing a newer version.
+
+    ``rows`` maps read-model table names to row dicts. Returns the number of rows sent.
+    """
+    sent = 0
+    for name, batch in rows.items():
+        values = list(batch)
+        if not values:
+            continue
+        table: Table = READ_MODEL[name].__table__  # type: ignore[attr-defined]
+        keys = [c.name for c in table.primary_key.columns]
+        stmt = _insert(connection, table)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=keys,
+            set_={c.name: stmt.excluded[c.name] for c in table.columns if c.name not in keys},
+            where=table.c.version < stmt.excluded.version,
+        )
+        connection.execute(stmt, values)
+        sent += len(values)
+    return sent
+
+
+def merge_rows(parts: Iterable[Rows]) -> dict[str, list[Mapping[str, Any]]]:
+    """Group the rows of many aggregates by table, last one per primary key wins."""
+    merged: dict[str, dict[tuple[Any, ...], Mapping[str, Any]]] = defaultdict(dict)
+    for part in parts:
+        for name, batch in part.items():
+            table: Table = READ_MODEL[name].__table__  # type: ignore[attr-defined]
+            keys = [c.name for c in table.primary_key.columns]
+            for row in batch:
+                merged[name][tuple(row[k] for k in keys)] = row
+    return {name: list(by_key.values()) for name, by_key in merged.items()}
+
+
+def empty_read_model(connection: Connection) -> None:
+    for model in READ_MODEL.values():
+        connection.execute(delete(model.__table__))  # type: ignore[arg-type]
+
+
+def metadata() -> Any:
+    return SQLModel.metadata

@@ -1,0 +1,31 @@
+"""Alembic environment: migrations run on the connection handed over by ``db.migrate``."""
+
+from __future__ import annotations
+
+from alembic import context
+from sqlalchemy import create_engine
+
+import services.readmodel.tables  # noqa: F401  (registers the tables on the metadata)
+from sqlmodel import SQLModel
+
+target_metadata = SQLModel.metadata
+
+
+def run() -> None:
+    connection = context.config.attributes.get("connection")
+    if connection is None:
+        # `alembic revision --autogenerate` run by a developer against a scratch database
+        engine = create_engine(context.config.get_main_option("sqlalchemy.url"))
+        with engine.begin() as conn:
+            context.configure(connection=conn, target_metadata=target_metadata,
+                              render_as_batch=True)
+            with context.begin_transaction():
+                context.run_migrations()
+        return
+    context.configure(connection=connection, target_metadata=target_metadata,
+                      render_as_batch=True)
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+run()

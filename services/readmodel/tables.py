@@ -1,0 +1,148 @@
+"""The SQL read model: tables projected from the aggregates.
+
+Timestamps are ISO 8601 UTC strings (they sort as text, identically on SQLite and
+PostgreSQL); nested parts of an aggregate (status history, comments, minutes) are
+JSON columns, so one aggregate is one row and a projection is one upsert.
+Every projected row carries the aggregate's ``version``: an upsert never replaces
+a newer row with an older one.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import JSON, Column, Index
+from sqlmodel import Field, SQLModel
+
+
+def _json() -> Any:
+    return Field(default=None, sa_column=Column(JSON))
+
+
+class Node(SQLModel, table=True):
+    __tablename__ = "nodes"
+    id: str = Field(primary_key=True)
+    name: str
+    kind: str = Field(index=True)
+    description: str | None = None
+    contact: str | None = None
+    registered_at: str
+    updated_at: str
+    version: int
+
+
+class Forum(SQLModel, table=True):
+    __tablename__ = "forums"
+    id: str = Field(primary_key=True)
+    title: str
+    description: str | None = None
+    area: str | None = None
+    program: str | None = Field(default=None, index=True)
+    node_id: str
+    opened_at: str
+    updated_at: str
+    version: int
+
+
+class Proposal(SQLModel, table=True):
+    __tablename__ = "proposals"
+    __table_args__ = (Index("ix_proposals_forum_submitted", "forum_id", "submitted_at"),)
+    id: str = Field(primary_key=True)
+    forum_id: str
+    title: str
+    body: str
+    author: str
+    node_id: str = Field(index=True)
+    tags: list[str] = _json()
+    program: str | None = Field(default=None, index=True)
+    location: str | None = None
+    budget_estimate: float | None = None
+    status: str = Field(index=True)
+    status_history: list[dict[str, Any]] = _json()
+    comments: list[dict[str, Any]] = _json()
+    comment_count: int = 0
+    endorsers: list[dict[str, Any]] = _json()
+    endorsement_count: int = 0
+    submitted_at: str = Field(index=True)
+    updated_at: str
+    version: int
+
+
+class Meeting(SQLModel, table=True):
+    __tablename__ = "meetings"
+    id: str = Field(primary_key=True)
+    forum_id: str = Field(index=True)
+    title: str
+    starts_at: str = Field(index=True)
+    location: str | None = None
+    agenda: list[str] = _json()
+    node_id: str
+    minutes: dict[str, Any] | None = _json()
+    has_minutes: bool = False
+    updated_at: str
+    version: int
+
+
+class ActionItem(SQLModel, table=True):
+    __tablename__ = "action_items"
+    __table_args__ = (Index("ix_action_items_status_due", "status", "due_date"),)
+    id: str = Field(primary_key=True)
+    title: str
+    description: str | None = None
+    owner_node_id: str = Field(index=True)
+    due_date: str = Field(index=True)
+    status: str
+    percent: int = 0
+    meeting_id: str | None = Field(default=None, index=True)
+    proposal_id: str | None = Field(default=None, index=True)
+    node_id: str
+    history: list[dict[str, Any]] = _json()
+    overdue_published: bool = False
+    created_at: str
+    completed_at: str | None = None
+    updated_at: str
+    version: int
+
+
+class Indicator(SQLModel, table=True):
+    __tablename__ = "indicators"
+    program: str = Field(primary_key=True)
+    indicator: str = Field(primary_key=True)
+    period: str = Field(primary_key=True)
+    value: float
+    unit: str | None = None
+    note: str | None = None
+    node_id: str
+    reported_at: str
+    version: int
+
+
+class WorkerHeartbeat(SQLModel, table=True):
+    """Liveness of each worker process, for ``/healthz``; not part of the read model."""
+
+    __tablename__ = "worker_heartbeats"
+    worker_id: str = Field(primary_key=True)
+    seen_at: float
+    events_processed: int = 0
+
+
+class NodeCredential(SQLModel, table=True):
+    """A node's API key, stored only as a hash; not part of the read model (never rebuilt)."""
+
+    __tablename__ = "node_credentials"
+    key_id: str = Field(primary_key=True)
+    node_id: str = Field(index=True)
+    key_hash: str
+    created_at: str
+    revoked_at: str | None = None
+
+
+# The projected tables, keyed by the names the aggregates' ``rows`` use.
+READ_MODEL: dict[str, type[SQLModel]] = {
+    "nodes": Node,
+    "forums": Forum,
+    "proposals": Proposal,
+    "meetings": Meeting,
+    "action_items": ActionItem,
+    "indicators": Indicator,
+}

@@ -1,0 +1,48 @@
+"""Create the contract topics of DESIGN.md, idempotently, at start-up."""
+
+from __future__ import annotations
+
+import logging
+
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import TopicAlreadyExistsError
+
+from events.catalog import ALL_TOPICS, DEAD_LETTER_TOPIC
+from services.settings import Settings
+
+log = logging.getLogger(__name__)
+
+# The log is the source of truth: typed topics and the ingest topic keep everything.
+KEEP_FOREVER = {"retention.ms": "-1", "retention.bytes": "-1"}
+DEAD_LETTER_RETENTION = {"retention.ms": str(90 * 24 * 3600 * 1000)}
+
+
+def topic_config(name: str) -> dict[str, str]:
+    return DEAD_LETTER_RETENTION if name == DEAD_LETTER_TOPIC else KEEP_FOREVER
+
+
+async def ensure_topics(settings: Settings) -> list[str]:
+    """Create the topics that do not exist yet; return the names created."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=settings.bootstrap, request_timeout_ms=15000)
+    await admin.start()
+    try:
+        existing = set(await admin.list_topics())
+        missing = [t for t in ALL_TOPICS if t not in existing]
+        if missing:
+            new = [
+                NewTopic(
+                    name=t,
+                    num_partitions=settings.topic_partitions,
+                    replication_factor=settings.topic_replication,
+                    topic_configs=topic_config(t),
+                )
+                for t in missing
+            ]
+            try:
+                await admin.create_topics(new)
+            except TopicAlreadyExistsError:
+                pass
+            log.info("created topics %s", ", ".join(missing))
+        return missing
+    finally:
+        await admin.close()
