@@ -307,8 +307,6 @@ def _write_config(settings: Settings, files: BrokerFiles) -> None:
         "share.coordinator.state.topic.min.isr": "1",
         "group.initial.rebalance.delay.ms": "0",
         "auto.create.topics.enable": "true",
-        # The log is the source of truth: never age it out of the local broker.
-        "log.retention.ms": "-1",
     }
     lines = [f"{key}={value}" for key, value in config.items()]
     header = "# Written by services/broker.py on every start: change the settings, not this file.\n"
