@@ -2,9 +2,220 @@
 
 from __future__ import annotations
 
+import asyncio
+import datetime as dt
+import json
+import uuid
+from pathlib import Path
+from typing import Any
+
 import click
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+from events.validation import default_validator
+from services import settings as settings_module
+from services.cli_kafka import kafka
+
+err = Console(stderr=True)
+
+NODE_KINDS = ("government", "ngo", "community")
+
+
+def _progress(transient: bool = False) -> Progress:
+    return Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=err,
+        transient=transient,
+        disable=not err.is_terminal,
+    )
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 def main() -> None:
     """Gotong: event-driven collaboration for a city's social programs."""
+
+
+main.add_command(kafka)
+
+
+@main.command()
+@click.option("--loglevel", default="INFO", show_default=True, help="Faust log level.")
+def worker(loglevel: str) -> None:
+    """Run the Faust worker: the gate, the aggregation agents, the timers, the projector."""
+    from services.worker import run
+
+    run(settings_module.get(), loglevel=loglevel)
+
+
+@main.command()
+@click.option("--host", default=None, help="Interface to listen on [GOTONG_HTTP_HOST].")
+@click.option("--port", type=int, default=None, help="Port to listen on [GOTONG_HTTP_PORT].")
+def web(host: str | None, port: int | None) -> None:
+    """Run the web site and JSON API (Starlette on uvicorn)."""
+    import uvicorn
+
+    from web.app import create_app
+
+    s = settings_module.get()
+    uvicorn.run(create_app(s), host=host or s.http_host, port=port or s.http_port,
+                log_level="info", proxy_headers=True)
+
+
+@main.command()
+@click.option("--demo", is_flag=True, help="Load the Bitung demo data.")
+@click.option("--port", type=int, default=None, help="HTTP port [GOTONG_HTTP_PORT, 8000].")
+def up(demo: bool, port: int | None) -> None:
+    """Run the whole service locally: broker, worker and web. Ctrl-C stops all of it."""
+    from services.up import run_up
+
+    raise SystemExit(run_up(settings_module.get(), demo=demo, port=port))
+
+
+@main.group()
+def node() -> None:
+    """Manage nodes (agencies, NGOs, community groups) and their API keys."""
+
+
+@node.command("add")
+@click.argument("node_id")
+@click.option("--kind", type=click.Choice(NODE_KINDS), required=True, help="The kind of node.")
+@click.option("--name", required=True, help="The node's display name.")
+@click.option("--description", default=None, help="What the node does.")
+@click.option("--contact", default=None, help="How to reach the node.")
+@click.option("--public-key", default=None,
+              help="Base64 Ed25519 public key, for a node that publishes straight to Kafka.")
+def node_add(node_id: str, kind: str, name: str, description: str | None, contact: str | None,
+             public_key: str | None) -> None:
+    """Register a node (publishes gotong.node.registered.v1) and print its API key once.
+
+    Only a hash of the key is stored: keep the key printed on the last line.
+    """
+    from services.readmodel.db import make_engine, migrate
+    from web.auth import has_key, issue_key
+
+    s = settings_module.get()
+    data: dict[str, Any] = {"name": name, "kind": kind}
+    for field, value in (("description", description), ("contact", contact),
+                         ("public_key", public_key)):
+        if value:
+            data[field] = value
+    event = {
+        "specversion": "1.0",
+        "id": str(uuid.uuid4()),
+        "source": f"/nodes/{node_id}",
+        "type": "gotong.node.registered.v1",
+        "subject": node_id,
+        "time": dt.datetime.now(dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
+        "datacontenttype": "application/json",
+        "data": data,
+    }
+    errors = default_validator().errors(event)
+    if errors:
+        raise click.ClickException("; ".join(_field_message(str(e)) for e in errors))
+    engine = make_engine(s.database_url)
+    migrate(engine)
+    if has_key(engine, node_id):
+        raise click.ClickException(f"node {node_id!r} already has an API key")
+    _publish(s, node_id, [event])
+    key = issue_key(engine, node_id)
+    err.print(f"Registered node [bold]{node_id}[/] ({kind}). Its API key, shown only once:")
+    click.echo(key)
+
+
+def _field_message(error: str) -> str:
+    replacements = {"/subject": "node id", "/source": "node id", "/data/": "--"}
+    for pointer, name in replacements.items():
+        if error.startswith(pointer):
+            return name + error[len(pointer):].replace("_", "-", 1)
+    return error
+
+
+def _publish(s: settings_module.Settings, node_id: str, events: list[Any],
+             progress: Progress | None = None, task: Any = None, chunk: int = 500) -> None:
+    from services.producer import IngestProducer
+
+    async def go() -> None:
+        producer = IngestProducer(s, linger_ms=5)
+        try:
+            await asyncio.wait_for(producer.start(), timeout=30)
+        except Exception as exc:
+            raise click.ClickException(
+                f"Kafka at {s.bootstrap} is not reachable ({exc.__class__.__name__}): "
+                "start it with 'gotong kafka start' or set GOTONG_KAFKA_BOOTSTRAP") from exc
+        try:
+            for start in range(0, len(events), chunk):
+                part = events[start:start + chunk]
+                await producer.publish(node_id, part)
+                if progress is not None:
+                    progress.advance(task, len(part))
+        finally:
+            await producer.stop()
+
+    asyncio.run(go())
+
+
+@main.command()
+@click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--node", "node_id", required=True, help="The node publishing the events.")
+def publish(file: Path, node_id: str) -> None:
+    """Publish the events in FILE (.json: one event or an array; .ndjson: one per line).
+
+    Every event is checked first; any problem is reported as FILE:LINE and
+    nothing is published. Events are sent as NODE and must have its source.
+    """
+    from services.publishing import EventFileError, check_events, read_events
+    from services.readmodel.db import make_engine, migrate
+    from web.auth import has_key
+
+    s = settings_module.get()
+    try:
+        events = check_events(file, read_events(file), node_id, default_validator())
+    except EventFileError as exc:
+        for line in exc.problems:
+            err.print(line, markup=False, highlight=False)
+        raise click.ClickException(f"{len(exc.problems)} problem(s) in {file}; nothing published")
+    engine = make_engine(s.database_url)
+    migrate(engine)
+    if not has_key(engine, node_id):
+        raise click.ClickException(
+            f"node {node_id!r} is not registered here: run 'gotong node add {node_id} ...' first")
+    with _progress() as progress:
+        task = progress.add_task(f"publishing {file.name}", total=len(events))
+        _publish(s, node_id, events, progress, task)
+    err.print(f"Published {len(events)} event(s) from {file} as {node_id}.")
+
+
+@main.command()
+def rebuild() -> None:
+    """Empty the read model and rebuild it from the Kafka log."""
+    from services.rebuild import rebuild as run_rebuild
+
+    s = settings_module.get()
+    with _progress() as progress:
+        task = progress.add_task("replaying the log", total=None)
+
+        def report(done: int, total: int) -> None:
+            progress.update(task, completed=done, total=total)
+
+        result = asyncio.run(run_rebuild(s, report))
+    err.print(
+        f"Rebuilt the read model from {result.events} event(s): {result.aggregates} aggregates, "
+        f"{result.rows} rows" + (f", {result.skipped} invalid record(s) skipped" if result.skipped
+                                  else ""))
+
+
+@main.command("demo-keys", hidden=True)
+def demo_keys() -> None:
+    """Print the demo nodes' API keys (kept in the data dir by 'gotong up --demo')."""
+    path = settings_module.get().data_dir / "demo-keys.json"
+    if not path.exists():
+        raise click.ClickException("no demo keys: run 'gotong up --demo' first")
+    click.echo(json.dumps(json.loads(path.read_text()), indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -57,6 +57,7 @@ class Settings:
     batch_size: int
     batch_within_s: float
     overdue_check_s: float
+    publish_timeout_s: float
     secret_key_override: str | None = field(default=None, repr=False)
     java_home: Path | None = None
     kafka_heap_opts: str = "-Xms256m -Xmx1g"
@@ -111,6 +112,7 @@ def load() -> Settings:
         batch_size=_int("GOTONG_BATCH_SIZE", 1000),
         batch_within_s=float(os.environ.get("GOTONG_BATCH_WITHIN") or 0.05),
         overdue_check_s=float(os.environ.get("GOTONG_OVERDUE_CHECK_SECONDS") or 10),
+        publish_timeout_s=float(os.environ.get("GOTONG_PUBLISH_TIMEOUT") or 10),
         secret_key_override=os.environ.get("GOTONG_SECRET_KEY") or None,
         java_home=Path(os.environ["JAVA_HOME"]) if os.environ.get("JAVA_HOME") else None,
         kafka_heap_opts=os.environ.get("GOTONG_KAFKA_HEAP_OPTS") or "-Xms256m -Xmx1g",

@@ -34,6 +34,16 @@ def new_state(subject: str) -> State:
     return {"id": subject, "exists": False, "version": 0, "applied": []}
 
 
+def absorb(fold: Evolve, state: State, event: Event) -> bool:
+    """Fold ``event`` into ``state`` in place, once; False when it was folded in already."""
+    if event["id"] in state["applied"]:
+        return False
+    fold(state, event)
+    state["applied"].append(event["id"])
+    state["version"] += 1
+    return True
+
+
 def apply(fold: Evolve, state: State | None, event: Event) -> State:
     """Fold ``event`` into a copy of ``state`` unless it was folded in already.
 
@@ -43,9 +53,7 @@ def apply(fold: Evolve, state: State | None, event: Event) -> State:
     if state is not None and event["id"] in state["applied"]:
         return state
     new = new_state(event["subject"]) if state is None else copy.deepcopy(state)
-    fold(new, event)
-    new["applied"].append(event["id"])
-    new["version"] += 1
+    absorb(fold, new, event)
     return new
 
 
@@ -63,9 +71,7 @@ def apply_many(fold: Evolve, state: State | None, events: list[Event]) -> State 
             result = new_state(event["subject"]) if result is None else copy.deepcopy(result)
             copied = True
         assert result is not None
-        fold(result, event)
-        result["applied"].append(event["id"])
-        result["version"] += 1
+        absorb(fold, result, event)
     return result
 
 

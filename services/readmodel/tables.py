@@ -132,7 +132,7 @@ class NodeCredential(SQLModel, table=True):
     __tablename__ = "node_credentials"
     key_id: str = Field(primary_key=True)
     node_id: str = Field(index=True)
-    key_hash: str
+    key_hash: str = Field(index=True, unique=True)
     created_at: str
     revoked_at: str | None = None
 

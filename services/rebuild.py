@@ -1,0 +1,109 @@
+"""``gotong rebuild``: empty the read model and rebuild it from the log.
+
+Replays every typed topic from its beginning to the end offsets seen at the
+start, folds the events through the same pure ``evolve`` functions the worker
+uses, and replaces the read model in one transaction: readers see the old model
+until the new one is complete.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import orjson
+from aiokafka import AIOKafkaConsumer, TopicPartition
+
+from events.catalog import AGGREGATE_TOPICS
+from events.validation import default_validator
+from services.aggregates import AGGREGATES
+from services.aggregates.base import State, absorb, new_state
+from services.readmodel.db import empty_read_model, make_engine, merge_rows, migrate, upsert
+from services.settings import Settings
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class RebuildResult:
+    events: int
+    skipped: int
+    aggregates: int
+    rows: int
+
+
+async def fold_log(
+    settings: Settings, progress: Progress | None = None
+) -> tuple[dict[str, dict[str, State]], int, int]:
+    """Every aggregate's state after replaying the typed topics; (states, events, skipped)."""
+    validator = default_validator()
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=settings.bootstrap,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+        max_partition_fetch_bytes=8 * 1024 * 1024,
+    )
+    await consumer.start()
+    topic_of = {topic: name for name, topic in AGGREGATE_TOPICS.items()}
+    states: dict[str, dict[str, State]] = {name: {} for name in AGGREGATES}
+    seen = skipped = 0
+    try:
+        partitions = [
+            TopicPartition(topic, p)
+            for topic in AGGREGATE_TOPICS.values()
+            for p in sorted(consumer.partitions_for_topic(topic) or ())
+        ]
+        consumer.assign(partitions)
+        await consumer.seek_to_beginning(*partitions)
+        start = await consumer.beginning_offsets(partitions)
+        end = await consumer.end_offsets(partitions)
+        total = sum(end[tp] - start[tp] for tp in partitions)
+        remaining = {tp for tp in partitions if end[tp] > start[tp]}
+        if progress:
+            progress(0, total)
+        while remaining:
+            batches = await consumer.getmany(*remaining, timeout_ms=1000, max_records=5000)
+            for tp, records in batches.items():
+                aggregate = AGGREGATES[topic_of[tp.topic]]
+                table = states[aggregate.name]
+                for record in records:
+                    if record.offset >= end[tp]:
+                        remaining.discard(tp)
+                        break
+                    seen += 1
+                    try:
+                        event = orjson.loads(record.value or b"")
+                    except orjson.JSONDecodeError:
+                        skipped += 1
+                        continue
+                    if validator.errors(event):
+                        skipped += 1
+                        continue
+                    state = table.get(event["subject"])
+                    if state is None:
+                        state = table[event["subject"]] = new_state(event["subject"])
+                    absorb(aggregate.fold, state, event)
+                if records and records[-1].offset >= end[tp] - 1:
+                    remaining.discard(tp)
+            if progress:
+                progress(seen, total)
+    finally:
+        await consumer.stop()
+    return states, seen, skipped
+
+
+async def rebuild(settings: Settings, progress: Progress | None = None) -> RebuildResult:
+    states, events, skipped = await fold_log(settings, progress)
+    rows = merge_rows(
+        AGGREGATES[name].rows(state) for name, by_id in states.items() for state in by_id.values()
+    )
+    engine = make_engine(settings.database_url)
+    try:
+        migrate(engine)
+        with engine.begin() as connection:
+            empty_read_model(connection)
+            written = upsert(connection, rows)
+    finally:
+        engine.dispose()
+    count = sum(len(by_id) for by_id in states.values())
+    return RebuildResult(events=events, skipped=skipped, aggregates=count, rows=written)

@@ -1,0 +1,137 @@
+"""``gotong up``: the whole service on one machine (broker, worker, web) until Ctrl-C."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import replace
+
+import httpx
+from rich.console import Console
+
+from services import broker
+from services.settings import Settings
+
+console = Console(stderr=True)
+
+STOP_TIMEOUT_S = 20
+
+
+def _spawn(args: Sequence[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
+    return subprocess.Popen([sys.executable, "-m", "services.cli", *args], env=env)
+
+
+def _stop(processes: Sequence[subprocess.Popen[bytes]]) -> None:
+    for process in processes:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+    deadline = time.monotonic() + STOP_TIMEOUT_S
+    for process in processes:
+        try:
+            process.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def _wait_healthy(url: str, processes: Sequence[subprocess.Popen[bytes]], timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if any(p.poll() is not None for p in processes):
+            return False
+        try:
+            if httpx.get(url, timeout=2).status_code == 200:
+                return True
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.5)
+    return False
+
+
+def load_demo(settings: Settings) -> int:
+    """Publish the demo events and give each demo node an API key (kept in the data dir)."""
+    from services.demo.loader import demo_events, demo_nodes, publish_demo
+    from services.producer import IngestProducer
+    from services.readmodel.db import make_engine, migrate
+    from web.auth import has_key, issue_key
+
+    events = demo_events()
+    engine = make_engine(settings.database_url)
+    migrate(engine)
+    keys_path = settings.data_dir / "demo-keys.json"
+    keys: dict[str, str] = json.loads(keys_path.read_text()) if keys_path.exists() else {}
+    for node_id in demo_nodes(events):
+        if not has_key(engine, node_id):
+            keys[node_id] = issue_key(engine, node_id)
+    fd = os.open(keys_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        json.dump(keys, fh, indent=2)
+    engine.dispose()
+
+    async def go() -> int:
+        producer = IngestProducer(settings, linger_ms=5)
+        await producer.start()
+        try:
+            return await publish_demo(producer.publish, events)
+        finally:
+            await producer.stop()
+
+    return asyncio.run(go())
+
+
+def run_up(settings: Settings, *, demo: bool, port: int | None) -> int:
+    from services.topics import ensure_topics
+
+    if port is not None:
+        settings = replace(settings, http_port=port)
+    started_broker = False
+    try:
+        if settings.uses_local_broker and not broker.status(settings).running:
+            console.print("Starting the local Kafka broker…")
+            started_broker = True
+        bootstrap = broker.start(settings)
+    except broker.BrokerError as exc:
+        console.print(f"[red]error:[/] {exc}")
+        return 1
+    console.print(f"Kafka: {bootstrap}")
+    asyncio.run(ensure_topics(settings))
+    env = dict(os.environ)
+    env["GOTONG_DATA_DIR"] = str(settings.data_dir)
+    env["GOTONG_HTTP_PORT"] = str(settings.http_port)
+    if settings.kafka_bootstrap is None:
+        env["GOTONG_KAFKA_PORT"] = str(settings.kafka_port)
+    processes = [_spawn(["worker"], env), _spawn(["web"], env)]
+    interrupted = False
+
+    def on_signal(signum: int, _frame: object) -> None:
+        nonlocal interrupted
+        interrupted = True
+
+    previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        if demo:
+            count = load_demo(settings)
+            console.print(f"Loaded the Bitung demo: {count} events "
+                          f"(API keys of the demo nodes: {settings.data_dir / 'demo-keys.json'})")
+        base = f"http://{settings.http_host}:{settings.http_port}"
+        if _wait_healthy(f"{base}/healthz", processes, timeout=120):
+            console.print(f"[bold green]Gotong is up:[/] {base}/  (Ctrl-C stops everything)")
+        else:
+            console.print("[yellow]Gotong did not become healthy in time; see the logs above[/]")
+        while not interrupted and all(p.poll() is None for p in processes):
+            time.sleep(0.3)
+        failed = [p for p in processes if p.poll() not in (None, 0)]
+        return 1 if failed and not interrupted else 0
+    finally:
+        console.print("Stopping…")
+        _stop(processes)
+        if started_broker:
+            broker.stop(settings)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)

@@ -1,0 +1,244 @@
+"""The JSON API: ingest (publishes events) and the read endpoints (read the read model)."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import time
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import orjson
+from aiokafka.errors import KafkaError
+from sqlalchemy import func, text
+from sqlmodel import Session, select
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from events.catalog import node_of
+from events.validation import FieldError
+from services.readmodel.tables import WorkerHeartbeat
+from web import queries
+from web.auth import node_for_key
+from web.problems import JSONResponse, problem
+
+log = logging.getLogger(__name__)
+
+RETRY_AFTER_S = "5"
+
+
+class BodyTooLarge(Exception):
+    pass
+
+
+def _today(request: Request) -> dt.date:
+    return dt.datetime.now(ZoneInfo(request.app.state.settings.timezone)).date()
+
+
+async def _read_body(request: Request, limit: int) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise BodyTooLarge
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise BodyTooLarge
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _bearer(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    scheme, _, credentials = header.partition(" ")
+    if scheme.lower() != "bearer" or not credentials.strip():
+        return None
+    return credentials.strip()
+
+
+async def post_events(request: Request) -> Response:
+    """Publish one event or a JSON array of events as the node the API key belongs to.
+
+    Answers 202 only once Kafka has acknowledged every event. Retrying with the
+    same event ids is always safe: duplicates are dropped by the gate.
+    """
+    state = request.app.state
+    settings = state.settings
+    key = _bearer(request)
+    if key is None:
+        return problem(401, "unauthenticated", "Authentication required",
+                       "send the node's API key as 'Authorization: Bearer <key>'",
+                       headers={"WWW-Authenticate": 'Bearer realm="gotong"'})
+    node = await asyncio.to_thread(node_for_key, state.engine, key)
+    if node is None:
+        return problem(401, "bad-key", "Unknown API key",
+                       "the API key is not known or was revoked",
+                       headers={"WWW-Authenticate": 'Bearer realm="gotong", error="invalid_token"'})
+    try:
+        body = await _read_body(request, settings.max_body_bytes)
+    except BodyTooLarge:
+        return problem(413, "too-large", "Request body too large",
+                       f"a request may carry at most {settings.max_body_bytes} bytes")
+    try:
+        parsed = orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        return problem(400, "not-json", "Body is not JSON", f"the body is not valid JSON: {exc}")
+    single = not isinstance(parsed, list)
+    events: list[Any] = [parsed] if single else parsed
+    if not events:
+        return problem(422, "empty", "No events", "the array holds no event")
+    if len(events) > settings.max_batch_events:
+        return problem(413, "too-many-events", "Too many events",
+                       f"a request may carry at most {settings.max_batch_events} events, "
+                       f"got {len(events)}")
+    errors: list[FieldError] = []
+    for index, event in enumerate(events):
+        prefix = "" if single else f"/{index}"
+        found = state.validator.errors(event)
+        if not found and node_of(event["source"]) != node:
+            problem_source = FieldError("/source", f"must be /nodes/{node}, the key's node")
+            if node_of(event["source"]) is not None:
+                return problem(403, "wrong-source", "Source is not your node",
+                               f"this key publishes as /nodes/{node} only, "
+                               f"not as {event['source']}",
+                               errors=[problem_source.prefixed(prefix)])
+            found = [problem_source]
+        errors.extend(e.prefixed(prefix) for e in found)
+    if errors:
+        return problem(422, "invalid-event", "Invalid event",
+                       f"{len(errors)} problem(s) in the request; nothing was published",
+                       errors=errors)
+    producer = state.producer
+    if producer is None or not producer.started:
+        return problem(503, "kafka-unavailable", "Event log unavailable",
+                       "Kafka is not reachable right now; retry later with the same event ids",
+                       headers={"Retry-After": RETRY_AFTER_S})
+    try:
+        await asyncio.wait_for(producer.publish(node, events), timeout=settings.publish_timeout_s)
+    except (KafkaError, TimeoutError) as exc:
+        log.warning("publish failed: %r", exc)
+        return problem(503, "kafka-unavailable", "Event log unavailable",
+                       "Kafka did not acknowledge the events; retry later with the same event "
+                       "ids (a retry never duplicates)", headers={"Retry-After": RETRY_AFTER_S})
+    return JSONResponse({"accepted": len(events), "ids": [e["id"] for e in events]},
+                        status_code=202)
+
+
+def _int_param(request: Request, name: str, default: int, maximum: int) -> int:
+    raw = request.query_params.get(name)
+    if raw is None:
+        return default
+    if not raw.isdigit():
+        raise ValueError(f"{name} must be a whole number >= 0")
+    return min(int(raw), maximum)
+
+
+def _bool_param(request: Request, name: str) -> bool | None:
+    raw = request.query_params.get(name)
+    if raw is None or raw == "":
+        return None
+    if raw.lower() in {"1", "true", "yes"}:
+        return True
+    if raw.lower() in {"0", "false", "no"}:
+        return False
+    raise ValueError(f"{name} must be true or false")
+
+
+def _bad_query(exc: ValueError) -> Response:
+    return problem(400, "bad-query", "Bad query parameter", str(exc))
+
+
+async def list_proposals(request: Request) -> Response:
+    q = request.query_params
+    try:
+        limit = _int_param(request, "limit", 50, 500)
+        offset = _int_param(request, "offset", 0, 10**9)
+    except ValueError as exc:
+        return _bad_query(exc)
+    items, total = await asyncio.to_thread(
+        queries.list_proposals, request.app.state.engine, forum=q.get("forum"),
+        status=q.get("status"), node=q.get("node"), program=q.get("program"),
+        limit=limit, offset=offset)
+    return JSONResponse({"items": items, "total": total, "limit": limit, "offset": offset})
+
+
+async def get_proposal(request: Request) -> Response:
+    proposal_id = request.path_params["id"]
+    data = await asyncio.to_thread(queries.get_proposal, request.app.state.engine, proposal_id,
+                                   _today(request))
+    if data is None:
+        return problem(404, "not-found", "No such proposal", f"no proposal {proposal_id!r}")
+    return JSONResponse(data)
+
+
+async def list_commitments(request: Request) -> Response:
+    q = request.query_params
+    try:
+        limit = _int_param(request, "limit", 100, 1000)
+        offset = _int_param(request, "offset", 0, 10**9)
+        overdue = _bool_param(request, "overdue")
+    except ValueError as exc:
+        return _bad_query(exc)
+    items, total = await asyncio.to_thread(
+        queries.list_commitments, request.app.state.engine, _today(request),
+        owner=q.get("owner"), status=q.get("status"), overdue=overdue,
+        proposal=q.get("proposal"), meeting=q.get("meeting"), limit=limit, offset=offset)
+    return JSONResponse({"items": items, "total": total, "limit": limit, "offset": offset})
+
+
+async def get_meeting(request: Request) -> Response:
+    meeting_id = request.path_params["id"]
+    data = await asyncio.to_thread(queries.get_meeting, request.app.state.engine, meeting_id,
+                                   _today(request))
+    if data is None:
+        return problem(404, "not-found", "No such meeting", f"no meeting {meeting_id!r}")
+    return JSONResponse(data)
+
+
+async def list_nodes(request: Request) -> Response:
+    items = await asyncio.to_thread(queries.list_nodes, request.app.state.engine,
+                                    request.query_params.get("kind"))
+    return JSONResponse({"items": items, "total": len(items)})
+
+
+def _database_and_worker(engine: Any, stale_s: int) -> tuple[bool, float | None]:
+    with Session(engine) as session:
+        session.exec(text("SELECT 1"))  # type: ignore[call-overload]
+        newest = session.exec(select(func.max(WorkerHeartbeat.seen_at))).one()
+    age = None if newest is None else time.time() - float(newest)
+    return True, age
+
+
+async def healthz(request: Request) -> Response:
+    """200 only when Kafka answers, the database answers and a worker is making progress."""
+    state = request.app.state
+    settings = state.settings
+    checks: dict[str, Any] = {}
+    producer = state.producer
+    checks["kafka"] = bool(producer is not None and producer.started
+                           and await producer.is_reachable())
+    try:
+        checks["database"], age = await asyncio.to_thread(
+            _database_and_worker, state.engine, settings.worker_heartbeat_stale_s)
+    except Exception as exc:  # any database failure is reported, not raised
+        log.warning("health check: database unreachable: %r", exc)
+        checks["database"], age = False, None
+    checks["worker"] = age is not None and age <= settings.worker_heartbeat_stale_s
+    checks["worker_heartbeat_age_s"] = None if age is None else round(age, 1)
+    healthy = checks["kafka"] and checks["database"] and checks["worker"]
+    return JSONResponse({"status": "ok" if healthy else "unavailable", "checks": checks},
+                        status_code=200 if healthy else 503)
+
+
+routes = [
+    Route("/api/v1/events", post_events, methods=["POST"], name="api_events"),
+    Route("/api/v1/proposals", list_proposals, name="api_proposals"),
+    Route("/api/v1/proposals/{id}", get_proposal, name="api_proposal"),
+    Route("/api/v1/commitments", list_commitments, name="api_commitments"),
+    Route("/api/v1/meetings/{id}", get_meeting, name="api_meeting"),
+    Route("/api/v1/nodes", list_nodes, name="api_nodes"),
+    Route("/healthz", healthz, name="healthz"),
+]

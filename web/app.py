@@ -1,0 +1,66 @@
+"""The Starlette application: composed from plain lists of routes and middleware."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+from starlette.applications import Starlette
+
+from events.validation import default_validator
+from services.producer import IngestProducer
+from services.readmodel.db import make_engine, migrate
+from services.settings import Settings
+from services.settings import get as get_settings
+from web import api
+
+log = logging.getLogger(__name__)
+
+PRODUCER_RETRY_S = 2.0
+
+
+async def _keep_producer_started(app: Starlette) -> None:
+    """Start the Kafka producer, and keep trying while Kafka is unreachable.
+
+    The site stays up (read-only) without Kafka; ingest answers 503 until this succeeds.
+    """
+    while True:
+        producer = IngestProducer(app.state.settings)
+        try:
+            await producer.start()
+        except Exception as exc:  # aiokafka raises several kinds while the broker is away
+            log.warning("Kafka not reachable yet (%r); retrying in %ss", exc, PRODUCER_RETRY_S)
+            with contextlib.suppress(Exception):
+                await producer.stop()
+            await asyncio.sleep(PRODUCER_RETRY_S)
+            continue
+        app.state.producer = producer
+        return
+
+
+@contextlib.asynccontextmanager
+async def lifespan(app: Starlette) -> AsyncIterator[None]:
+    settings: Settings = app.state.settings
+    app.state.engine = make_engine(settings.database_url)
+    await asyncio.to_thread(migrate, app.state.engine)
+    app.state.validator = default_validator()
+    app.state.producer = None
+    starter = asyncio.create_task(_keep_producer_started(app))
+    try:
+        yield
+    finally:
+        starter.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await starter
+        if app.state.producer is not None:
+            await app.state.producer.stop()
+        app.state.engine.dispose()
+
+
+def create_app(settings: Settings | None = None) -> Starlette:
+    routes = [*api.routes]
+    app = Starlette(routes=routes, lifespan=lifespan)
+    app.state.settings = settings or get_settings()
+    return app

@@ -1,0 +1,129 @@
+"""Read-model queries for the API and the pages: indexed, one statement each."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import Engine, func
+from sqlmodel import Session, col, select
+
+from services.aggregates.action_items import CLOSED
+from services.readmodel.tables import ActionItem, Meeting, Node, Proposal
+
+OPEN_STATUSES = ("open", "in_progress", "blocked")
+
+
+def _dump(row: Any, exclude: set[str] | None = None) -> dict[str, Any]:
+    data: dict[str, Any] = row.model_dump()
+    for name in exclude or ():
+        data.pop(name, None)
+    return data
+
+
+def commitment(row: ActionItem, today: dt.date) -> dict[str, Any]:
+    data = _dump(row, {"overdue_published"})
+    data["overdue"] = row.status not in CLOSED and row.due_date < today.isoformat()
+    return data
+
+
+def list_proposals(
+    engine: Engine,
+    *,
+    forum: str | None = None,
+    status: str | None = None,
+    node: str | None = None,
+    program: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> tuple[list[dict[str, Any]], int]:
+    query = select(Proposal)
+    if forum:
+        query = query.where(Proposal.forum_id == forum)
+    if status:
+        query = query.where(Proposal.status == status)
+    if node:
+        query = query.where(Proposal.node_id == node)
+    if program:
+        query = query.where(Proposal.program == program)
+    with Session(engine) as session:
+        total = session.exec(select(func.count()).select_from(query.subquery())).one()
+        rows = session.exec(
+            query.order_by(col(Proposal.submitted_at).desc(), col(Proposal.id))
+            .offset(offset)
+            .limit(limit)
+        ).all()
+    summary_exclude = {"comments", "status_history", "endorsers"}
+    return [_dump(r, summary_exclude) for r in rows], int(total)
+
+
+def get_proposal(engine: Engine, proposal_id: str, today: dt.date) -> dict[str, Any] | None:
+    with Session(engine) as session:
+        row = session.get(Proposal, proposal_id)
+        if row is None:
+            return None
+        items = session.exec(
+            select(ActionItem)
+            .where(ActionItem.proposal_id == proposal_id)
+            .order_by(col(ActionItem.due_date), col(ActionItem.id))
+        ).all()
+        data = _dump(row)
+        data["action_items"] = [commitment(i, today) for i in items]
+    return data
+
+
+def list_commitments(
+    engine: Engine,
+    today: dt.date,
+    *,
+    owner: str | None = None,
+    status: str | None = None,
+    overdue: bool | None = None,
+    proposal: str | None = None,
+    meeting: str | None = None,
+    limit: int = 100,
+    offset: int = 0,
+) -> tuple[list[dict[str, Any]], int]:
+    query = select(ActionItem)
+    if owner:
+        query = query.where(ActionItem.owner_node_id == owner)
+    if status:
+        query = query.where(ActionItem.status == status)
+    if proposal:
+        query = query.where(ActionItem.proposal_id == proposal)
+    if meeting:
+        query = query.where(ActionItem.meeting_id == meeting)
+    late = col(ActionItem.status).in_(OPEN_STATUSES) & (ActionItem.due_date < today.isoformat())
+    if overdue is True:
+        query = query.where(late)
+    elif overdue is False:
+        query = query.where(~late)
+    with Session(engine) as session:
+        total = session.exec(select(func.count()).select_from(query.subquery())).one()
+        rows = session.exec(
+            query.order_by(col(ActionItem.due_date), col(ActionItem.id)).offset(offset).limit(limit)
+        ).all()
+    return [commitment(r, today) for r in rows], int(total)
+
+
+def get_meeting(engine: Engine, meeting_id: str, today: dt.date) -> dict[str, Any] | None:
+    with Session(engine) as session:
+        row = session.get(Meeting, meeting_id)
+        if row is None:
+            return None
+        items = session.exec(
+            select(ActionItem)
+            .where(ActionItem.meeting_id == meeting_id)
+            .order_by(col(ActionItem.due_date), col(ActionItem.id))
+        ).all()
+        data = _dump(row)
+        data["action_items"] = [commitment(i, today) for i in items]
+    return data
+
+
+def list_nodes(engine: Engine, kind: str | None = None) -> list[dict[str, Any]]:
+    query = select(Node).order_by(col(Node.id))
+    if kind:
+        query = query.where(Node.kind == kind)
+    with Session(engine) as session:
+        return [_dump(r) for r in session.exec(query).all()]
