@@ -1,0 +1,184 @@
+"""services/aggregates/proposals.py: the proposal thread folded from its events."""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+import pytest
+
+from services.aggregates import proposals
+from services.aggregates.base import replay
+
+PROPOSAL = "usulan-menjahit"
+_ids = itertools.count(1)
+
+
+def event(
+    what: str,
+    data: dict[str, Any],
+    *,
+    node: str = "pkk-bitung-tengah",
+    time: str = "2026-03-01T09:00:00+08:00",
+    event_id: str | None = None,
+) -> dict[str, Any]:
+    return {
+        "specversion": "1.0",
+        "id": event_id or f"ev-{next(_ids)}",
+        "source": f"/nodes/{node}",
+        "type": f"gotong.proposal.{what}.v1",
+        "subject": PROPOSAL,
+        "time": time,
+        "datacontenttype": "application/json",
+        "data": data,
+    }
+
+
+def submitted(**kwargs: Any) -> dict[str, Any]:
+    data = {"forum_id": "forum-maesa", "title": "Pelatihan menjahit", "body": "25 peserta.",
+            "author": "Meiske Rumondor"}
+    return event("submitted", data, **kwargs)
+
+
+def commented(comment_id: str, body: str = "Setuju.", **kwargs: Any) -> dict[str, Any]:
+    return event("commented", {"comment_id": comment_id, "body": body, "author": "Hendra"},
+                 **kwargs)
+
+
+def endorsed(endorser: str, **kwargs: Any) -> dict[str, Any]:
+    return event("endorsed", {"endorser": endorser}, **kwargs)
+
+
+def status(value: str, reason: str | None = None, **kwargs: Any) -> dict[str, Any]:
+    data = {"status": value} | ({"reason": reason} if reason else {})
+    return event("status_changed", data, node="dinsos-bitung", **kwargs)
+
+
+def fold(*events: dict[str, Any]) -> dict[str, Any]:
+    state = replay(proposals.fold, list(events))
+    assert state is not None
+    return state
+
+
+def test_submission_opens_the_proposal() -> None:
+    state = fold(submitted())
+
+    assert state["exists"] is True
+    assert state["status"] == "open"
+    assert state["title"] == "Pelatihan menjahit"
+    assert state["node_id"] == "pkk-bitung-tengah"
+
+
+def test_submission_time_is_kept_in_utc() -> None:
+    state = fold(submitted(time="2026-03-01T09:00:00+08:00"))
+
+    assert state["submitted_at"] == "2026-03-01T01:00:00.000000Z"
+
+
+def test_applying_the_same_event_twice_returns_the_same_object() -> None:
+    first = submitted()
+    state = proposals.evolve(None, first)
+
+    assert proposals.evolve(state, first) is state
+
+
+def test_comment_before_its_proposal_is_on_it_once_submitted() -> None:
+    state = fold(commented("kmt-1"), submitted())
+
+    assert [c["comment_id"] for c in state["comments"]] == ["kmt-1"]
+    assert proposals.rows(state)["proposals"][0]["comment_count"] == 1
+
+
+def test_proposal_known_only_from_a_comment_has_no_rows() -> None:
+    assert proposals.rows(fold(commented("kmt-1"))) == {}
+
+
+def test_comment_republished_under_a_new_event_id_counts_once() -> None:
+    state = fold(submitted(), commented("kmt-1"), commented("kmt-1"))
+
+    assert len(state["comments"]) == 1
+
+
+def test_comments_keep_their_order_and_reply_link() -> None:
+    reply = event("commented", {"comment_id": "kmt-2", "body": "Ya.", "author": "Meiske",
+                                "in_reply_to": "kmt-1"})
+
+    state = fold(submitted(), commented("kmt-1"), reply)
+
+    assert [(c["comment_id"], c["in_reply_to"]) for c in state["comments"]] == [
+        ("kmt-1", None),
+        ("kmt-2", "kmt-1"),
+    ]
+
+
+@pytest.mark.parametrize("again", ["dinsos-bitung", "DINSOS-BITUNG", "  dinsos-bitung\t"])
+def test_duplicate_endorsement_counts_once(again: str) -> None:
+    state = fold(submitted(), endorsed("dinsos-bitung"), endorsed(again))
+
+    assert proposals.rows(state)["proposals"][0]["endorsement_count"] == 1
+
+
+def test_endorser_name_with_other_spacing_and_case_counts_once() -> None:
+    state = fold(submitted(), endorsed("Meiske Rumondor"), endorsed(" meiske   RUMONDOR "))
+
+    assert [e["endorser"] for e in state["endorsers"]] == ["Meiske Rumondor"]
+
+
+def test_different_endorsers_each_count() -> None:
+    state = fold(submitted(), endorsed("dinsos-bitung"), endorsed("lsm-swara-parangpuan"))
+
+    assert len(state["endorsers"]) == 2
+
+
+def test_endorsement_before_its_proposal_counts_once_submitted() -> None:
+    state = fold(endorsed("dinsos-bitung"), submitted())
+
+    assert proposals.rows(state)["proposals"][0]["endorsement_count"] == 1
+
+
+def test_status_history_keeps_reasons_in_order() -> None:
+    state = fold(
+        submitted(),
+        status("under_review", "Dibahas di musyawarah"),
+        status("accepted", "Disetujui forum"),
+    )
+
+    assert [(h["status"], h["reason"]) for h in state["status_history"]] == [
+        ("open", None),
+        ("under_review", "Dibahas di musyawarah"),
+        ("accepted", "Disetujui forum"),
+    ]
+
+
+def test_current_status_is_the_last_status_change() -> None:
+    state = fold(submitted(), status("accepted"), status("implemented"))
+
+    assert state["status"] == "implemented"
+
+
+def test_status_change_before_submission_stays_after_open() -> None:
+    state = fold(status("withdrawn", "Ditarik pengusul"), submitted())
+
+    assert [h["status"] for h in state["status_history"]] == ["open", "withdrawn"]
+    assert state["status"] == "withdrawn"
+
+
+def test_resubmission_updates_the_text_but_not_the_submission_time() -> None:
+    first = submitted(time="2026-03-01T09:00:00+08:00")
+    edited = event("submitted", {**first["data"], "title": "Pelatihan menjahit (revisi)"},
+                   time="2026-03-02T09:00:00+08:00")
+
+    state = fold(first, edited)
+
+    assert state["title"] == "Pelatihan menjahit (revisi)"
+    assert state["submitted_at"] == "2026-03-01T01:00:00.000000Z"
+    assert [h["status"] for h in state["status_history"]] == ["open"]
+
+
+def test_updated_at_is_the_latest_event_time_whatever_the_arrival_order() -> None:
+    state = fold(
+        submitted(time="2026-03-05T09:00:00+08:00"),
+        commented("kmt-1", time="2026-03-02T09:00:00+08:00"),
+    )
+
+    assert state["updated_at"] == "2026-03-05T01:00:00.000000Z"
