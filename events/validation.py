@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from functools import cache
@@ -46,14 +47,25 @@ class InvalidEvent(ValueError):
         self.errors = errors
 
 
+_RFC3339 = re.compile(
+    r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$"
+)
+_URI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://[^\s/?#]+[^\s]*$")
+
+
 def _is_datetime(value: str) -> bool:
-    if "T" not in value.upper() or not (value.endswith(("Z", "z")) or value[-6] in "+-"):
+    """RFC 3339 date-time: seconds and an offset are required."""
+    if not _RFC3339.match(value):
         return False
     try:
-        dt.datetime.fromisoformat(value.replace("z", "Z"))
+        dt.datetime.fromisoformat(value.upper().replace("Z", "+00:00"))
     except ValueError:
         return False
     return True
+
+
+def _is_uri(value: str) -> bool:
+    return bool(_URI.match(value))
 
 
 def _is_date(value: str) -> bool:
@@ -66,7 +78,11 @@ def _is_date(value: str) -> bool:
     return True
 
 
-_FORMATS: dict[str, Callable[[str], bool]] = {"date-time": _is_datetime, "date": _is_date}
+_FORMATS: dict[str, Callable[[str], bool]] = {
+    "date-time": _is_datetime,
+    "date": _is_date,
+    "uri": _is_uri,
+}
 
 
 def _format_checker() -> jsonschema.FormatChecker:
@@ -102,18 +118,25 @@ class Validator:
         """Every problem with ``event`` (an already-parsed JSON value); [] when valid."""
         if not isinstance(event, Mapping):
             return [FieldError("", f"an event must be a JSON object, got {_json_kind(event)}")]
+        errors: list[FieldError] = []
         try:
             self._envelope(event)
         except fastjsonschema.JsonSchemaValueException as exc:
-            return self._explain(self.envelope_schema, event, exc, "")
-        payload = self._payloads.get(event["type"])
+            errors = self._explain(self.envelope_schema, event, exc, "")
+        kind = event.get("type")
+        data = event.get("data")
+        payload = self._payloads.get(kind) if isinstance(kind, str) else None
         if payload is None:
-            return [FieldError("/type", f"unknown event type {event['type']!r}")]
-        try:
-            payload(event["data"])
-        except fastjsonschema.JsonSchemaValueException as exc:
-            return self._explain(self.type_schemas[event["type"]], event["data"], exc, "/data")
-        return []
+            if isinstance(kind, str) and not any(e.pointer == "/type" for e in errors):
+                errors.append(FieldError("/type", f"unknown event type {kind!r}"))
+            return errors
+        if isinstance(data, Mapping):
+            # payload errors are reported with envelope errors, so one reply names every fault
+            try:
+                payload(data)
+            except fastjsonschema.JsonSchemaValueException as exc:
+                errors += self._explain(self.type_schemas[kind], data, exc, "/data")
+        return errors
 
     def is_valid(self, event: Any) -> bool:
         return not self.errors(event)
@@ -127,8 +150,10 @@ class Validator:
     ) -> list[FieldError]:
         full = jsonschema.Draft202012Validator(schema, format_checker=self._checker)
         found = [
-            FieldError(prefix + _pointer(err.absolute_path), _describe(err))
-            for err in sorted(full.iter_errors(instance), key=lambda e: list(e.absolute_path))
+            error
+            for err in sorted(full.iter_errors(instance), key=lambda e: [str(p) for p in
+                                                                         e.absolute_path])
+            for error in _field_errors(err, prefix)
         ]
         if found:
             return found
@@ -137,17 +162,30 @@ class Validator:
 
 
 def _pointer(path: Iterable[Any]) -> str:
-    return "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in path)
+    return "".join("/" + _escape(str(p)) for p in path)
 
 
-def _describe(err: jsonschema.ValidationError) -> str:
-    if err.validator == "required":
-        return str(err.message).replace("is a required property", "is required")
-    if err.validator == "additionalProperties":
-        return str(err.message).replace("Additional properties are", "unknown field(s):")
-    if err.validator in {"pattern", "enum", "const", "format", "type"}:
-        return str(err.message)
-    return str(err.message)
+def _field_errors(err: jsonschema.ValidationError, prefix: str) -> list[FieldError]:
+    """One error per field, pointing at the field itself (also a missing or unknown one)."""
+    here = prefix + _pointer(err.absolute_path)
+    instance = err.instance
+    if err.validator == "required" and isinstance(instance, Mapping):
+        missing = [name for name in err.validator_value if name not in instance]
+        named = [name for name in missing if repr(name) in str(err.message)] or missing[:1]
+        return [FieldError(f"{here}/{_escape(name)}", f"{name!r} is required") for name in named]
+    if err.validator == "additionalProperties" and isinstance(instance, Mapping):
+        known = set(err.schema.get("properties", {}))
+        patterns = [re.compile(p) for p in err.schema.get("patternProperties", {})]
+        extra = [name for name in instance
+                 if name not in known and not any(p.search(name) for p in patterns)]
+        if extra:
+            return [FieldError(f"{here}/{_escape(name)}",
+                               f"{name!r} is not a field of this schema") for name in extra]
+    return [FieldError(here, str(err.message))]
+
+
+def _escape(name: str) -> str:
+    return name.replace("~", "~0").replace("/", "~1")
 
 
 def _json_kind(value: Any) -> str:

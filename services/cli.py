@@ -176,7 +176,7 @@ def publish(file: Path, node_id: str) -> None:
         events = check_events(file, read_events(file), node_id, default_validator())
     except EventFileError as exc:
         for line in exc.problems:
-            err.print(line, markup=False, highlight=False)
+            click.echo(line, err=True)
         raise click.ClickException(f"{len(exc.problems)} problem(s) in {file}; nothing published")
     engine = make_engine(s.database_url)
     migrate(engine)

@@ -12,11 +12,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import orjson
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import AIOKafkaConsumer
 
 from events.catalog import AGGREGATE_TOPICS
 from events.validation import default_validator
 from services.aggregates import AGGREGATES
+from services.kafka_clients import partitions_of, stop_consumer
 from services.aggregates.base import State, absorb, new_state
 from services.readmodel.db import empty_read_model, make_engine, merge_rows, migrate, upsert
 from services.settings import Settings
@@ -48,11 +49,7 @@ async def fold_log(
     states: dict[str, dict[str, State]] = {name: {} for name in AGGREGATES}
     seen = skipped = 0
     try:
-        partitions = [
-            TopicPartition(topic, p)
-            for topic in AGGREGATE_TOPICS.values()
-            for p in sorted(consumer.partitions_for_topic(topic) or ())
-        ]
+        partitions = await partitions_of(consumer, list(AGGREGATE_TOPICS.values()))
         consumer.assign(partitions)
         await consumer.seek_to_beginning(*partitions)
         start = await consumer.beginning_offsets(partitions)
@@ -88,7 +85,7 @@ async def fold_log(
             if progress:
                 progress(seen, total)
     finally:
-        await consumer.stop()
+        await stop_consumer(consumer)
     return states, seen, skipped
 
 

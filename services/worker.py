@@ -140,6 +140,9 @@ class Worker:
             producer_acks=-1,
             consumer_auto_offset_reset="earliest",
             broker_commit_interval=1.0,
+            # a crashed worker's partitions move to the others after 10 s, not Faust's 60 s
+            broker_session_timeout=10.0,
+            broker_heartbeat_interval=3.0,
             stream_buffer_maxsize=max(4096, s.batch_size * 2),
             producer_linger_ms=2,
             table_standby_replicas=0,
@@ -291,6 +294,7 @@ def run(settings: Settings, loglevel: str = "INFO") -> None:
     from services.topics import ensure_topics
 
     asyncio.run(ensure_topics(settings))
+    (settings.data_dir / "worker").mkdir(parents=True, exist_ok=True)
     worker = Worker(settings)
     migrate(worker.engine)
     faust.Worker(worker.app, loglevel=loglevel).execute_from_commandline()

@@ -188,11 +188,6 @@ def test_signed_event_of_a_node_without_a_key_is_rejected(
     assert "no registered public key" in rejected.reason
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a short 'time' such as 'T9' makes Validator.errors raise IndexError, so judge "
-    "raises instead of returning Rejected (the record cannot be dead-lettered)",
-)
 def test_short_time_value_is_rejected_not_raised(validator: Validator) -> None:
     event = proposal()
     event["time"] = "T9"

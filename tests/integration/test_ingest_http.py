@@ -1,0 +1,107 @@
+"""``POST /api/v1/events``: every refusal is a precise 4xx/5xx problem, never a silent loss."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.kafka_fixtures import free_ports
+from tests.stack import Stack, event, uid, wait_for
+
+pytestmark = pytest.mark.kafka
+
+
+def _comment(node: str, subject: str | None = None) -> dict[str, Any]:
+    return event("gotong.proposal.commented.v1", subject or uid("usulan"),
+                 {"comment_id": uid("c"), "body": "Bagus", "author": "Ibu Ani"}, node)
+
+
+def test_missing_or_unknown_key_is_401(stack: Stack) -> None:
+    node = stack.node()
+    no_key = httpx.post(f"{stack.base_url}/api/v1/events", json=_comment(node))
+    assert no_key.status_code == 401
+    assert no_key.headers["content-type"] == "application/problem+json"
+    assert no_key.headers["www-authenticate"].startswith("Bearer")
+    wrong = stack.post(node, _comment(node), key="gtk_not-a-real-key")
+    assert wrong.status_code == 401 and wrong.json()["title"] == "Unknown API key"
+
+
+def test_publishing_as_another_node_is_403(stack: Stack) -> None:
+    mine, theirs = stack.node(), stack.node()
+    response = stack.post(mine, [_comment(mine), _comment(theirs)])
+    assert response.status_code == 403
+    assert response.json()["errors"] == [
+        {"pointer": "#/1/source", "detail": f"must be /nodes/{mine}, the key's node"}]
+
+
+def test_invalid_events_are_422_naming_each_field(stack: Stack) -> None:
+    node = stack.node()
+    broken = _comment(node)
+    del broken["data"]["author"]
+    broken["data"]["extra"] = 1
+    unknown = _comment(node) | {"type": "gotong.proposal.liked.v1"}
+    response = stack.post(node, [_comment(node), broken, unknown])
+    assert response.status_code == 422
+    problem = response.json()
+    assert problem["status"] == 422 and problem["type"].endswith("/invalid-event")
+    pointers = [e["pointer"] for e in problem["errors"]]
+    assert pointers == ["#/1/data/author", "#/1/data/extra", "#/2/type"]
+    assert any("author" in e["detail"] for e in problem["errors"])
+    assert any("extra" in e["detail"] for e in problem["errors"])
+
+
+def test_not_json_is_400(stack: Stack) -> None:
+    node = stack.node()
+    response = httpx.post(f"{stack.base_url}/api/v1/events", content=b"{oops",
+                          headers={"Authorization": f"Bearer {stack.keys[node]}"})
+    assert response.status_code == 400 and response.json()["title"] == "Body is not JSON"
+
+
+def test_too_many_events_or_bytes_is_413(stack: Stack) -> None:
+    node = stack.node()
+    many = stack.post(node, [_comment(node) for _ in range(501)])
+    assert many.status_code == 413 and "at most 500 events" in many.json()["detail"]
+    huge = _comment(node)
+    huge["data"]["body"] = "x" * (1024 * 1024 + 1)
+    big = stack.post(node, huge)
+    assert big.status_code == 413
+
+
+def test_a_batch_is_accepted_whole_with_202(stack: Stack) -> None:
+    node = stack.node()
+    batch = [_comment(node) for _ in range(500)]
+    response = stack.post(node, batch)
+    assert response.status_code == 202
+    assert response.json() == {"accepted": 500, "ids": [e["id"] for e in batch]}
+
+
+def test_unreachable_kafka_gives_503_with_retry_after(stack: Stack) -> None:
+    node = stack.node()
+    dead_kafka, port = free_ports(2)
+    env = stack.env | {"GOTONG_KAFKA_BOOTSTRAP": f"127.0.0.1:{dead_kafka}",
+                       "GOTONG_HTTP_PORT": str(port)}
+    web = subprocess.Popen([sys.executable, "-m", "services.cli", "web"], env=env,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        def answers() -> bool:
+            try:
+                return httpx.get(f"{base}/api/v1/nodes", timeout=2).status_code == 200
+            except httpx.HTTPError:
+                return False
+
+        wait_for(answers, 60, "the Kafka-less web process")
+        response = httpx.post(f"{base}/api/v1/events", json=_comment(node), timeout=30,
+                              headers={"Authorization": f"Bearer {stack.keys[node]}"})
+        assert response.status_code == 503
+        assert response.headers["retry-after"] == "5"
+        assert "retry" in response.json()["detail"]
+        health = httpx.get(f"{base}/healthz", timeout=10)
+        assert health.status_code == 503 and health.json()["checks"]["kafka"] is False
+    finally:
+        web.terminate()
+        web.wait(30)
