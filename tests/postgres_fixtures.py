@@ -12,6 +12,7 @@ import os
 import pwd
 import shutil
 import subprocess
+import tempfile
 import time
 import uuid
 from dataclasses import dataclass
@@ -38,6 +39,7 @@ class PostgresServer:
             return
         _run_as(self.user, [str(self.bin_dir / "pg_ctl"), "-D", str(self.data_dir), "-m", "fast",
                             "-w", "stop"], check=False)
+        shutil.rmtree(self.data_dir.parent, ignore_errors=True)
 
     def new_database(self) -> str:
         """A fresh, empty database on this server; returns its SQLAlchemy URL."""
@@ -79,6 +81,9 @@ def start_postgres(base: Path) -> PostgresServer:
         except KeyError as exc:
             raise PostgresUnavailable("running as root and there is no 'postgres' user") from exc
         user = "postgres"
+    if user is not None:
+        # the server's user must reach its files: pytest's own temp dirs are root-only
+        base = Path(tempfile.mkdtemp(prefix="gotong-postgres-"))
     base.mkdir(parents=True, exist_ok=True)
     data_dir = base / "pgdata"
     socket_dir = base / "socket"
