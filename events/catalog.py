@@ -23,7 +23,9 @@ AGGREGATE_TOPICS: dict[str, str] = {
 TYPED_TOPICS: tuple[str, ...] = tuple(AGGREGATE_TOPICS.values())
 ALL_TOPICS: tuple[str, ...] = (INGEST_TOPIC, *TYPED_TOPICS, DEAD_LETTER_TOPIC)
 
-TYPE_PATTERN = re.compile(r"^gotong\.(?P<aggregate>[a-z_]+)\.(?P<what>[a-z_]+)\.v(?P<major>[0-9]+)$")
+TYPE_PATTERN = re.compile(
+    r"^gotong\.(?P<aggregate>[a-z_]+)\.(?P<what>[a-z_]+)\.v(?P<major>[0-9]+)$"
+)
 
 # The service's own identity, used for events it publishes itself (the overdue timer).
 SERVICE_NODE = "gotong"

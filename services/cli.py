@@ -177,7 +177,8 @@ def publish(file: Path, node_id: str) -> None:
     except EventFileError as exc:
         for line in exc.problems:
             click.echo(line, err=True)
-        raise click.ClickException(f"{len(exc.problems)} problem(s) in {file}; nothing published")
+        raise click.ClickException(
+            f"{len(exc.problems)} problem(s) in {file}; nothing published") from None
     engine = make_engine(s.database_url)
     migrate(engine)
     if not has_key(engine, node_id):

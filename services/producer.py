@@ -43,7 +43,9 @@ class IngestProducer:
             await self._producer.stop()
             self.started = False
 
-    def encode(self, node_id: str, event: Mapping[str, Any]) -> tuple[bytes, bytes, list[tuple[str, bytes]]]:
+    def encode(
+        self, node_id: str, event: Mapping[str, Any]
+    ) -> tuple[bytes, bytes, list[tuple[str, bytes]]]:
         value = orjson.dumps(event)
         headers = [(ATTEST_HEADER, attest(self._secret, node_id, value))]
         return str(event["subject"]).encode(), value, headers

@@ -47,7 +47,8 @@ def _json(path: Path, text: str) -> Iterator[Located]:
     try:
         decoder.decode(text)
     except json.JSONDecodeError as exc:
-        raise EventFileError([f"{path}:{exc.lineno}: not JSON: {exc.msg} (column {exc.colno})"])
+        raise EventFileError(
+            [f"{path}:{exc.lineno}: not JSON: {exc.msg} (column {exc.colno})"]) from None
     start = len(text) - len(text.lstrip())
     if not text.startswith("[", start):
         yield Located(text.count("\n", 0, start) + 1, json.loads(text))

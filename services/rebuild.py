@@ -17,8 +17,8 @@ from aiokafka import AIOKafkaConsumer
 from events.catalog import AGGREGATE_TOPICS
 from events.validation import default_validator
 from services.aggregates import AGGREGATES
-from services.kafka_clients import partitions_of, stop_consumer
 from services.aggregates.base import State, absorb, new_state
+from services.kafka_clients import partitions_of, stop_consumer
 from services.readmodel.db import empty_read_model, make_engine, merge_rows, migrate, upsert
 from services.settings import Settings
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
@@ -38,10 +39,8 @@ async def ensure_topics(settings: Settings) -> list[str]:
                 )
                 for t in missing
             ]
-            try:
+            with contextlib.suppress(TopicAlreadyExistsError):
                 await admin.create_topics(new)
-            except TopicAlreadyExistsError:
-                pass
             log.info("created topics %s", ", ".join(missing))
         return missing
     finally:

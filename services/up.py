@@ -121,7 +121,8 @@ def run_up(settings: Settings, *, demo: bool, port: int | None) -> int:
                           f"(API keys of the demo nodes: {settings.data_dir / 'demo-keys.json'})")
         base = f"http://{settings.http_host}:{settings.http_port}"
         if _wait_healthy(f"{base}/healthz", processes, timeout=120):
-            console.print(f"[bold green]Gotong is up:[/] {base}/  (Ctrl-C stops everything)")
+            console.print(f"[bold green]Gotong is up:[/] {base}/api/v1/proposals  "
+                          "(Ctrl-C stops everything)")
         else:
             console.print("[yellow]Gotong did not become healthy in time; see the logs above[/]")
         while not interrupted and all(p.poll() is None for p in processes):

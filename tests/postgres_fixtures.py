@@ -60,7 +60,9 @@ def _bin_dir() -> Path | None:
     return None
 
 
-def _run_as(user: str | None, args: list[str], check: bool = True) -> subprocess.CompletedProcess[str]:
+def _run_as(
+    user: str | None, args: list[str], check: bool = True
+) -> subprocess.CompletedProcess[str]:
     if user is not None:
         args = ["runuser", "-u", user, "--", *args]
     return subprocess.run(args, check=check, capture_output=True, text=True, timeout=120)

@@ -36,7 +36,8 @@ def fold(state: State, event: Event) -> None:
             state["created_at"] = at
             if state["status"] is None:
                 state["status"] = "open"
-        entry |= {"kind": "created", "owner_node_id": data["owner_node_id"], "due_date": data["due_date"]}
+        entry |= {"kind": "created", "owner_node_id": data["owner_node_id"],
+                  "due_date": data["due_date"]}
         state["history"].insert(0, entry)
         return
     if kind == "gotong.action_item.progress_reported.v1":

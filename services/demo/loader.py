@@ -37,7 +37,8 @@ def shift(event: Mapping[str, Any], days: int) -> dict[str, Any]:
     if "starts_at" in data:
         data["starts_at"] = _shift_timestamp(data["starts_at"], days)
     if "due_date" in data:
-        data["due_date"] = (dt.date.fromisoformat(data["due_date"]) + dt.timedelta(days)).isoformat()
+        due = dt.date.fromisoformat(data["due_date"])
+        data["due_date"] = (due + dt.timedelta(days)).isoformat()
     return moved
 
 
