@@ -209,6 +209,36 @@ def rebuild() -> None:
                                   else ""))
 
 
+@main.group()
+def bench() -> None:
+    """Benchmarks, each measured beside a raw-Kafka baseline in the same run."""
+
+
+def _bench_options(func: Any) -> Any:
+    func = click.option("--json", "as_json", is_flag=True,
+                        help="End the output with the figures as one JSON line.")(func)
+    func = click.option("--results-dir", type=click.Path(path_type=Path), default=Path(
+        "bench-results"), show_default=True, help="Where the JSON results file goes.")(func)
+    func = click.option("--keep", is_flag=True, help="Keep the scratch data dir.")(func)
+    return func
+
+
+@bench.command("pipeline")
+@click.option("--events", "count", type=click.IntRange(1), default=100_000, show_default=True,
+              help="How many demo-shaped events to publish.")
+@_bench_options
+def bench_pipeline(count: int, as_json: bool, results_dir: Path, keep: bool) -> None:
+    """Publish N events to gotong.ingest and time until the read model holds all of them."""
+    from services.bench.common import bench_env, report
+    from services.bench.pipeline import LABELS, run_pipeline
+
+    s = settings_module.get()
+    with bench_env(s, keep=keep) as env:
+        result = run_pipeline(env, count)
+        report("pipeline", result.figures(), settings=env.settings, results_dir=results_dir,
+               as_json=as_json, labels=LABELS)
+
+
 @main.command("demo-keys", hidden=True)
 def demo_keys() -> None:
     """Print the demo nodes' API keys (kept in the data dir by 'gotong up --demo')."""
