@@ -1,4 +1,4 @@
-"""``gotong bench pipeline``: publish N events to gotong.ingest, time until the read model holds them.
+"""``gotong bench pipeline``: publish N events, time until the read model holds them all.
 
 In the same run, the baseline: the same N records produced to a scratch topic and
 consumed back with raw aiokafka and no processing. The ratio of the two says how

@@ -16,6 +16,8 @@ NODES = [
 ]
 STATUSES = ["under_review", "accepted", "rejected", "implemented"]
 ITEM_STATUSES = ["in_progress", "blocked", "done"]
+VOCABULARY = ("pelatihan menjahit usaha rumahan warga kelurahan posyandu gizi balita nelayan "
+              "pemasaran modal kelompok tani sekolah anak").split()
 
 
 def _event(kind: str, subject: str, data: dict[str, Any], node: str, at: dt.datetime
@@ -56,7 +58,7 @@ def generate(count: int, run: str, seed: int = 7) -> list[dict[str, Any]]:
         return rng.choice(NODES)[0]
 
     def body(words: int) -> str:
-        vocabulary = ["pelatihan", "menjahit", "usaha", "rumahan", "warga", "kelurahan", "posyandu", "gizi", "balita", "nelayan", "pemasaran", "modal", "kelompok", "tani", "sekolah", "anak"]
+        vocabulary = VOCABULARY
         return " ".join(rng.choice(vocabulary) for _ in range(words)).capitalize() + "."
 
     for step in _steps(count - len(events), rng):
@@ -102,7 +104,8 @@ def generate(count: int, run: str, seed: int = 7) -> list[dict[str, Any]]:
                 "decisions": [{"text": body(12), "proposal_id": rng.choice(proposals)}],
                 "summary": body(30)}, node(), now))
         else:
-            events.append(_event("gotong.indicator.reported.v1", f"{prefix}-program-{rng.randint(0, 3)}",
+            program = f"{prefix}-program-{rng.randint(0, 3)}"
+            events.append(_event("gotong.indicator.reported.v1", program,
                                  {"indicator": "perempuan_dilatih", "value": rng.randint(1, 90),
                                   "period": f"2026-{rng.randint(1, 12):02d}"}, node(), now))
     return events[:count]
