@@ -135,6 +135,16 @@ def rss_mb(pid: int) -> float:
     return 0.0
 
 
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) a process has used so far; steadier than wall time on a busy box."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    ticks = os.sysconf("SC_CLK_TCK")
+    return (int(fields[11]) + int(fields[12])) / ticks
+
+
 def applied_events(engine: Engine, prefix: str) -> int:
     """How many distinct events the read model holds for aggregates whose ids start with prefix."""
     like = {"p": prefix + "%"}

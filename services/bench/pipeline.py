@@ -19,7 +19,7 @@ from rich.progress import Progress
 
 from events.catalog import INGEST_TOPIC, node_of
 from events.signing import ATTEST_HEADER, attest
-from services.bench.common import BenchEnv, applied_events, console, rss_mb
+from services.bench.common import BenchEnv, applied_events, console, cpu_seconds, rss_mb
 from services.bench.workload import generate
 from services.kafka_clients import partitions_of, stop_consumer
 from services.topics import ensure_topics
@@ -33,6 +33,8 @@ LABELS = {
     "baseline_events_per_s": "raw aiokafka produce+consume (events/s)",
     "ratio": "pipeline / baseline",
     "worker_rss_mb": "worker RSS, peak (MiB)",
+    "worker_cpu_s": "worker CPU time (s)",
+    "events_per_cpu_s": "events per worker CPU second",
 }
 
 
@@ -42,6 +44,7 @@ class PipelineResult:
     seconds: float
     baseline_events_per_s: float
     worker_rss_mb: float
+    worker_cpu_s: float
 
     def figures(self) -> dict[str, Any]:
         rate = self.events / self.seconds
@@ -52,6 +55,8 @@ class PipelineResult:
             "baseline_events_per_s": round(self.baseline_events_per_s, 1),
             "ratio": round(rate / self.baseline_events_per_s, 3),
             "worker_rss_mb": round(self.worker_rss_mb, 1),
+            "worker_cpu_s": round(self.worker_cpu_s, 2),
+            "events_per_cpu_s": round(self.events / max(self.worker_cpu_s, 1e-9), 1),
         }
 
 
@@ -123,6 +128,7 @@ def run_pipeline(env: BenchEnv, count: int) -> PipelineResult:
         time.sleep(0.2)
     console.print(f"worker ready; publishing {count:,} events")
     started = time.perf_counter()
+    cpu_before = cpu_seconds(worker.pid)
     asyncio.run(produce(env.bootstrap, INGEST_TOPIC, records))
     peak = 0.0
     with Progress(console=console, transient=True) as progress:
@@ -136,9 +142,10 @@ def run_pipeline(env: BenchEnv, count: int) -> PipelineResult:
             peak = max(peak, rss_mb(worker.pid))
             progress.update(task, completed=done)
     seconds = time.perf_counter() - started
+    cpu = cpu_seconds(worker.pid) - cpu_before
     env.stop_all()
     engine.dispose()
     console.print("measuring the raw aiokafka baseline")
     base = asyncio.run(baseline(env.bootstrap, records, env.settings.topic_partitions, env.run))
     return PipelineResult(events=count, seconds=seconds, baseline_events_per_s=base,
-                          worker_rss_mb=peak)
+                          worker_rss_mb=peak, worker_cpu_s=cpu)
