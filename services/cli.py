@@ -239,6 +239,42 @@ def bench_pipeline(count: int, as_json: bool, results_dir: Path, keep: bool) -> 
                as_json=as_json, labels=LABELS)
 
 
+@bench.command("latency")
+@click.option("--rate", type=click.FloatRange(min=1), default=1000, show_default=True,
+              help="Events per second, published one per request.")
+@click.option("--seconds", type=click.FloatRange(min=1), default=10, show_default=True,
+              help="How long to publish.")
+@_bench_options
+def bench_latency(rate: float, seconds: float, as_json: bool, results_dir: Path,
+                  keep: bool) -> None:
+    """Time from the 202 of POST /api/v1/events until the API shows the event."""
+    from services.bench.common import bench_env, report
+    from services.bench.http import LATENCY_LABELS, run_latency
+
+    with bench_env(settings_module.get(), keep=keep) as env:
+        figures = run_latency(env, rate, seconds)
+        report("latency", figures, settings=env.settings, results_dir=results_dir,
+               as_json=as_json, labels=LATENCY_LABELS)
+
+
+@bench.command("ingest")
+@click.option("--seconds", type=click.FloatRange(min=1), default=10, show_default=True,
+              help="How long each of the three rounds lasts.")
+@click.option("--clients", type=click.IntRange(1, 256), default=16, show_default=True,
+              help="Concurrent HTTP clients.")
+@_bench_options
+def bench_ingest(seconds: float, clients: int, as_json: bool, results_dir: Path,
+                 keep: bool) -> None:
+    """HTTP ingest throughput: single events, batches of 100 and of 500."""
+    from services.bench.common import bench_env, report
+    from services.bench.http import INGEST_LABELS, run_ingest
+
+    with bench_env(settings_module.get(), keep=keep) as env:
+        figures = run_ingest(env, seconds, clients)
+        report("ingest", figures, settings=env.settings, results_dir=results_dir,
+               as_json=as_json, labels=INGEST_LABELS)
+
+
 @main.command("demo-keys", hidden=True)
 def demo_keys() -> None:
     """Print the demo nodes' API keys (kept in the data dir by 'gotong up --demo')."""

@@ -6,6 +6,7 @@ import json
 import os
 import platform
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -112,9 +113,11 @@ def bench_env(base: Settings, keep: bool = False) -> Iterator[BenchEnv]:
         console.print(f"[yellow]using the configured cluster {settings.bootstrap}: the benchmark "
                       "writes its events to the gotong topics there[/]")
     env = BenchEnv(settings=settings, root=root, run=run, started_broker=started)
+    previous = signal.signal(signal.SIGTERM, _raise_exit)
     try:
         yield env
     finally:
+        signal.signal(signal.SIGTERM, previous)
         env.stop_all()
         if started:
             broker.stop(replace(settings, kafka_bootstrap=None))
@@ -122,6 +125,10 @@ def bench_env(base: Settings, keep: bool = False) -> Iterator[BenchEnv]:
             shutil.rmtree(root, ignore_errors=True)
         else:
             console.print(f"kept {root}")
+
+
+def _raise_exit(signum: int, _frame: object) -> None:
+    raise SystemExit(128 + signum)  # so that the finally blocks stop what we started
 
 
 def rss_mb(pid: int) -> float:
