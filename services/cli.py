@@ -275,6 +275,21 @@ def bench_ingest(seconds: float, clients: int, as_json: bool, results_dir: Path,
                as_json=as_json, labels=INGEST_LABELS)
 
 
+@bench.command("recovery")
+@click.option("--events", "count", type=click.IntRange(1), default=1_000_000, show_default=True,
+              help="How many events of state to load before the restart.")
+@_bench_options
+def bench_recovery(count: int, as_json: bool, results_dir: Path, keep: bool) -> None:
+    """Worker restart to ready with a large state (RocksDB), and the rebuild's speed."""
+    from services.bench.common import bench_env, report
+    from services.bench.recovery import LABELS, run_recovery
+
+    with bench_env(settings_module.get(), keep=keep) as env:
+        figures = run_recovery(env, count)
+        report("recovery", figures, settings=env.settings, results_dir=results_dir,
+               as_json=as_json, labels=LABELS)
+
+
 @main.command("demo-keys", hidden=True)
 def demo_keys() -> None:
     """Print the demo nodes' API keys (kept in the data dir by 'gotong up --demo')."""

@@ -8,6 +8,7 @@ much of Kafka's own speed the pipeline keeps.
 from __future__ import annotations
 
 import asyncio
+import subprocess
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -16,6 +17,7 @@ import orjson
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from rich.progress import Progress
+from sqlalchemy import Engine
 
 from events.catalog import INGEST_TOPIC, node_of
 from events.signing import ATTEST_HEADER, attest
@@ -111,22 +113,23 @@ async def baseline(bootstrap: str, records: list[Record], partitions: int, run: 
     return len(records) / elapsed
 
 
-def run_pipeline(env: BenchEnv, count: int) -> PipelineResult:
-    asyncio.run(ensure_topics(env.settings))
-    events = generate(count, env.run)
-    records = encode(events, env.secret)
-    engine = env.engine()
+def start_worker(env: BenchEnv, engine: Engine, probe_name: str) -> subprocess.Popen[bytes]:
+    """Start a worker and return once a probe event has gone all the way through."""
     worker = env.spawn(["worker", "--loglevel", "WARNING"], env.worker_env(), "worker.log")
-    prefix = f"bench-{env.run}-"
-    # Ready means: a probe event went all the way through.
-    probe = generate(1, "probe" + env.run)
+    probe = generate(1, probe_name)
     asyncio.run(produce(env.bootstrap, INGEST_TOPIC, encode(probe, env.secret)))
-    deadline = time.monotonic() + 180
-    while applied_events(engine, f"bench-probe{env.run}-") < 1:
+    deadline = time.monotonic() + 300
+    while applied_events(engine, f"bench-{probe_name}-") < 1:
         if worker.poll() is not None or time.monotonic() > deadline:
-            raise RuntimeError(f"the worker did not start; see {env.root / 'worker.log'}")
-        time.sleep(0.2)
-    console.print(f"worker ready; publishing {count:,} events")
+            raise RuntimeError(f"the worker did not get ready; see {env.root / 'worker.log'}")
+        time.sleep(0.05)
+    return worker
+
+
+def publish_and_wait(env: BenchEnv, engine: Engine, worker: subprocess.Popen[bytes],
+                     records: list[Record], prefix: str) -> tuple[float, float, float]:
+    """Publish ``records``; wait until the read model holds them. (seconds, peak RSS, CPU s)"""
+    count = len(records)
     started = time.perf_counter()
     cpu_before = cpu_seconds(worker.pid)
     asyncio.run(produce(env.bootstrap, INGEST_TOPIC, records))
@@ -141,8 +144,16 @@ def run_pipeline(env: BenchEnv, count: int) -> PipelineResult:
             done = applied_events(engine, prefix)
             peak = max(peak, rss_mb(worker.pid))
             progress.update(task, completed=done)
-    seconds = time.perf_counter() - started
-    cpu = cpu_seconds(worker.pid) - cpu_before
+    return time.perf_counter() - started, peak, cpu_seconds(worker.pid) - cpu_before
+
+
+def run_pipeline(env: BenchEnv, count: int) -> PipelineResult:
+    asyncio.run(ensure_topics(env.settings))
+    records = encode(generate(count, env.run), env.secret)
+    engine = env.engine()
+    worker = start_worker(env, engine, "probe" + env.run)
+    console.print(f"worker ready; publishing {count:,} events")
+    seconds, peak, cpu = publish_and_wait(env, engine, worker, records, f"bench-{env.run}-")
     env.stop_all()
     engine.dispose()
     console.print("measuring the raw aiokafka baseline")
