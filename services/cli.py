@@ -62,7 +62,9 @@ def web(host: str | None, port: int | None) -> None:
 
     s = settings_module.get()
     uvicorn.run(create_app(s), host=host or s.http_host, port=port or s.http_port,
-                log_level="info", proxy_headers=True)
+                log_level="info", proxy_headers=True,
+                # open SSE streams must not hold a restart for long; clients resume
+                timeout_graceful_shutdown=3)
 
 
 @main.command()
