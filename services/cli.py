@@ -16,6 +16,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from events.validation import default_validator
 from services import settings as settings_module
 from services.cli_kafka import kafka
+from services.cli_keys import revoke, rotate_key
+from web.auth import DEFAULT_SCOPES, SCOPES
 
 err = Console(stderr=True)
 
@@ -82,6 +84,10 @@ def node() -> None:
     """Manage nodes (agencies, NGOs, community groups) and their API keys."""
 
 
+node.add_command(rotate_key)
+node.add_command(revoke)
+
+
 @node.command("add")
 @click.argument("node_id")
 @click.option("--kind", type=click.Choice(NODE_KINDS), required=True, help="The kind of node.")
@@ -90,8 +96,10 @@ def node() -> None:
 @click.option("--contact", default=None, help="How to reach the node.")
 @click.option("--public-key", default=None,
               help="Base64 Ed25519 public key, for a node that publishes straight to Kafka.")
+@click.option("--scope", "scopes", multiple=True, type=click.Choice(SCOPES),
+              help="What the key may do (repeat); default: publish and subscribe.")
 def node_add(node_id: str, kind: str, name: str, description: str | None, contact: str | None,
-             public_key: str | None) -> None:
+             public_key: str | None, scopes: tuple[str, ...]) -> None:
     """Register a node (publishes gotong.node.registered.v1) and print its API key once.
 
     Only a hash of the key is stored: keep the key printed on the last line.
@@ -123,7 +131,7 @@ def node_add(node_id: str, kind: str, name: str, description: str | None, contac
     if has_key(engine, node_id):
         raise click.ClickException(f"node {node_id!r} already has an API key")
     _publish(s, node_id, [event])
-    key = issue_key(engine, node_id)
+    key = issue_key(engine, node_id, scopes or DEFAULT_SCOPES)
     err.print(f"Registered node [bold]{node_id}[/] ({kind}). Its API key, shown only once:")
     click.echo(key)
 
