@@ -171,11 +171,17 @@ def _publish(s: settings_module.Settings, node_id: str, events: list[Any],
 @main.command()
 @click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
 @click.option("--node", "node_id", required=True, help="The node publishing the events.")
-def publish(file: Path, node_id: str) -> None:
+@click.option("--url", default=None,
+              help="Publish over HTTP to this Gotong (with --key) instead of straight to Kafka.")
+@click.option("--key", envvar="GOTONG_API_KEY", default=None,
+              help="The node's API key, for --url [GOTONG_API_KEY].")
+def publish(file: Path, node_id: str, url: str | None, key: str | None) -> None:
     """Publish the events in FILE (.json: one event or an array; .ndjson: one per line).
 
     Every event is checked first; any problem is reported as FILE:LINE and
     nothing is published. Events are sent as NODE and must have its source.
+    With --url the events go through the HTTP API with the node's key, retried
+    safely (same ids) while the server or the network is away.
     """
     from services.publishing import EventFileError, check_events, read_events
     from services.readmodel.db import make_engine, migrate
@@ -189,6 +195,9 @@ def publish(file: Path, node_id: str) -> None:
             click.echo(line, err=True)
         raise click.ClickException(
             f"{len(exc.problems)} problem(s) in {file}; nothing published") from None
+    if url is not None:
+        _publish_http(url, key, file, events)
+        return
     engine = make_engine(s.database_url)
     migrate(engine)
     if not has_key(engine, node_id):
@@ -198,6 +207,24 @@ def publish(file: Path, node_id: str) -> None:
         task = progress.add_task(f"publishing {file.name}", total=len(events))
         _publish(s, node_id, events, progress, task)
     err.print(f"Published {len(events)} event(s) from {file} as {node_id}.")
+
+
+def _publish_http(url: str, key: str | None, file: Path, events: list[Any]) -> None:
+    import httpx
+
+    from services.client import GotongClient, ProblemError
+
+    if not key:
+        raise click.ClickException("--url needs the node's API key: --key or GOTONG_API_KEY")
+    with GotongClient(url, key) as client, _progress() as progress:
+        task = progress.add_task(f"publishing {file.name}", total=len(events))
+        try:
+            client.publish(events, lambda n: progress.advance(task, n))
+        except ProblemError as exc:
+            raise click.ClickException(f"{url} refused the events: {exc}") from None
+        except httpx.HTTPError as exc:
+            raise click.ClickException(f"{url} is not reachable: {exc!r}") from None
+    err.print(f"Published {len(events)} event(s) from {file} through {url}.")
 
 
 @main.command()
