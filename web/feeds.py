@@ -8,9 +8,9 @@ from collections.abc import AsyncIterator
 from starlette.applications import Starlette
 
 from services.feed.tail import Tail
-from web import feed_api
+from web import feed_api, subscriptions
 
-routes = [*feed_api.routes]
+routes = [*feed_api.routes, *subscriptions.routes]
 
 
 @contextlib.asynccontextmanager

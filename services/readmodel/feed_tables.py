@@ -21,6 +21,7 @@ class WebhookSubscription(SQLModel, table=True):
     url: str
     filter: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
     secret_sealed: str  # the whsec_ secret, sealed with GOTONG_SECRET_KEY; shown once
+    private: bool = False  # created with a read_private key: deliveries keep private fields
     status: str = Field(default=ACTIVE, index=True)
     status_reason: str | None = None
     failing_since: str | None = None

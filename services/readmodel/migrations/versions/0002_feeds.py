@@ -29,6 +29,7 @@ def upgrade() -> None:
         sa.Column("url", sa.String(), nullable=False),
         sa.Column("filter", sa.JSON(), nullable=True),
         sa.Column("secret_sealed", sa.String(), nullable=False),
+        sa.Column("private", sa.Boolean(), nullable=False, server_default=sa.false()),
         sa.Column("status", sa.String(), nullable=False),
         sa.Column("status_reason", sa.String(), nullable=True),
         sa.Column("failing_since", sa.String(), nullable=True),
