@@ -1,7 +1,7 @@
 """Webhook delivery as Faust agents, so it survives restarts.
 
 - ``webhook-match`` reads the typed topics and, for every active subscription
-  that wants an event, writes a delivery task to ``gotong.webhook-deliveries``
+  that wants an event, writes a delivery task to ``<app id>-webhook-deliveries``
   (keyed by subscription). The task's ``message_id`` (the ``webhook-id``
   header) derives from the subscription and the event id, so it is the same on
   every retry and for a duplicate record of the event.
@@ -37,6 +37,7 @@ from services.feed.filters import FeedFilter, Matcher
 from services.feed.privacy import redacted
 from services.feed.seed import seeded_matcher
 from services.readmodel.feed_tables import ACTIVE, DISABLED, PAUSED, WebhookDelivery
+from services.settings import Settings
 from services.webhooks import store
 from services.webhooks.attempt import Outcome, attempt
 from services.webhooks.retry import next_delay
@@ -47,7 +48,10 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-DELIVERY_TOPIC = "gotong.webhook-deliveries"
+def delivery_topic(settings: Settings) -> str:
+    """The internal topic of delivery tasks, named like Faust's own (app id prefix)."""
+    return f"{settings.app_id}-webhook-deliveries"
+
 MESSAGE_NAMESPACE = uuid.UUID("3b0c5a8e-6d0f-4d8a-9c39-4f7b0f1d2a61")
 REFRESH_AT_LEAST_S = 30.0
 
@@ -81,8 +85,9 @@ class Delivery:
         raw = {"key_type": bytes, "value_type": bytes, "key_serializer": "raw",
                "value_serializer": "raw"}
         self.source = app.topic(*TYPED_TOPICS, **raw)
-        self.tasks = app.topic(DELIVERY_TOPIC, internal=True, partitions=s.topic_partitions,
-                               **raw)
+        # created beforehand by services.topics.ensure_topics: a topic Faust creates
+        # while starting is missing from the consumer's first subscription
+        self.tasks = app.topic(delivery_topic(s), partitions=s.topic_partitions, **raw)
         self.retries = app.Table("webhook-retries", default=None,
                                  partitions=s.topic_partitions, key_type=str)
         self.subscriptions: dict[str, Active] = {}
