@@ -8,9 +8,9 @@ from collections.abc import AsyncIterator
 from starlette.applications import Starlette
 
 from services.feed.tail import Tail
-from web import feed_api, feed_documents, subscriptions
+from web import feed_api, feed_documents, openapi, subscriptions
 
-routes = [*feed_api.routes, *subscriptions.routes, *feed_documents.routes]
+routes = [*feed_api.routes, *subscriptions.routes, *feed_documents.routes, *openapi.routes]
 
 
 @contextlib.asynccontextmanager
