@@ -101,8 +101,9 @@ class GotongClient:
                 progress(len(batch))
         return accepted
 
-    def page(self, after: str = "", limit: int = 500, **filters: str) -> dict[str, Any]:
-        params = {"after": after, "limit": str(limit), **filters}
+    def page(self, after: str = "", limit: int = 500,
+             filters: Mapping[str, str] | None = None) -> dict[str, Any]:
+        params = {"after": after, "limit": str(limit), **(filters or {})}
         body: dict[str, Any] = self._send("GET", "/api/v1/events", params=params).json()
         return body
 
@@ -110,7 +111,7 @@ class GotongClient:
                **filters: str) -> Iterator[tuple[Mapping[str, Any], str]]:
         """Every event from ``after`` on, with the cursor to resume after it; polls at the end."""
         while True:
-            body = self.page(after, **filters)
+            body = self.page(after, filters=filters)
             for event in body["items"]:
                 yield event, body["next"] if event is body["items"][-1] else after
             after = body["next"]

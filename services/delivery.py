@@ -82,7 +82,7 @@ class Delivery:
         self.engine = worker.engine
         self.service_secret = worker.secret
         app = worker.app
-        raw = {"key_type": bytes, "value_type": bytes, "key_serializer": "raw",
+        raw: dict[str, Any] = {"key_type": bytes, "value_type": bytes, "key_serializer": "raw",
                "value_serializer": "raw"}
         self.source = app.topic(*TYPED_TOPICS, **raw)
         # created beforehand by services.topics.ensure_topics: a topic Faust creates

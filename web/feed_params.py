@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -20,8 +21,9 @@ class BadParameter(ValueError):
         self.reason = reason
 
     def response(self) -> Response:
-        return problem(400, "bad-query", "Bad query parameter", str(self),
-                       **{"invalid-params": [{"name": self.name, "reason": self.reason}]})
+        extra: dict[str, Any] = {"invalid-params": [{"name": self.name,
+                                                     "reason": self.reason}]}
+        return problem(400, "bad-query", "Bad query parameter", str(self), **extra)
 
 
 def feed_filter(request: Request) -> FeedFilter:
@@ -35,7 +37,7 @@ def feed_filter(request: Request) -> FeedFilter:
 
 def cursor(request: Request, name: str = "after", header: str | None = None) -> Cursor:
     raw = request.headers.get(header) if header else None
-    source = header if raw else name
+    source = header if header and raw else name
     raw = raw or request.query_params.get(name)
     try:
         return Cursor.decode(raw)

@@ -159,7 +159,7 @@ FEED_FILTERS = [
     _q("forum", "forums (comments and action items follow their proposal or meeting)"),
     _q("owner", "owners of action items (only action-item events)"),
 ]
-BEARER = [{"nodeKey": []}]
+BEARER: list[dict[str, Any]] = [{"nodeKey": []}]
 OPTIONAL_BEARER: list[dict[str, Any]] = [{}, {"nodeKey": []}]
 LIMIT = {"type": "integer", "minimum": 1, "maximum": 1000}
 
