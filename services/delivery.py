@@ -27,8 +27,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+import aiohttp
 import faust
-import httpx
 import orjson
 from faust.types import EventT
 
@@ -94,7 +94,7 @@ class Delivery:
         self._private: set[str] = set()
         self._refreshed_at = 0.0
         self._requeued: dict[str, int] = {}
-        self._client: httpx.AsyncClient | None = None
+        self._client: aiohttp.ClientSession | None = None
         self._limit = asyncio.Semaphore(s.webhook_concurrency)
         app.agent(self.source, name="webhook-match")(self._match)
         app.agent(self.tasks, name="webhook-deliver")(self._deliver)
@@ -155,12 +155,11 @@ class Delivery:
         async for batch in stream.take_events(256, within=0.02):
             await self.deliver_batch(batch)
 
-    def _http(self) -> httpx.AsyncClient:
+    def _http(self) -> aiohttp.ClientSession:
         if self._client is None:
-            self._client = httpx.AsyncClient(
-                follow_redirects=False, trust_env=False,
-                timeout=httpx.Timeout(self.settings.webhook_timeout_s),
-                limits=httpx.Limits(max_connections=self.settings.webhook_concurrency))
+            self._client = aiohttp.ClientSession(
+                trust_env=False, connector=aiohttp.TCPConnector(
+                    limit=self.settings.webhook_concurrency, limit_per_host=10))
         return self._client
 
     async def deliver_batch(self, batch: Sequence[EventT]) -> None:
@@ -202,12 +201,14 @@ class Delivery:
         secret = unseal(self.service_secret, sub.secret_sealed)
         async with self._limit:
             outcome = await attempt(self._http(), sub.url, secret, task["message_id"],
-                                    orjson.dumps(event), self.settings.webhook_allowed_hosts)
+                                    orjson.dumps(event), self.settings.webhook_allowed_hosts,
+                                    self.settings.webhook_timeout_s)
         row.status_code, row.error, row.duration_ms = (outcome.status_code, outcome.error,
                                                        outcome.duration_ms)
         if outcome.delivered:
             row.outcome = "delivered"
-            await asyncio.to_thread(store.succeeded, self.engine, sub.id)
+            if sub.failing_since is not None:
+                await asyncio.to_thread(store.succeeded, self.engine, sub.id)
             return row, None
         if outcome.gone:
             row.outcome = "disabled"

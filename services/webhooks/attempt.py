@@ -1,4 +1,8 @@
-"""One webhook delivery attempt: check the target, POST the signed event, classify the answer."""
+"""One webhook delivery attempt: check the target, POST the signed event, classify the answer.
+
+aiohttp (already there for Faust) rather than httpx: on the worker's busy event
+loop it sends several times more requests per second.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,7 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-import httpx
+import aiohttp
 
 from services.webhooks import signing
 from services.webhooks.retry import parse_retry_after
@@ -25,8 +29,8 @@ class Outcome:
     duration_ms: float
 
 
-async def attempt(client: httpx.AsyncClient, url: str, secret: str, message_id: str,
-                  body: bytes, allowed_hosts: Iterable[str]) -> Outcome:
+async def attempt(client: aiohttp.ClientSession, url: str, secret: str, message_id: str,
+                  body: bytes, allowed_hosts: Iterable[str], timeout_s: float) -> Outcome:
     started = time.perf_counter()
 
     def done(status: int | None = None, error: str | None = None,
@@ -42,13 +46,15 @@ async def attempt(client: httpx.AsyncClient, url: str, secret: str, message_id: 
     headers = signing.headers(secret, message_id, int(time.time()), body)
     headers |= {"content-type": "application/json", "user-agent": USER_AGENT}
     try:
-        response = await client.post(url, content=body, headers=headers)
-    except httpx.TimeoutException:
-        return done(error=f"no answer within {client.timeout.read}s")
-    except httpx.HTTPError as exc:
+        async with client.post(url, data=body, headers=headers, allow_redirects=False,
+                               timeout=aiohttp.ClientTimeout(total=timeout_s)) as response:
+            status = response.status
+            retry_after = response.headers.get("retry-after")
+    except TimeoutError:
+        return done(error=f"no answer within {timeout_s}s")
+    except aiohttp.ClientError as exc:
         return done(error=f"{exc.__class__.__name__}: {exc}"[:500])
-    if 300 <= response.status_code < 400:
-        return done(response.status_code, "redirects are not followed; give the final URL")
-    error = None if response.is_success else f"HTTP {response.status_code}"
-    return done(response.status_code, error,
-                parse_retry_after(response.headers.get("retry-after"), time.time()))
+    if 300 <= status < 400:
+        return done(status, "redirects are not followed; give the final URL")
+    error = None if 200 <= status < 300 else f"HTTP {status}"
+    return done(status, error, parse_retry_after(retry_after, time.time()))

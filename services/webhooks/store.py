@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import Engine, delete, update
+from sqlalchemy import Engine, delete, insert, update
 from sqlmodel import Session, col, select
 
 from services.readmodel.feed_tables import (
@@ -105,9 +105,10 @@ def succeeded(engine: Engine, subscription_id: str) -> None:
 
 
 def record(engine: Engine, attempts: Iterable[WebhookDelivery]) -> None:
-    with Session(engine) as session:
-        session.add_all(list(attempts))
-        session.commit()
+    rows = [a.model_dump(exclude={"id"}) for a in attempts]
+    if rows:
+        with engine.begin() as connection:  # one executemany, not one ORM insert per row
+            connection.execute(insert(WebhookDelivery.__table__), rows)  # type: ignore[arg-type]
 
 
 def log_of(engine: Engine, subscription_id: str, limit: int, before: int | None
