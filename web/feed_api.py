@@ -9,10 +9,12 @@ private fields (``services.feed.privacy``).
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
 import orjson
+from aiokafka.errors import KafkaError
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
@@ -25,6 +27,8 @@ from services.feed.seed import seeded_matcher
 from services.feed.tail import Listener, Tail
 from web import feed_params as params
 from web.problems import JSONResponse, problem
+
+log = logging.getLogger(__name__)
 
 KEEPALIVE_S = 15.0
 CATCH_UP_PAGE = 500
@@ -48,8 +52,14 @@ async def list_events(request: Request) -> Response:
     private = credential is not None and "read_private" in credential.scopes
     state = request.app.state
     matcher = await asyncio.to_thread(seeded_matcher, state.engine, feed_filter)
-    async with LogReader(state.settings.bootstrap) as reader:
-        page = await reader.page(after, matcher, limit)
+    try:
+        async with LogReader(state.settings.bootstrap) as reader:
+            page = await reader.page(after, matcher, limit)
+    except (KafkaError, TimeoutError) as exc:
+        log.warning("feed read failed: %r", exc)
+        return problem(503, "kafka-unavailable", "Event log unavailable",
+                       "Kafka is not reachable right now; retry later with the same cursor",
+                       headers={"Retry-After": "5"})
     return JSONResponse({"items": [_shown(i.event, private) for i in page.items],
                          "next": page.next.encode(), "at_end": page.at_end})
 

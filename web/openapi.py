@@ -198,7 +198,8 @@ def paths() -> dict[str, Any]:
                 "parameters": [_q("after", "a cursor from a previous page's next"),
                                *FEED_FILTERS, _q("limit", "at most this many (100)", LIMIT)],
                 "responses": {"200": _json(ref("FeedPage"), "a page; follow next"),
-                              "400": bad_query, "401": unauthorized}}},
+                              "400": bad_query, "401": unauthorized,
+                              "503": _problem("Kafka unreachable; retry with the cursor")}}},
         "/api/v1/stream": {"get": {
             "summary": "Server-Sent Events of the feed; resume with Last-Event-ID",
             "security": OPTIONAL_BEARER,
