@@ -85,10 +85,15 @@ _FORMATS: dict[str, Callable[[str], bool]] = {
 }
 
 
+def _strings_only(func: Callable[[str], bool]) -> Callable[[object], bool]:
+    # A format constrains strings only; a wrong type is the "type" keyword's error.
+    return lambda value: not isinstance(value, str) or func(value)
+
+
 def _format_checker() -> jsonschema.FormatChecker:
     checker = jsonschema.FormatChecker()
     for name, func in _FORMATS.items():
-        checker.checks(name)(func)
+        checker.checks(name)(_strings_only(func))
     return checker
 
 

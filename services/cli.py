@@ -16,6 +16,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from events.validation import default_validator
 from services import settings as settings_module
 from services.cli_kafka import kafka
+from services.cli_keys import revoke, rotate_key
+from web.auth import DEFAULT_SCOPES, SCOPES
 
 err = Console(stderr=True)
 
@@ -62,7 +64,9 @@ def web(host: str | None, port: int | None) -> None:
 
     s = settings_module.get()
     uvicorn.run(create_app(s), host=host or s.http_host, port=port or s.http_port,
-                log_level="info", proxy_headers=True)
+                log_level="info", proxy_headers=True,
+                # open SSE streams must not hold a restart for long; clients resume
+                timeout_graceful_shutdown=3)
 
 
 @main.command()
@@ -80,6 +84,10 @@ def node() -> None:
     """Manage nodes (agencies, NGOs, community groups) and their API keys."""
 
 
+node.add_command(rotate_key)
+node.add_command(revoke)
+
+
 @node.command("add")
 @click.argument("node_id")
 @click.option("--kind", type=click.Choice(NODE_KINDS), required=True, help="The kind of node.")
@@ -88,8 +96,10 @@ def node() -> None:
 @click.option("--contact", default=None, help="How to reach the node.")
 @click.option("--public-key", default=None,
               help="Base64 Ed25519 public key, for a node that publishes straight to Kafka.")
+@click.option("--scope", "scopes", multiple=True, type=click.Choice(SCOPES),
+              help="What the key may do (repeat); default: publish and subscribe.")
 def node_add(node_id: str, kind: str, name: str, description: str | None, contact: str | None,
-             public_key: str | None) -> None:
+             public_key: str | None, scopes: tuple[str, ...]) -> None:
     """Register a node (publishes gotong.node.registered.v1) and print its API key once.
 
     Only a hash of the key is stored: keep the key printed on the last line.
@@ -121,7 +131,7 @@ def node_add(node_id: str, kind: str, name: str, description: str | None, contac
     if has_key(engine, node_id):
         raise click.ClickException(f"node {node_id!r} already has an API key")
     _publish(s, node_id, [event])
-    key = issue_key(engine, node_id)
+    key = issue_key(engine, node_id, scopes or DEFAULT_SCOPES)
     err.print(f"Registered node [bold]{node_id}[/] ({kind}). Its API key, shown only once:")
     click.echo(key)
 
@@ -161,11 +171,17 @@ def _publish(s: settings_module.Settings, node_id: str, events: list[Any],
 @main.command()
 @click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
 @click.option("--node", "node_id", required=True, help="The node publishing the events.")
-def publish(file: Path, node_id: str) -> None:
+@click.option("--url", default=None,
+              help="Publish over HTTP to this Gotong (with --key) instead of straight to Kafka.")
+@click.option("--key", envvar="GOTONG_API_KEY", default=None,
+              help="The node's API key, for --url [GOTONG_API_KEY].")
+def publish(file: Path, node_id: str, url: str | None, key: str | None) -> None:
     """Publish the events in FILE (.json: one event or an array; .ndjson: one per line).
 
     Every event is checked first; any problem is reported as FILE:LINE and
     nothing is published. Events are sent as NODE and must have its source.
+    With --url the events go through the HTTP API with the node's key, retried
+    safely (same ids) while the server or the network is away.
     """
     from services.publishing import EventFileError, check_events, read_events
     from services.readmodel.db import make_engine, migrate
@@ -179,6 +195,9 @@ def publish(file: Path, node_id: str) -> None:
             click.echo(line, err=True)
         raise click.ClickException(
             f"{len(exc.problems)} problem(s) in {file}; nothing published") from None
+    if url is not None:
+        _publish_http(url, key, file, events)
+        return
     engine = make_engine(s.database_url)
     migrate(engine)
     if not has_key(engine, node_id):
@@ -188,6 +207,24 @@ def publish(file: Path, node_id: str) -> None:
         task = progress.add_task(f"publishing {file.name}", total=len(events))
         _publish(s, node_id, events, progress, task)
     err.print(f"Published {len(events)} event(s) from {file} as {node_id}.")
+
+
+def _publish_http(url: str, key: str | None, file: Path, events: list[Any]) -> None:
+    import httpx
+
+    from services.client import GotongClient, ProblemError
+
+    if not key:
+        raise click.ClickException("--url needs the node's API key: --key or GOTONG_API_KEY")
+    with GotongClient(url, key) as client, _progress() as progress:
+        task = progress.add_task(f"publishing {file.name}", total=len(events))
+        try:
+            client.publish(events, lambda n: progress.advance(task, n))
+        except ProblemError as exc:
+            raise click.ClickException(f"{url} refused the events: {exc}") from None
+        except httpx.HTTPError as exc:
+            raise click.ClickException(f"{url} is not reachable: {exc!r}") from None
+    err.print(f"Published {len(events)} event(s) from {file} through {url}.")
 
 
 @main.command()

@@ -61,6 +61,14 @@ class Settings:
     secret_key_override: str | None = field(default=None, repr=False)
     java_home: Path | None = None
     kafka_heap_opts: str = "-Xms256m -Xmx1g"
+    # webhooks (issue 4): hosts allowed although private/loopback, the retry schedule
+    # (seconds after each failed attempt, about a day in all), and when to give up
+    webhook_allowed_hosts: tuple[str, ...] = ()
+    webhook_retry_schedule: tuple[float, ...] = (5, 300, 1800, 7200, 18000, 36000, 36000)
+    webhook_timeout_s: float = 10.0
+    webhook_pause_after_s: float = 24 * 3600.0
+    webhook_retry_tick_s: float = 1.0
+    webhook_concurrency: int = 50
 
     @property
     def bootstrap(self) -> str:
@@ -85,6 +93,16 @@ class Settings:
                 fh.write(secrets.token_urlsafe(48))
             os.replace(tmp, path)
         return path.read_text().strip().encode()
+
+
+def _floats(name: str, default: tuple[float, ...]) -> tuple[float, ...]:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        return tuple(float(part) for part in raw.split(",") if part.strip())
+    except ValueError as exc:
+        raise SystemExit(f"{name} must be comma-separated seconds, got {raw!r}") from exc
 
 
 def load() -> Settings:
@@ -116,6 +134,15 @@ def load() -> Settings:
         secret_key_override=os.environ.get("GOTONG_SECRET_KEY") or None,
         java_home=Path(os.environ["JAVA_HOME"]) if os.environ.get("JAVA_HOME") else None,
         kafka_heap_opts=os.environ.get("GOTONG_KAFKA_HEAP_OPTS") or "-Xms256m -Xmx1g",
+        webhook_allowed_hosts=tuple(
+            h.strip().lower() for h in (os.environ.get("GOTONG_WEBHOOK_ALLOWED_HOSTS") or "")
+            .split(",") if h.strip()),
+        webhook_retry_schedule=_floats("GOTONG_WEBHOOK_RETRY_SCHEDULE",
+                                       (5, 300, 1800, 7200, 18000, 36000, 36000)),
+        webhook_timeout_s=float(os.environ.get("GOTONG_WEBHOOK_TIMEOUT") or 10),
+        webhook_pause_after_s=float(os.environ.get("GOTONG_WEBHOOK_PAUSE_AFTER") or 86400),
+        webhook_retry_tick_s=float(os.environ.get("GOTONG_WEBHOOK_RETRY_TICK") or 1),
+        webhook_concurrency=_int("GOTONG_WEBHOOK_CONCURRENCY", 50),
     )
 
 

@@ -16,10 +16,21 @@ log = logging.getLogger(__name__)
 # The log is the source of truth: typed topics and the ingest topic keep everything.
 KEEP_FOREVER = {"retention.ms": "-1", "retention.bytes": "-1"}
 DEAD_LETTER_RETENTION = {"retention.ms": str(90 * 24 * 3600 * 1000)}
+# webhook delivery tasks: longer than the retry schedule, no need to keep them forever
+DELIVERY_TASK_RETENTION = {"retention.ms": str(7 * 24 * 3600 * 1000)}
 
 
 def topic_config(name: str) -> dict[str, str]:
+    if name.endswith("-webhook-deliveries"):
+        return DELIVERY_TASK_RETENTION
     return DEAD_LETTER_RETENTION if name == DEAD_LETTER_TOPIC else KEEP_FOREVER
+
+
+def internal_topics(settings: Settings) -> tuple[str, ...]:
+    """Topics of features that Faust must find at start-up (not part of the contract)."""
+    from services.delivery import delivery_topic
+
+    return (delivery_topic(settings),)
 
 
 async def ensure_topics(settings: Settings) -> list[str]:
@@ -28,7 +39,8 @@ async def ensure_topics(settings: Settings) -> list[str]:
     await admin.start()
     try:
         existing = set(await admin.list_topics())
-        missing = [t for t in ALL_TOPICS if t not in existing]
+        wanted = (*ALL_TOPICS, *internal_topics(settings))
+        missing = [t for t in wanted if t not in existing]
         if missing:
             new = [
                 NewTopic(

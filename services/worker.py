@@ -32,6 +32,7 @@ from events.catalog import (
     SERVICE_NODE,
 )
 from events.validation import Validator, default_validator
+from services import delivery
 from services.aggregates import AGGREGATES, Aggregate
 from services.aggregates.action_items import needs_overdue_event
 from services.aggregates.base import absorb, new_state
@@ -127,6 +128,7 @@ class Worker:
             self.app.agent(self.typed[name], name=f"fold-{name}")(self._folder(aggregate))
         self.app.timer(settings.overdue_check_s, name="overdue")(self._publish_overdue)
         self.app.timer(2.0, name="heartbeat")(self._heartbeat)
+        self.delivery = delivery.register(self)  # webhooks (issue 4): its own agents
 
     def _make_app(self) -> faust.App:
         s = self.settings

@@ -209,6 +209,12 @@ def running_stack(name: str, base: Settings, database_url: str, root: Path) -> I
         "GOTONG_SECRET_KEY": SECRET,
         "GOTONG_OVERDUE_CHECK_SECONDS": "0.5",
         "GOTONG_WORKER_STALE_SECONDS": "15",
+        # webhooks: loopback receivers allowed, a schedule of seconds instead of a day
+        "GOTONG_WEBHOOK_ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "GOTONG_WEBHOOK_RETRY_SCHEDULE": "0.3,0.6,1,1.5,2,3",
+        "GOTONG_WEBHOOK_TIMEOUT": "1",
+        "GOTONG_WEBHOOK_PAUSE_AFTER": "4",
+        "GOTONG_WEBHOOK_RETRY_TICK": "0.1",
     }
     settings = replace(settings, secret_key_override=SECRET)
     stack = Stack(name=name, settings=settings, env=env, log_dir=root)

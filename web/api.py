@@ -21,7 +21,7 @@ from events.catalog import node_of
 from events.validation import FieldError
 from services.readmodel.tables import WorkerHeartbeat
 from web import queries
-from web.auth import node_for_key
+from web.auth import credential_for_key
 from web.problems import JSONResponse, problem
 
 log = logging.getLogger(__name__)
@@ -72,11 +72,18 @@ async def post_events(request: Request) -> Response:
         return problem(401, "unauthenticated", "Authentication required",
                        "send the node's API key as 'Authorization: Bearer <key>'",
                        headers={"WWW-Authenticate": 'Bearer realm="gotong"'})
-    node = await asyncio.to_thread(node_for_key, state.engine, key)
-    if node is None:
+    credential = await asyncio.to_thread(credential_for_key, state.engine, key)
+    if credential is None:
         return problem(401, "bad-key", "Unknown API key",
                        "the API key is not known or was revoked",
                        headers={"WWW-Authenticate": 'Bearer realm="gotong", error="invalid_token"'})
+    if "publish" not in credential.scopes:
+        return problem(403, "insufficient-scope", "Key may not publish",
+                       "this API key lacks the 'publish' scope",
+                       headers={"WWW-Authenticate":
+                                'Bearer realm="gotong", error="insufficient_scope", '
+                                'scope="publish"'})
+    node = credential.node_id
     try:
         body = await _read_body(request, settings.max_body_bytes)
     except BodyTooLarge:

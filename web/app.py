@@ -14,7 +14,7 @@ from services.producer import IngestProducer
 from services.readmodel.db import make_engine, migrate
 from services.settings import Settings
 from services.settings import get as get_settings
-from web import api
+from web import api, feeds
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +49,8 @@ async def lifespan(app: Starlette) -> AsyncIterator[None]:
     app.state.producer = None
     starter = asyncio.create_task(_keep_producer_started(app))
     try:
-        yield
+        async with feeds.running(app):
+            yield
     finally:
         starter.cancel()
         with contextlib.suppress(asyncio.CancelledError):
@@ -60,7 +61,7 @@ async def lifespan(app: Starlette) -> AsyncIterator[None]:
 
 
 def create_app(settings: Settings | None = None) -> Starlette:
-    routes = [*api.routes]
+    routes = [*api.routes, *feeds.routes]
     app = Starlette(routes=routes, lifespan=lifespan)
     app.state.settings = settings or get_settings()
     return app

@@ -1,17 +1,32 @@
-"""Node API keys: generated once, shown once, stored only as a SHA-256 hash."""
+"""Node API keys: generated once, shown once, stored only as a SHA-256 hash.
+
+A key has scopes (``publish``, ``subscribe``, ``read_private``). Rotating a
+node's key issues a new one with the same scopes and lets the old ones work for
+a grace period; revoking ends every key of the node at once.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
 import secrets
+from collections.abc import Iterable
+from dataclasses import dataclass
 
 from sqlalchemy import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from services.readmodel.tables import NodeCredential
 
 KEY_PREFIX = "gtk_"
+SCOPES = ("publish", "subscribe", "read_private")
+DEFAULT_SCOPES = ("publish", "subscribe")
+
+
+@dataclass(frozen=True)
+class Credential:
+    node_id: str
+    scopes: frozenset[str]
 
 
 def hash_key(key: str) -> str:
@@ -23,13 +38,29 @@ def new_key() -> str:
     return KEY_PREFIX + secrets.token_urlsafe(32)
 
 
-def issue_key(engine: Engine, node_id: str) -> str:
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def _stamp(moment: dt.datetime) -> str:
+    return moment.isoformat(timespec="seconds")
+
+
+def check_scopes(scopes: Iterable[str]) -> tuple[str, ...]:
+    wanted = tuple(dict.fromkeys(s.strip() for s in scopes if s.strip()))
+    unknown = [s for s in wanted if s not in SCOPES]
+    if unknown:
+        raise ValueError(f"unknown scope(s) {', '.join(unknown)}; known: {', '.join(SCOPES)}")
+    return wanted
+
+
+def issue_key(engine: Engine, node_id: str, scopes: Iterable[str] = DEFAULT_SCOPES) -> str:
     """Create and store (hashed) a new API key for ``node_id``; return the key itself."""
     key = new_key()
-    now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     with Session(engine) as session:
         session.add(NodeCredential(key_id=secrets.token_hex(8), node_id=node_id,
-                                   key_hash=hash_key(key), created_at=now))
+                                   key_hash=hash_key(key), created_at=_stamp(_now()),
+                                   scopes=",".join(check_scopes(scopes))))
         session.commit()
     return key
 
@@ -42,14 +73,70 @@ def has_key(engine: Engine, node_id: str) -> bool:
     return found is not None
 
 
-def node_for_key(engine: Engine, key: str) -> str | None:
-    """The node a valid, unrevoked key belongs to, or None."""
+def _live(cred: NodeCredential, now: str) -> bool:
+    return cred.revoked_at is None and (cred.expires_at is None or cred.expires_at > now)
+
+
+def credential_for_key(engine: Engine, key: str) -> Credential | None:
+    """The node and scopes of a valid key (not revoked, not past its grace period), or None."""
     if not key.startswith(KEY_PREFIX) or len(key) > 200:
         return None
     with Session(engine) as session:
         cred = session.exec(
             select(NodeCredential).where(NodeCredential.key_hash == hash_key(key))
         ).first()
-    if cred is None or cred.revoked_at is not None:
+    if cred is None or not _live(cred, _stamp(_now())):
+        return None
+    return Credential(cred.node_id, frozenset(s for s in cred.scopes.split(",") if s))
+
+
+def node_for_key(engine: Engine, key: str, scope: str = "publish") -> str | None:
+    """The node a valid key belongs to, if the key has ``scope``; else None."""
+    cred = credential_for_key(engine, key)
+    if cred is None or scope not in cred.scopes:
         return None
     return cred.node_id
+
+
+def _live_credentials(session: Session, node_id: str) -> list[NodeCredential]:
+    now = _stamp(_now())
+    rows = session.exec(select(NodeCredential).where(NodeCredential.node_id == node_id)
+                        .order_by(col(NodeCredential.created_at))).all()
+    return [c for c in rows if _live(c, now)]
+
+
+def rotate_key(engine: Engine, node_id: str, grace: dt.timedelta,
+               scopes: Iterable[str] | None = None) -> tuple[str, str]:
+    """Issue a new key; the node's current keys keep working for ``grace``.
+
+    Returns (new key, end of the grace period). The new key keeps the newest old
+    key's scopes unless ``scopes`` is given.
+    """
+    until = _stamp(_now() + grace)
+    with Session(engine) as session:
+        current = _live_credentials(session, node_id)
+        if not current:
+            raise LookupError(f"node {node_id!r} has no valid API key to rotate")
+        kept = check_scopes(scopes) if scopes is not None else tuple(current[-1].scopes.split(","))
+        for cred in current:
+            if cred.expires_at is None or cred.expires_at > until:
+                cred.expires_at = until
+                session.add(cred)
+        key = new_key()
+        session.add(NodeCredential(key_id=secrets.token_hex(8), node_id=node_id,
+                                   key_hash=hash_key(key), created_at=_stamp(_now()),
+                                   scopes=",".join(kept)))
+        session.commit()
+    return key, until
+
+
+def revoke_keys(engine: Engine, node_id: str) -> int:
+    """Revoke every key of ``node_id`` now; returns how many were still valid."""
+    now = _stamp(_now())
+    with Session(engine) as session:
+        current = _live_credentials(session, node_id)
+        for cred in current:
+            cred.revoked_at = now
+            session.add(cred)
+        session.commit()
+    return len(current)

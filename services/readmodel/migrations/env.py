@@ -6,6 +6,7 @@ from alembic import context
 from sqlalchemy import create_engine
 from sqlmodel import SQLModel
 
+import services.readmodel.feed_tables  # noqa: F401
 import services.readmodel.tables  # noqa: F401  (registers the tables on the metadata)
 
 target_metadata = SQLModel.metadata

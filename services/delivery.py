@@ -1,0 +1,256 @@
+"""Webhook delivery as Faust agents, so it survives restarts.
+
+- ``webhook-match`` reads the typed topics and, for every active subscription
+  that wants an event, writes a delivery task to ``<app id>-webhook-deliveries``
+  (keyed by subscription). The task's ``message_id`` (the ``webhook-id``
+  header) derives from the subscription and the event id, so it is the same on
+  every retry and for a duplicate record of the event.
+- ``webhook-deliver`` attempts the tasks. A failed task waits in the
+  ``webhook-retries`` table (changelogged, so a restart keeps it) until the
+  ``webhook-retry`` timer sends it back to the topic when it is due.
+- 2xx: delivered. 410: the subscription is disabled. Anything else: retried on
+  the schedule (jitter, Retry-After honoured); a subscription failing for longer
+  than ``GOTONG_WEBHOOK_PAUSE_AFTER`` is paused with the reason, for its owner.
+
+At-least-once: a crash between an attempt and the commit repeats the attempt
+with the same ``webhook-id``; receivers dedupe on it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import time
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import aiohttp
+import faust
+import orjson
+from faust.types import EventT
+
+from events.catalog import TYPED_TOPICS
+from services.feed.filters import FeedFilter, Matcher
+from services.feed.privacy import redacted
+from services.feed.seed import seeded_matcher
+from services.readmodel.feed_tables import ACTIVE, DISABLED, PAUSED, WebhookDelivery
+from services.settings import Settings
+from services.webhooks import store
+from services.webhooks.attempt import Outcome, attempt
+from services.webhooks.retry import next_delay
+from services.webhooks.sealing import unseal
+
+if TYPE_CHECKING:
+    from services.worker import Worker
+
+log = logging.getLogger(__name__)
+
+def delivery_topic(settings: Settings) -> str:
+    """The internal topic of delivery tasks, named like Faust's own (app id prefix)."""
+    return f"{settings.app_id}-webhook-deliveries"
+
+MESSAGE_NAMESPACE = uuid.UUID("3b0c5a8e-6d0f-4d8a-9c39-4f7b0f1d2a61")
+REFRESH_AT_LEAST_S = 30.0
+
+
+def message_id(subscription_id: str, event_id: str) -> str:
+    return "msg_" + uuid.uuid5(MESSAGE_NAMESPACE, f"{subscription_id}:{event_id}").hex
+
+
+def _iso(seconds: float) -> str:
+    return dt.datetime.fromtimestamp(seconds, dt.UTC).isoformat(timespec="milliseconds")
+
+
+@dataclass
+class Active:
+    """An active subscription as the matcher keeps it."""
+
+    id: str
+    created_s: float
+    matcher: Matcher
+
+
+class Delivery:
+    def __init__(self, worker: Worker) -> None:
+        from services.worker import pinned
+
+        self._pinned = pinned
+        self.settings = s = worker.settings
+        self.engine = worker.engine
+        self.service_secret = worker.secret
+        app = worker.app
+        raw: dict[str, Any] = {"key_type": bytes, "value_type": bytes, "key_serializer": "raw",
+               "value_serializer": "raw"}
+        self.source = app.topic(*TYPED_TOPICS, **raw)
+        # created beforehand by services.topics.ensure_topics: a topic Faust creates
+        # while starting is missing from the consumer's first subscription
+        self.tasks = app.topic(delivery_topic(s), partitions=s.topic_partitions, **raw)
+        self.retries = app.Table("webhook-retries", default=None,
+                                 partitions=s.topic_partitions, key_type=str)
+        self.subscriptions: dict[str, Active] = {}
+        self._private: set[str] = set()
+        self._refreshed_at = 0.0
+        self._requeued: dict[str, int] = {}
+        self._client: aiohttp.ClientSession | None = None
+        self._limit = asyncio.Semaphore(s.webhook_concurrency)
+        app.agent(self.source, name="webhook-match")(self._match)
+        app.agent(self.tasks, name="webhook-deliver")(self._deliver)
+        app.timer(s.webhook_retry_tick_s, name="webhook-retry")(self._requeue_due)
+
+    # -- matching ------------------------------------------------------------------
+
+    async def _match(self, stream: faust.StreamT) -> None:
+        s = self.settings
+        async for batch in stream.take_events(s.batch_size, within=s.batch_within_s):
+            await self.match_batch(batch)
+
+    async def _refresh(self) -> None:
+        started = time.time()
+        rows = await asyncio.to_thread(store.active, self.engine)
+        fresh: dict[str, Active] = {}
+        for row in rows:
+            known = self.subscriptions.get(row.id)
+            if known is None:
+                flt = FeedFilter.from_lists(row.filter or {})
+                matcher = await asyncio.to_thread(seeded_matcher, self.engine, flt)
+                created = dt.datetime.fromisoformat(row.created_at).timestamp()
+                known = Active(row.id, created, matcher)
+            fresh[row.id] = known
+        self.subscriptions = fresh
+        self._private = {row.id for row in rows if row.private}
+        self._refreshed_at = started
+
+    async def match_batch(self, batch: Sequence[EventT]) -> None:
+        newest = max((fe.message.timestamp or 0.0) for fe in batch) if batch else 0.0
+        # A subscription created just before an event must see it: refresh whenever
+        # the batch holds events newer than the last look at the subscriptions.
+        if newest >= self._refreshed_at or time.time() - self._refreshed_at > REFRESH_AT_LEAST_S:
+            await self._refresh()
+        pending = []
+        for fe in batch:
+            try:
+                event = orjson.loads(fe.value if isinstance(fe.value, bytes) else b"")
+            except orjson.JSONDecodeError:
+                continue
+            if not isinstance(event, dict) or "id" not in event:
+                continue
+            appended = fe.message.timestamp or 0.0
+            for sub in self.subscriptions.values():
+                if appended < sub.created_s or not sub.matcher.matches(event):
+                    continue
+                shown = event if sub.id in self._private else redacted(event)
+                task = {"message_id": message_id(sub.id, str(event["id"])),
+                        "subscription_id": sub.id, "attempt": 1, "event": shown}
+                pending.append(await self.tasks.send(key=sub.id.encode(),
+                                                     value=orjson.dumps(task)))
+        for future in pending:
+            await future
+
+    # -- delivering ----------------------------------------------------------------
+
+    async def _deliver(self, stream: faust.StreamT) -> None:
+        async for batch in stream.take_events(256, within=0.02):
+            await self.deliver_batch(batch)
+
+    def _http(self) -> aiohttp.ClientSession:
+        if self._client is None:
+            self._client = aiohttp.ClientSession(
+                trust_env=False, connector=aiohttp.TCPConnector(
+                    limit=self.settings.webhook_concurrency, limit_per_host=10))
+        return self._client
+
+    async def deliver_batch(self, batch: Sequence[EventT]) -> None:
+        tasks: list[tuple[EventT, dict[str, Any]]] = []
+        for fe in batch:
+            try:
+                tasks.append((fe, orjson.loads(fe.value)))
+            except (orjson.JSONDecodeError, TypeError):
+                log.warning("not a delivery task at %s", fe.message.offset)
+        subs = await asyncio.to_thread(store.by_ids, self.engine,
+                                       {t["subscription_id"] for _, t in tasks})
+        results = await asyncio.gather(*(self._one(subs.get(t["subscription_id"]), t)
+                                         for _, t in tasks))
+        rows = [row for row, _ in results if row is not None]
+        if rows:
+            await asyncio.to_thread(store.record, self.engine, rows)
+        for (fe, task), (_, retry) in zip(tasks, results, strict=True):
+            key = task["message_id"]
+            self._requeued.pop(key, None)
+            with self._pinned(fe):
+                if retry is not None:
+                    self.retries[key] = retry
+                elif self.retries.get(key) is not None:
+                    del self.retries[key]
+
+    async def _one(self, sub: Any, task: Mapping[str, Any]
+                   ) -> tuple[WebhookDelivery | None, dict[str, Any] | None]:
+        """Attempt one task; (log row, retry entry or None)."""
+        event = task["event"]
+        row = WebhookDelivery(subscription_id=task["subscription_id"],
+                              message_id=task["message_id"], event_id=str(event.get("id")),
+                              event_type=str(event.get("type")), attempt=task["attempt"],
+                              outcome="skipped", at=store.now_iso())
+        if sub is None:
+            return None, None  # deleted: nothing to log, nobody to tell
+        if sub.status != ACTIVE:
+            row.error = f"subscription is {sub.status}"
+            return row, None
+        secret = unseal(self.service_secret, sub.secret_sealed)
+        async with self._limit:
+            outcome = await attempt(self._http(), sub.url, secret, task["message_id"],
+                                    orjson.dumps(event), self.settings.webhook_allowed_hosts,
+                                    self.settings.webhook_timeout_s)
+        row.status_code, row.error, row.duration_ms = (outcome.status_code, outcome.error,
+                                                       outcome.duration_ms)
+        if outcome.delivered:
+            row.outcome = "delivered"
+            if sub.failing_since is not None:
+                await asyncio.to_thread(store.succeeded, self.engine, sub.id)
+            return row, None
+        if outcome.gone:
+            row.outcome = "disabled"
+            await asyncio.to_thread(
+                store.set_status, self.engine, sub.id, DISABLED,
+                f"the receiver answered 410 Gone at {row.at}; create a new subscription")
+            return row, None
+        return await self._failed(sub, task, row, outcome)
+
+    async def _failed(self, sub: Any, task: Mapping[str, Any], row: WebhookDelivery,
+                      outcome: Outcome) -> tuple[WebhookDelivery, dict[str, Any] | None]:
+        now = time.time()
+        since = await asyncio.to_thread(store.failing, self.engine, sub.id, row.at)
+        failing_for = now - dt.datetime.fromisoformat(since or row.at).timestamp()
+        delay = next_delay(self.settings.webhook_retry_schedule, task["attempt"],
+                           outcome.retry_after)
+        last = outcome.error or f"HTTP {outcome.status_code}"
+        if failing_for > self.settings.webhook_pause_after_s or delay is None:
+            row.outcome = "failed"
+            if failing_for > self.settings.webhook_pause_after_s:
+                await asyncio.to_thread(
+                    store.set_status, self.engine, sub.id, PAUSED,
+                    f"paused: deliveries failing since {since} (last: {last}); fix the "
+                    "receiver, then resume with PATCH {\"status\": \"active\"}",
+                    only_if=(ACTIVE,))
+            return row, None
+        row.outcome = "retrying"
+        row.next_attempt_at = _iso(now + delay)
+        return row, {"task": {**task, "attempt": task["attempt"] + 1}, "due": now + delay}
+
+    async def _requeue_due(self) -> None:
+        now = time.time()
+        for key, entry in list(self.retries.items()):
+            if not isinstance(entry, dict) or entry["due"] > now:
+                continue
+            task = entry["task"]
+            if self._requeued.get(key) == task["attempt"]:
+                continue
+            await self.tasks.send(key=task["subscription_id"].encode(), value=orjson.dumps(task))
+            self._requeued[key] = task["attempt"]
+
+
+def register(worker: Worker) -> Delivery:
+    """Declare the delivery topics, table, agents and timer on ``worker.app``."""
+    return Delivery(worker)

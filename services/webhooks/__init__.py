@@ -1,0 +1,1 @@
+"""Webhooks: subscriptions, Standard Webhooks signatures, retries, and the targets allowed."""

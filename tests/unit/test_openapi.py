@@ -1,0 +1,36 @@
+"""/openapi.json: OpenAPI 3.1 whose schemas are valid and which covers every JSON route."""
+
+from __future__ import annotations
+
+from jsonschema import Draft202012Validator
+from starlette.routing import Route
+
+from services.settings import load
+from web.app import create_app
+from web.openapi import document
+
+NOT_API = {"/login"}  # pages of the site branch may add more: they are HTML
+
+
+def test_document_is_openapi_3_1_with_valid_json_schemas() -> None:
+    doc = document()
+    assert doc["openapi"].startswith("3.1")
+    for name, schema in doc["components"]["schemas"].items():
+        Draft202012Validator.check_schema(schema), name
+
+
+def test_every_api_feed_and_data_route_is_documented() -> None:
+    documented = {(path, method) for path, ops in document()["paths"].items()
+                  for method in ops if method != "parameters"}
+    for route in create_app(load()).routes:
+        assert isinstance(route, Route)
+        path = route.path
+        if not path.startswith(("/api/", "/feeds/", "/data/", "/healthz", "/openapi")):
+            continue
+        for method in route.methods or ():
+            if method in ("HEAD",):
+                continue
+            if path == "/data/{dataset}.{format}":
+                assert ("/data/{dataset}.json", "get") in documented
+                continue
+            assert (path, method.lower()) in documented, f"{method} {path}"

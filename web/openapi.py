@@ -1,0 +1,341 @@
+"""``/openapi.json``: OpenAPI 3.1 for every JSON route.
+
+Schemas come from their sources rather than being written twice: the event
+envelope from ``events/schemas/envelope.json``, the read-model rows from the
+SQLModel tables. A test validates real responses against this document and
+schemathesis fuzzes the API with it.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from typing import Any
+
+from sqlmodel import SQLModel
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from events.catalog import SCHEMA_DIR
+from services.readmodel.tables import ActionItem, Meeting, Node, Proposal
+from web.problems import JSONResponse
+
+REF = "#/components/schemas/"
+
+
+def ref(name: str) -> dict[str, str]:
+    return {"$ref": REF + name}
+
+
+def row_schema(model: type[SQLModel], drop: tuple[str, ...] = (),
+               extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A read-model row as JSON Schema: columns with a default may also be null."""
+    raw = model.model_json_schema()
+    props: dict[str, Any] = {}
+    for name, prop in raw["properties"].items():
+        if name in drop:
+            continue
+        prop = {k: v for k, v in prop.items() if k not in ("title", "default")}
+        if name not in raw.get("required", []):
+            prop = {"anyOf": [prop, {"type": "null"}]}
+        props[name] = prop
+    props.update(extra or {})
+    required = [n for n in raw.get("required", []) if n not in drop] + list(extra or {})
+    return {"type": "object", "properties": props, "required": required}
+
+
+def _envelope() -> dict[str, Any]:
+    schema = json.loads((SCHEMA_DIR / "envelope.json").read_text())
+    return {k: v for k, v in schema.items() if k not in ("$schema", "$id", "examples")}
+
+
+def _strings() -> dict[str, Any]:
+    return {"type": "array", "items": {"type": "string"}}
+
+
+def components() -> dict[str, Any]:
+    commitment = row_schema(ActionItem, drop=("overdue_published",),
+                            extra={"overdue": {"type": "boolean"}})
+    with_items = {"action_items": {"type": "array", "items": ref("Commitment")}}
+    subscription = {
+        "type": "object",
+        "required": ["id", "url", "status", "types", "nodes", "subjects", "forums", "owners",
+                     "created_at"],
+        "properties": {"id": {"type": "string"}, "url": {"type": "string"},
+                       "status": {"enum": ["active", "paused", "disabled"]},
+                       "status_reason": {"type": ["string", "null"]},
+                       "failing_since": {"type": ["string", "null"]},
+                       "private": {"type": "boolean"},
+                       "created_at": {"type": "string"}, "updated_at": {"type": "string"},
+                       **{k: _strings() for k in ("types", "nodes", "subjects", "forums",
+                                                  "owners")}}}
+    return {
+        "CloudEvent": _envelope(),
+        "Problem": {
+            "type": "object", "required": ["type", "title", "status", "detail"],
+            "properties": {
+                "type": {"type": "string"}, "title": {"type": "string"},
+                "status": {"type": "integer"}, "detail": {"type": "string"},
+                "errors": {"type": "array", "items": {
+                    "type": "object", "required": ["pointer", "detail"],
+                    "properties": {"pointer": {"type": "string"},
+                                   "detail": {"type": "string"}}}},
+                "invalid-params": {"type": "array", "items": {
+                    "type": "object", "required": ["name", "reason"],
+                    "properties": {"name": {"type": "string"},
+                                   "reason": {"type": "string"}}}}}},
+        "Accepted": {"type": "object", "required": ["accepted", "ids"],
+                     "properties": {"accepted": {"type": "integer"}, "ids": _strings()}},
+        "FeedPage": {
+            "type": "object", "required": ["items", "next", "at_end"],
+            "properties": {"items": {"type": "array", "items": ref("CloudEvent")},
+                           "next": {"type": "string", "description": "the cursor to follow"},
+                           "at_end": {"type": "boolean"}}},
+        "Node": row_schema(Node),
+        "ProposalSummary": row_schema(Proposal, drop=("comments", "status_history",
+                                                      "endorsers")),
+        "ProposalThread": row_schema(Proposal, extra=with_items),
+        "Commitment": commitment,
+        "Meeting": row_schema(Meeting, extra=with_items),
+        "Health": {"type": "object", "required": ["status", "checks"],
+                   "properties": {"status": {"enum": ["ok", "unavailable"]},
+                                  "checks": {"type": "object"}}},
+        "SubscriptionRequest": {
+            "type": "object", "required": ["url"], "additionalProperties": False,
+            "properties": {"url": {"type": "string", "format": "uri"},
+                           **{k: _strings() for k in ("types", "nodes", "subjects", "forums",
+                                                      "owners")}}},
+        "Subscription": subscription,
+        "SubscriptionCreated": {"allOf": [ref("Subscription"), {
+            "type": "object", "required": ["secret"],
+            "properties": {"secret": {"type": "string", "pattern": "^whsec_"}}}]},
+        "Delivery": {
+            "type": "object",
+            "required": ["id", "message_id", "event_id", "event_type", "attempt", "outcome",
+                         "at"],
+            "properties": {"id": {"type": "integer"}, "message_id": {"type": "string"},
+                           "event_id": {"type": "string"}, "event_type": {"type": "string"},
+                           "attempt": {"type": "integer"},
+                           "outcome": {"enum": ["delivered", "retrying", "failed", "disabled",
+                                                "skipped"]},
+                           "status_code": {"type": ["integer", "null"]},
+                           "error": {"type": ["string", "null"]},
+                           "duration_ms": {"type": ["number", "null"]},
+                           "next_attempt_at": {"type": ["string", "null"]},
+                           "at": {"type": "string"}}},
+    }
+
+
+def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def _problem(description: str) -> dict[str, Any]:
+    return {"description": description,
+            "content": {"application/problem+json": {"schema": ref("Problem")}}}
+
+
+def _list(item: str, paged: bool = False) -> dict[str, Any]:
+    props: dict[str, Any] = {"items": {"type": "array", "items": ref(item)}}
+    if paged:
+        props |= {"total": {"type": "integer"}, "limit": {"type": "integer"},
+                  "offset": {"type": "integer"}}
+    return {"type": "object", "required": list(props), "properties": props}
+
+
+def _q(name: str, description: str, schema: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {"name": name, "in": "query", "required": False, "description": description,
+            "schema": schema or {"type": "string"}}
+
+
+def _path(name: str) -> dict[str, Any]:
+    return {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+
+
+FEED_FILTERS = [
+    _q("type", "event types, comma-separated; gotong.<aggregate>.* for all of one aggregate"),
+    _q("node", "publishing nodes"), _q("subject", "aggregate ids"),
+    _q("forum", "forums (comments and action items follow their proposal or meeting)"),
+    _q("owner", "owners of action items (only action-item events)"),
+]
+BEARER: list[dict[str, Any]] = [{"nodeKey": []}]
+OPTIONAL_BEARER: list[dict[str, Any]] = [{}, {"nodeKey": []}]
+LIMIT = {"type": "integer", "minimum": 1, "maximum": 1000}
+
+
+def paths() -> dict[str, Any]:
+    bad_query = _problem("a query parameter is wrong; invalid-params names it")
+    unauthorized = _problem("no key, or an unknown, expired or revoked key")
+    forbidden = _problem("the key lacks the scope")
+    missing = _problem("no such thing")
+    sub_id = [_path("id")]
+    atom = {"description": "Atom (RFC 4287)",
+            "content": {"application/atom+xml": {"schema": {"type": "string"}}}}
+    ics = {"description": "iCalendar (RFC 5545)",
+           "content": {"text/calendar": {"schema": {"type": "string"}}}}
+    return {
+        "/api/v1/events": {
+            "post": {
+                "summary": "Publish one event or an array of events as the key's node",
+                "description": "202 only once Kafka acknowledged every event. Retry rule: on "
+                               "503, a timeout or a dropped connection, send the same events "
+                               "again with the same ids; duplicates are dropped.",
+                "security": BEARER,
+                "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                    "oneOf": [ref("CloudEvent"),
+                              {"type": "array", "items": ref("CloudEvent"),
+                               "minItems": 1, "maxItems": 500}]}}}},
+                "responses": {"202": _json(ref("Accepted"), "accepted by Kafka"),
+                              "400": _problem("not JSON"), "401": unauthorized,
+                              "403": _problem("another node's source, or no publish scope"),
+                              "413": _problem("too many events or bytes"),
+                              "422": _problem("invalid events; errors name each field"),
+                              "503": _problem("Kafka unreachable; retry with the same ids")}},
+            "get": {
+                "summary": "The event feed: a page of events after a cursor, in log order",
+                "security": OPTIONAL_BEARER,
+                "parameters": [_q("after", "a cursor from a previous page's next"),
+                               *FEED_FILTERS, _q("limit", "at most this many (100)", LIMIT)],
+                "responses": {"200": _json(ref("FeedPage"), "a page; follow next"),
+                              "400": bad_query, "401": unauthorized,
+                              "503": _problem("Kafka unreachable; retry with the cursor")}}},
+        "/api/v1/stream": {"get": {
+            "summary": "Server-Sent Events of the feed; resume with Last-Event-ID",
+            "security": OPTIONAL_BEARER,
+            "parameters": [_q("after", "a cursor to start after (or Last-Event-ID)"),
+                           {"name": "Last-Event-ID", "in": "header", "required": False,
+                            "schema": {"type": "string"}}, *FEED_FILTERS],
+            "responses": {"200": {"description": "an endless event stream; each id is a cursor",
+                                  "content": {"text/event-stream": {"schema":
+                                                                    {"type": "string"}}}},
+                          "400": bad_query, "401": unauthorized,
+                          "503": _problem("Kafka unreachable")}}},
+        "/api/v1/proposals": {"get": {
+            "summary": "Proposals, newest first",
+            "parameters": [_q("forum", "forum id"), _q("status", "status"),
+                           _q("node", "publishing node"), _q("program", "program"),
+                           _q("limit", "page size", {"type": "integer", "minimum": 0}),
+                           _q("offset", "skip", {"type": "integer", "minimum": 0})],
+            "responses": {"200": _json(_list("ProposalSummary", paged=True), "proposals"),
+                          "400": bad_query}}},
+        "/api/v1/proposals/{id}": {"get": {
+            "summary": "A proposal's thread with its action items", "parameters": [_path("id")],
+            "responses": {"200": _json(ref("ProposalThread"), "the thread"), "404": missing}}},
+        "/api/v1/commitments": {"get": {
+            "summary": "Action items with owners and due dates",
+            "parameters": [_q("owner", "owner node"), _q("status", "status"),
+                           _q("overdue", "true or false", {"type": "boolean"}),
+                           _q("proposal", "proposal id"), _q("meeting", "meeting id"),
+                           _q("limit", "page size", {"type": "integer", "minimum": 0}),
+                           _q("offset", "skip", {"type": "integer", "minimum": 0})],
+            "responses": {"200": _json(_list("Commitment", paged=True), "commitments"),
+                          "400": bad_query}}},
+        "/api/v1/meetings/{id}": {"get": {
+            "summary": "A meeting with its minutes and action items", "parameters": [_path("id")],
+            "responses": {"200": _json(ref("Meeting"), "the meeting"), "404": missing}}},
+        "/api/v1/nodes": {"get": {
+            "summary": "Registered nodes", "parameters": [_q("kind", "node kind")],
+            "responses": {"200": _json({**_list("Node"), "properties": {
+                **_list("Node")["properties"], "total": {"type": "integer"}}}, "nodes")}}},
+        "/api/v1/subscriptions": {
+            "post": {"summary": "Subscribe a webhook; the whsec_ secret is shown only here",
+                     "security": BEARER,
+                     "requestBody": {"required": True, "content": {"application/json": {
+                         "schema": ref("SubscriptionRequest")}}},
+                     "responses": {"201": _json(ref("SubscriptionCreated"), "subscribed"),
+                                   "400": _problem("not JSON"), "401": unauthorized,
+                                   "403": forbidden,
+                                   "422": _problem("invalid or refused; errors name the field")}},
+            "get": {"summary": "The key's node's subscriptions", "security": BEARER,
+                    "responses": {"200": _json(_list("Subscription"), "subscriptions"),
+                                  "401": unauthorized, "403": forbidden}}},
+        "/api/v1/subscriptions/{id}": {
+            "parameters": sub_id,
+            "get": {"summary": "One subscription", "security": BEARER,
+                    "responses": {"200": _json(ref("Subscription"), "the subscription"),
+                                  "401": unauthorized, "403": forbidden, "404": missing}},
+            "patch": {"summary": "Pause or resume", "security": BEARER,
+                      "requestBody": {"required": True, "content": {"application/json": {
+                          "schema": {"type": "object", "required": ["status"],
+                                     "additionalProperties": False,
+                                     "properties": {"status": {"enum": ["active",
+                                                                        "paused"]}}}}}},
+                      "responses": {"200": _json(ref("Subscription"), "changed"),
+                                    "400": _problem("not JSON"), "401": unauthorized,
+                                    "403": forbidden, "404": missing,
+                                    "409": _problem("disabled for good"),
+                                    "422": _problem("status must be active or paused")}},
+            "delete": {"summary": "Delete", "security": BEARER,
+                       "responses": {"204": {"description": "deleted"}, "401": unauthorized,
+                                     "403": forbidden, "404": missing}}},
+        "/api/v1/subscriptions/{id}/deliveries": {"get": {
+            "summary": "The delivery log, newest first", "security": BEARER,
+            "parameters": [*sub_id, _q("limit", "at most this many", LIMIT),
+                           _q("before", "entries older than this log id",
+                              {"type": "integer", "minimum": 0})],
+            "responses": {"200": _json(_list("Delivery"), "attempts"), "400": bad_query,
+                          "401": unauthorized, "403": forbidden, "404": missing}}},
+        "/feeds/proposals.atom": {"get": {
+            "summary": "Atom feed of proposals",
+            "parameters": [_q("forum", "forum"), _q("node", "node"), _q("status", "status"),
+                           _q("subject", "proposal id")],
+            "responses": {"200": atom}}},
+        "/feeds/commitments.atom": {"get": {
+            "summary": "Atom feed of commitments",
+            "parameters": [_q("owner", "owner"), _q("node", "node"), _q("status", "status"),
+                           _q("forum", "forum"), _q("subject", "action item id")],
+            "responses": {"200": atom}}},
+        "/feeds/forums/{id}.atom": {"get": {"summary": "Atom feed of a forum",
+                                            "parameters": [_path("id")],
+                                            "responses": {"200": atom, "404": missing}}},
+        "/feeds/nodes/{id}.atom": {"get": {"summary": "Atom feed of a node",
+                                           "parameters": [_path("id")],
+                                           "responses": {"200": atom, "404": missing}}},
+        "/feeds/meetings.ics": {"get": {"summary": "Meetings as iCalendar",
+                                        "responses": {"200": ics}}},
+        "/feeds/forums/{id}/meetings.ics": {"get": {"summary": "A forum's meetings",
+                                                    "parameters": [_path("id")],
+                                                    "responses": {"200": ics, "404": missing}}},
+        "/data/{dataset}.json": {"get": {
+            "summary": "Open data as JSON (proposals, commitments, indicators)",
+            "parameters": [{"name": "dataset", "in": "path", "required": True,
+                            "schema": {"type": "string"}}],
+            "responses": {"200": _json({"type": "object", "required": ["items"], "properties": {
+                "items": {"type": "array", "items": {"type": "object"}}}}, "rows"),
+                "404": missing}}},
+        "/data/{dataset}.csv": {"get": {
+            "summary": "Open data as CSV (cells that start a formula are quoted)",
+            "parameters": [{"name": "dataset", "in": "path", "required": True,
+                            "schema": {"type": "string"}}],
+            "responses": {"200": {"description": "CSV", "content": {"text/csv": {
+                "schema": {"type": "string"}}}}, "404": missing}}},
+        "/healthz": {"get": {"summary": "Kafka, database and worker health",
+                             "responses": {"200": _json(ref("Health"), "healthy"),
+                                           "503": _json(ref("Health"), "not healthy")}}},
+        "/openapi.json": {"get": {"summary": "This document",
+                                  "responses": {"200": _json({"type": "object"}, "OpenAPI")}}},
+    }
+
+
+@cache
+def document() -> dict[str, Any]:
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "Gotong API", "version": "1.0.0",
+                 "description": "Events in (POST /api/v1/events), feeds out: the cursor feed, "
+                                "Server-Sent Events, webhooks, Atom, iCalendar, open data. "
+                                "Errors are RFC 9457 problem details."},
+        "jsonSchemaDialect": "https://json-schema.org/draft/2020-12/schema",
+        "components": {"schemas": components(), "securitySchemes": {
+            "nodeKey": {"type": "http", "scheme": "bearer",
+                        "description": "a node's API key (gtk_...)"}}},
+        "paths": paths(),
+    }
+
+
+async def openapi(request: Request) -> Response:
+    return JSONResponse(document())
+
+
+routes = [Route("/openapi.json", openapi, name="openapi")]
