@@ -61,6 +61,12 @@ class Settings:
     secret_key_override: str | None = field(default=None, repr=False)
     java_home: Path | None = None
     kafka_heap_opts: str = "-Xms256m -Xmx1g"
+    cookie_secure: bool = True
+    session_days: int = 14
+    max_form_bytes: int = 64 * 1024
+    projection_wait_s: float = 2.0
+    login_max_failures: int = 5
+    login_window_s: int = 300
 
     @property
     def bootstrap(self) -> str:
@@ -116,6 +122,12 @@ def load() -> Settings:
         secret_key_override=os.environ.get("GOTONG_SECRET_KEY") or None,
         java_home=Path(os.environ["JAVA_HOME"]) if os.environ.get("JAVA_HOME") else None,
         kafka_heap_opts=os.environ.get("GOTONG_KAFKA_HEAP_OPTS") or "-Xms256m -Xmx1g",
+        cookie_secure=_bool("GOTONG_COOKIE_SECURE", True),
+        session_days=_int("GOTONG_SESSION_DAYS", 14),
+        max_form_bytes=_int("GOTONG_MAX_FORM_BYTES", 64 * 1024),
+        projection_wait_s=float(os.environ.get("GOTONG_PROJECTION_WAIT") or 2.0),
+        login_max_failures=_int("GOTONG_LOGIN_MAX_FAILURES", 5),
+        login_window_s=_int("GOTONG_LOGIN_WINDOW_SECONDS", 300),
     )
 
 
