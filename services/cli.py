@@ -16,6 +16,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from events.validation import default_validator
 from services import settings as settings_module
 from services.cli_kafka import kafka
+from services.cli_users import user
 
 err = Console(stderr=True)
 
@@ -40,6 +41,7 @@ def main() -> None:
 
 
 main.add_command(kafka)
+main.add_command(user)
 
 
 @main.command()
