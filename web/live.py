@@ -24,12 +24,13 @@ LIFETIME_S = 300.0  # the browser reconnects by itself; a bounded stream frees t
 
 def _stream(request: Request, version: Callable[[], str]) -> Response:
     poll = getattr(request.app.state, "live_poll_s", POLL_S)
+    lifetime = getattr(request.app.state, "live_lifetime_s", LIFETIME_S)
 
     async def events() -> AsyncIterator[str]:
         started = last_sent = time.monotonic()
         seen: str | None = None
         yield f"retry: {int(poll * 3000)}\n\n"
-        while time.monotonic() - started < LIFETIME_S:
+        while time.monotonic() - started < lifetime:
             current = await asyncio.to_thread(version)
             if current != seen:
                 seen = current
