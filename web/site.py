@@ -6,10 +6,12 @@ from pathlib import Path
 
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
+from starlette.middleware.gzip import GZipMiddleware
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute, Mount
 from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from services.settings import Settings
 from web import account_pages, forms_commitment, forms_meeting, forms_thread, live, pages
@@ -30,8 +32,34 @@ routes: list[BaseRoute] = [
 ]
 
 
+class PageGZip:
+    """Compress pages for slow phone connections; the JSON API answers as it always has.
+
+    The template-debug message that the test client reads is passed around the
+    compressor, which would drop it.
+    """
+
+    def __init__(self, app: ASGIApp, minimum_size: int = 1000) -> None:
+        self.app = app
+        self.minimum_size = minimum_size
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"].startswith("/api/"):
+            await self.app(scope, receive, send)
+            return
+
+        async def inner(scope: Scope, receive: Receive, compressed: Send) -> None:
+            async def route(message: Message) -> None:
+                await (send if message["type"] == "http.response.debug" else compressed)(message)
+
+            await self.app(scope, receive, route)
+
+        await GZipMiddleware(inner, minimum_size=self.minimum_size)(scope, receive, send)
+
+
 def middleware(settings: Settings) -> list[Middleware]:
     return [
+        Middleware(PageGZip),
         Middleware(BodyLimitMiddleware, limit=settings.max_form_bytes),
         Middleware(LocaleMiddleware, tz=settings.timezone),
         Middleware(SessionMiddleware, secret=settings.secret_key, secure=settings.cookie_secure),
