@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import Engine, delete
-from sqlmodel import Field, Session, SQLModel, select
+from sqlmodel import Field, Session, SQLModel, col, select
 
 ROLES = ("member", "coordinator", "admin")
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,62}$")
@@ -126,7 +126,7 @@ def start_session(engine: Engine, username: str, days: int) -> str:
     with Session(engine) as session:
         session.add(SiteSession(token_hash=_token_hash(token), username=username,
                                 created_at=now, expires_at=now + days * 86400))
-        session.exec(delete(SiteSession).where(SiteSession.expires_at < now))  # type: ignore[call-overload]
+        session.exec(delete(SiteSession).where(col(SiteSession.expires_at) < now))  # type: ignore[call-overload]
         session.commit()
     return token
 
@@ -134,7 +134,7 @@ def start_session(engine: Engine, username: str, days: int) -> str:
 def end_session(engine: Engine, token: str) -> None:
     with Session(engine) as session:
         session.exec(delete(SiteSession).where(  # type: ignore[call-overload]
-            SiteSession.token_hash == _token_hash(token)))
+            col(SiteSession.token_hash) == _token_hash(token)))
         session.commit()
 
 

@@ -124,8 +124,8 @@ def timeline(proposal: Proposal, meetings: list[Meeting],
              items: list[ActionItem]) -> list[dict[str, Any]]:
     """One story from proposal to result: submission, statuses, meetings, commitments."""
     entries: list[dict[str, Any]] = []
-    for change in proposal.status_history or []:
-        kind = "submitted" if change is (proposal.status_history or [None])[0] else "status"
+    for index, change in enumerate(proposal.status_history or []):
+        kind = "submitted" if index == 0 else "status"
         entries.append({"at": change["at"], "kind": kind, "status": change["status"],
                         "reason": change.get("reason"), "node_id": change.get("node_id")})
     for meeting in meetings:
