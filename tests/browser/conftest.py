@@ -59,8 +59,10 @@ def site_url(stack: Stack) -> Iterator[str]:
             web.wait()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(site_url: str) -> Iterator[Any]:
+    # Module-scoped: Playwright's sync API keeps an event loop running in this thread while
+    # it is open, which would break later tests that call asyncio.run().
     from playwright.sync_api import sync_playwright
 
     ARTIFACTS.mkdir(exist_ok=True)
