@@ -211,6 +211,87 @@ def rebuild() -> None:
                                   else ""))
 
 
+@main.group()
+def bench() -> None:
+    """Benchmarks, each measured beside a raw-Kafka baseline in the same run."""
+
+
+def _bench_options(func: Any) -> Any:
+    func = click.option("--json", "as_json", is_flag=True,
+                        help="End the output with the figures as one JSON line.")(func)
+    func = click.option("--results-dir", type=click.Path(path_type=Path), default=Path(
+        "bench-results"), show_default=True, help="Where the JSON results file goes.")(func)
+    func = click.option("--keep", is_flag=True, help="Keep the scratch data dir.")(func)
+    return func
+
+
+@bench.command("pipeline")
+@click.option("--events", "count", type=click.IntRange(1), default=100_000, show_default=True,
+              help="How many demo-shaped events to publish.")
+@_bench_options
+def bench_pipeline(count: int, as_json: bool, results_dir: Path, keep: bool) -> None:
+    """Publish N events to gotong.ingest and time until the read model holds all of them."""
+    from services.bench.common import bench_env, report
+    from services.bench.pipeline import LABELS, run_pipeline
+
+    s = settings_module.get()
+    with bench_env(s, keep=keep) as env:
+        result = run_pipeline(env, count)
+        report("pipeline", result.figures(), settings=env.settings, results_dir=results_dir,
+               as_json=as_json, labels=LABELS)
+
+
+@bench.command("latency")
+@click.option("--rate", type=click.FloatRange(min=1), default=1000, show_default=True,
+              help="Events per second, published one per request.")
+@click.option("--seconds", type=click.FloatRange(min=1), default=10, show_default=True,
+              help="How long to publish.")
+@_bench_options
+def bench_latency(rate: float, seconds: float, as_json: bool, results_dir: Path,
+                  keep: bool) -> None:
+    """Time from the 202 of POST /api/v1/events until the API shows the event."""
+    from services.bench.common import bench_env, report
+    from services.bench.http import LATENCY_LABELS, run_latency
+
+    with bench_env(settings_module.get(), keep=keep) as env:
+        figures = run_latency(env, rate, seconds)
+        report("latency", figures, settings=env.settings, results_dir=results_dir,
+               as_json=as_json, labels=LATENCY_LABELS)
+
+
+@bench.command("ingest")
+@click.option("--seconds", type=click.FloatRange(min=1), default=10, show_default=True,
+              help="How long each of the three rounds lasts.")
+@click.option("--clients", type=click.IntRange(1, 256), default=16, show_default=True,
+              help="Concurrent HTTP clients.")
+@_bench_options
+def bench_ingest(seconds: float, clients: int, as_json: bool, results_dir: Path,
+                 keep: bool) -> None:
+    """HTTP ingest throughput: single events, batches of 100 and of 500."""
+    from services.bench.common import bench_env, report
+    from services.bench.http import INGEST_LABELS, run_ingest
+
+    with bench_env(settings_module.get(), keep=keep) as env:
+        figures = run_ingest(env, seconds, clients)
+        report("ingest", figures, settings=env.settings, results_dir=results_dir,
+               as_json=as_json, labels=INGEST_LABELS)
+
+
+@bench.command("recovery")
+@click.option("--events", "count", type=click.IntRange(1), default=1_000_000, show_default=True,
+              help="How many events of state to load before the restart.")
+@_bench_options
+def bench_recovery(count: int, as_json: bool, results_dir: Path, keep: bool) -> None:
+    """Worker restart to ready with a large state (RocksDB), and the rebuild's speed."""
+    from services.bench.common import bench_env, report
+    from services.bench.recovery import LABELS, run_recovery
+
+    with bench_env(settings_module.get(), keep=keep) as env:
+        figures = run_recovery(env, count)
+        report("recovery", figures, settings=env.settings, results_dir=results_dir,
+               as_json=as_json, labels=LABELS)
+
+
 @main.command("demo-keys", hidden=True)
 def demo_keys() -> None:
     """Print the demo nodes' API keys (kept in the data dir by 'gotong up --demo')."""

@@ -34,7 +34,7 @@ from events.catalog import (
 from events.validation import Validator, default_validator
 from services.aggregates import AGGREGATES, Aggregate
 from services.aggregates.action_items import needs_overdue_event
-from services.aggregates.base import apply_many
+from services.aggregates.base import absorb, new_state
 from services.gate import Accepted, Rejected, dead_letter, judge
 from services.projector import Projector
 from services.readmodel.db import make_engine, migrate
@@ -113,8 +113,10 @@ class Worker:
         self.ingest = self.app.topic(INGEST_TOPIC, **raw)
         self.dead = self.app.topic(DEAD_LETTER_TOPIC, **raw)
         self.typed = {agg: self.app.topic(t, **raw) for agg, t in AGGREGATE_TOPICS.items()}
-        # keys and values of tables are JSON (Faust's default codec for plain types)
-        table = {"partitions": settings.topic_partitions, "key_type": str}
+        # Keys are JSON strings; values are bytes we encode ourselves with orjson, which
+        # is several times faster than Faust's JSON codec and hands us a fresh object
+        # on every read (so a batch may fold into it in place).
+        table = {"partitions": settings.topic_partitions, "key_type": str, "value_type": bytes}
         self.seen = self.app.Table("gate-seen", default=None, **table)
         self.node_keys = self.app.GlobalTable("node-public-keys", default=None, **table)
         self.tables = {
@@ -176,16 +178,15 @@ class Worker:
                     continue
             in_batch.add(dedupe)
             accepted.append((fe, verdict))
-            pending.append(
-                await self.typed[_aggregate(verdict)].send(key=verdict.key, value=fe.value)
-            )
+            pending.append(await self.app.producer.send(
+                AGGREGATE_TOPICS[_aggregate(verdict)], verdict.key, fe.value, None, None, None))
         for future in pending:
             await future
         # Only once the typed topics hold the events are they marked as seen:
         # a crash in between gives a duplicate (harmless), never a loss.
         for fe, verdict in accepted:
             with pinned(fe):
-                self.seen[verdict.dedupe_key] = 1
+                self.seen[verdict.dedupe_key] = b"1"
 
     async def _dead_letter(self, fe: EventT, rejected: Rejected) -> Any:
         record = dead_letter(rejected, fe.value if isinstance(fe.value, bytes) else None,
@@ -199,7 +200,7 @@ class Worker:
 
     def _public_key(self, node: str) -> str | None:
         value = self.node_keys.get(node)
-        return value if isinstance(value, str) else None
+        return value.decode() if value else None
 
     # -- aggregation ------------------------------------------------------------
 
@@ -227,17 +228,19 @@ class Worker:
         for subject, items in by_subject.items():
             last = items[-1][0]
             with pinned(last):
-                state = table.get(subject)
-            new = apply_many(aggregate.fold, state, [event for _, event in items])
-            if new is not state and new is not None:
-                changed.append((subject, new, items))
+                stored = table.get(subject)
+            # a freshly decoded object: ours to fold into in place
+            state = orjson.loads(stored) if stored else new_state(subject)
+            folded = [absorb(aggregate.fold, state, event) for _, event in items]
+            if any(folded):
+                changed.append((subject, state, last))
         # The read model first, then the table: the read model is never behind.
-        await self.projector.project(aggregate.rows(new) for _, new, _ in changed)
-        for subject, new, items in changed:
-            with pinned(items[-1][0]):
-                table[subject] = new
+        await self.projector.project(aggregate.rows(state) for _, state, _ in changed)
+        for subject, state, last in changed:
+            with pinned(last):
+                table[subject] = orjson.dumps(state)
             if aggregate.name == "node":
-                self._remember_key(new, items[-1][0])
+                self._remember_key(state, last)
         for future in pending:
             await future
         self.projector.events_processed += len(batch)
@@ -255,9 +258,9 @@ class Worker:
         return event, None
 
     def _remember_key(self, state: Mapping[str, Any], fe: EventT) -> None:
-        key = state.get("public_key")
+        key = (state.get("public_key") or "").encode()
         with pinned(fe):
-            if self.node_keys.get(state["id"]) != key:
+            if (self.node_keys.get(state["id"]) or b"") != key:
                 self.node_keys[state["id"]] = key
 
     # -- timers -------------------------------------------------------------------
@@ -266,9 +269,10 @@ class Worker:
         today = dt.datetime.now(ZoneInfo(self.settings.timezone)).date()
         table = self.tables["action_item"]
         topic = self.typed["action_item"]
-        for item_id, state in list(table.items()):
-            if item_id in self.overdue_sent or not isinstance(state, dict):
+        for item_id, stored in list(table.items()):
+            if item_id in self.overdue_sent or not stored:
                 continue
+            state = orjson.loads(stored)
             if needs_overdue_event(state, today):
                 event = overdue_event(item_id, state["due_date"])
                 future = await topic.send(key=item_id.encode(), value=orjson.dumps(event))

@@ -101,4 +101,4 @@ def test_dockerfile_installs_the_project_on_python_311_slim() -> None:
     dockerfile = Path(REPO_ROOT / "deploy" / "docker" / "Dockerfile").read_text()
 
     assert "FROM python:3.11-slim" in dockerfile
-    assert "pip install ." in dockerfile
+    assert "pip install --constraint requirements.lock ." in dockerfile

@@ -1,0 +1,1 @@
+"""``gotong bench``: benchmarks measured side by side with a raw-Kafka baseline."""

@@ -1,0 +1,181 @@
+"""``gotong bench latency`` and ``gotong bench ingest``: the HTTP side, driven from outside.
+
+Both start a worker and a web process of their own (see ``services.bench.common``)
+and drive them over loopback with httpx from this process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import statistics
+import time
+import uuid
+from typing import Any
+
+import httpx
+
+from services.bench.common import BenchEnv, console, free_port
+from services.bench.workload import NODES
+from services.topics import ensure_topics
+
+LATENCY_LABELS = {
+    "rate": "target rate (events/s)", "events": "events", "p50_ms": "p50 (ms)",
+    "p90_ms": "p90 (ms)", "p99_ms": "p99 (ms)", "max_ms": "max (ms)",
+}
+INGEST_LABELS = {
+    "single_events_per_s": "single events (events/s)",
+    "batch100_events_per_s": "batches of 100 (events/s)",
+    "batch_events_per_s": "batches of 500 (events/s)",
+    "p99_ms": "p99 of single-event requests (ms)",
+}
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    index = min(len(ordered) - 1, max(0, round(fraction * (len(ordered) - 1))))
+    return ordered[index]
+
+
+def start_services(env: BenchEnv, *, worker: bool = True) -> tuple[str, str, str]:
+    """Start web (and worker); register a node. Returns (base url, node id, API key)."""
+    from web.auth import issue_key
+
+    asyncio.run(ensure_topics(env.settings))
+    port = free_port()
+    web_env = env.worker_env(GOTONG_HTTP_PORT=str(port))
+    engine = env.engine()
+    node = NODES[0][0]
+    key = issue_key(engine, node)
+    engine.dispose()
+    if worker:
+        env.spawn(["worker", "--loglevel", "WARNING"], env.worker_env(), "worker.log")
+    web = env.spawn(["web"], web_env, "web.log")
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 120
+    while True:
+        try:
+            if httpx.get(f"{base}/api/v1/nodes", timeout=2).status_code == 200:
+                break
+        except httpx.HTTPError:
+            pass
+        if web.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError(f"the web process did not start; see {env.root / 'web.log'}")
+        time.sleep(0.2)
+    return base, node, key
+
+
+def _proposal(node: str, forum: str, subject: str) -> dict[str, Any]:
+    return {
+        "specversion": "1.0", "id": str(uuid.uuid4()), "source": f"/nodes/{node}",
+        "type": "gotong.proposal.submitted.v1", "subject": subject,
+        "time": dt.datetime.now(dt.UTC).isoformat(timespec="microseconds"),
+        "datacontenttype": "application/json",
+        "data": {"forum_id": forum, "title": "Pelatihan menjahit", "author": "Ibu Ani",
+                 "body": "Pelatihan menjahit untuk ibu-ibu di kelurahan."},
+    }
+
+
+async def _latency(base: str, node: str, key: str, rate: float, seconds: float, run: str
+                   ) -> list[float]:
+    forum = f"bench-{run}-forum"
+    headers = {"Authorization": f"Bearer {key}"}
+    accepted: dict[str, float] = {}
+    visible: dict[str, float] = {}
+    limits = httpx.Limits(max_connections=64, max_keepalive_connections=64)
+    async with httpx.AsyncClient(base_url=base, headers=headers, limits=limits, timeout=30
+                                 ) as client:
+        # warm-up: the first event through also proves the worker is ready
+        warm = _proposal(node, forum + "-warmup", f"bench-{run}-warmup")
+        await client.post("/api/v1/events", json=warm)
+        while (await client.get(f"/api/v1/proposals/{warm['subject']}")).status_code != 200:
+            await asyncio.sleep(0.1)
+        done = asyncio.Event()
+
+        async def send(index: int) -> None:
+            event = _proposal(node, forum, f"bench-{run}-p{index}")
+            response = await client.post("/api/v1/events", json=event)
+            if response.status_code == 202:
+                accepted[event["subject"]] = time.perf_counter()
+
+        async def poll() -> None:
+            while not done.is_set() or len(visible) < len(accepted):
+                response = await client.get("/api/v1/proposals",
+                                            params={"forum": forum, "limit": 200})
+                now = time.perf_counter()
+                for item in response.json()["items"]:
+                    visible.setdefault(item["id"], now)
+                if done.is_set() and time.perf_counter() - last_send > 30:
+                    break
+
+        poller = asyncio.create_task(poll())
+        senders = []
+        start = time.perf_counter()
+        count = int(rate * seconds)
+        for index in range(count):
+            delay = start + index / rate - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            senders.append(asyncio.create_task(send(index)))
+        await asyncio.gather(*senders)
+        last_send = time.perf_counter()
+        done.set()
+        await poller
+    return [(visible[s] - t) * 1000 for s, t in accepted.items() if s in visible]
+
+
+def run_latency(env: BenchEnv, rate: float, seconds: float) -> dict[str, Any]:
+    base, node, key = start_services(env)
+    console.print(f"publishing {rate:g} events/s for {seconds:g} s through POST /api/v1/events")
+    delays = asyncio.run(_latency(base, node, key, rate, seconds, env.run))
+    return {
+        "rate": rate, "events": len(delays),
+        "p50_ms": round(percentile(delays, 0.5), 1), "p90_ms": round(percentile(delays, 0.9), 1),
+        "p99_ms": round(percentile(delays, 0.99), 1), "max_ms": round(max(delays), 1),
+    }
+
+
+async def _ingest(base: str, node: str, key: str, batch: int, clients: int, seconds: float,
+                  run: str) -> tuple[float, list[float]]:
+    headers = {"Authorization": f"Bearer {key}"}
+    durations: list[float] = []
+    sent = 0
+    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+    async with httpx.AsyncClient(base_url=base, headers=headers, limits=limits, timeout=60
+                                 ) as client:
+        stop = time.perf_counter() + seconds
+
+        async def one_client(number: int) -> None:
+            nonlocal sent
+            index = 0
+            while time.perf_counter() < stop:
+                events = [_proposal(node, f"bench-{run}-ingest",
+                                    f"bench-{run}-c{number}-{index}-{i}") for i in range(batch)]
+                index += 1
+                began = time.perf_counter()
+                response = await client.post("/api/v1/events",
+                                             json=events[0] if batch == 1 else events)
+                durations.append((time.perf_counter() - began) * 1000)
+                if response.status_code == 202:
+                    sent += batch
+
+        began = time.perf_counter()
+        await asyncio.gather(*(one_client(n) for n in range(clients)))
+        elapsed = time.perf_counter() - began
+    return sent / elapsed, durations
+
+
+def run_ingest(env: BenchEnv, seconds: float, clients: int) -> dict[str, Any]:
+    base, node, key = start_services(env, worker=False)
+    figures: dict[str, Any] = {}
+    for batch, name in ((1, "single_events_per_s"), (100, "batch100_events_per_s"),
+                        (500, "batch_events_per_s")):
+        console.print(f"{clients} clients posting batches of {batch} for {seconds:g} s")
+        rate, durations = asyncio.run(_ingest(base, node, key, batch, clients, seconds, env.run))
+        figures[name] = round(rate, 1)
+        if batch == 1:
+            figures["p99_ms"] = round(percentile(durations, 0.99), 1)
+            figures["median_ms"] = round(statistics.median(durations), 1)
+    return figures

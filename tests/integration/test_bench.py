@@ -1,0 +1,58 @@
+"""``gotong bench`` scenarios run end to end (tiny sizes) and report the documented JSON keys.
+
+The figures themselves are not asserted: speed is measured, not tested.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.kafka
+
+
+def _bench(tmp_path: Path, *args: str) -> dict[str, float]:
+    env = {k: v for k, v in os.environ.items() if k != "GOTONG_KAFKA_BOOTSTRAP"}
+    env["GOTONG_DATA_DIR"] = str(tmp_path / "data")
+    done = subprocess.run(
+        [sys.executable, "-m", "services.cli", "bench", *args, "--json",
+         "--results-dir", str(tmp_path / "results")],
+        env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    figures: dict[str, float] = json.loads(done.stdout.strip().splitlines()[-1])
+    saved = json.loads(next((tmp_path / "results").glob("*.json")).read_text())
+    assert saved["figures"] == figures and saved["machine"]["cores"] >= 1
+    return figures
+
+
+def test_bench_pipeline_reports_rate_beside_the_raw_kafka_baseline(tmp_path: Path) -> None:
+    figures = _bench(tmp_path, "pipeline", "--events", "300")
+    assert set(figures) >= {"events", "seconds", "events_per_s", "baseline_events_per_s",
+                            "ratio", "worker_rss_mb"}
+    assert figures["events"] == 300 and figures["events_per_s"] > 0
+    assert figures["ratio"] == pytest.approx(
+        figures["events_per_s"] / figures["baseline_events_per_s"], rel=0.01)
+
+
+def test_bench_latency_reports_percentiles(tmp_path: Path) -> None:
+    figures = _bench(tmp_path, "latency", "--rate", "20", "--seconds", "2")
+    assert set(figures) >= {"rate", "events", "p50_ms", "p90_ms", "p99_ms", "max_ms"}
+    assert figures["events"] == 40
+    assert 0 < figures["p50_ms"] <= figures["p90_ms"] <= figures["p99_ms"] <= figures["max_ms"]
+
+
+def test_bench_ingest_reports_single_and_batch_rates(tmp_path: Path) -> None:
+    figures = _bench(tmp_path, "ingest", "--seconds", "1", "--clients", "2")
+    assert figures["single_events_per_s"] > 0 and figures["batch_events_per_s"] > 0
+    assert figures["p99_ms"] > 0
+
+
+def test_bench_recovery_reports_restart_and_rebuild(tmp_path: Path) -> None:
+    figures = _bench(tmp_path, "recovery", "--events", "300")
+    assert figures["events"] == 300
+    assert figures["restart_ready_s"] > 0 and figures["rebuild_events_per_s"] > 0
