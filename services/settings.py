@@ -116,7 +116,7 @@ def load() -> Settings:
         ),
         timezone=os.environ.get("GOTONG_TIMEZONE") or "Asia/Makassar",
         batch_size=_int("GOTONG_BATCH_SIZE", 1000),
-        batch_within_s=float(os.environ.get("GOTONG_BATCH_WITHIN") or 0.005),
+        batch_within_s=float(os.environ.get("GOTONG_BATCH_WITHIN") or 0.01),
         overdue_check_s=float(os.environ.get("GOTONG_OVERDUE_CHECK_SECONDS") or 10),
         publish_timeout_s=float(os.environ.get("GOTONG_PUBLISH_TIMEOUT") or 10),
         secret_key_override=os.environ.get("GOTONG_SECRET_KEY") or None,

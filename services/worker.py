@@ -225,6 +225,7 @@ class Worker:
             assert event is not None
             by_subject.setdefault(event["subject"], []).append((fe, event))
         changed = []
+        replayed = []
         for subject, items in by_subject.items():
             last = items[-1][0]
             with pinned(last):
@@ -234,6 +235,8 @@ class Worker:
             folded = [absorb(aggregate.fold, state, event) for _, event in items]
             if any(folded):
                 changed.append((subject, state, last))
+            elif stored:
+                replayed.append((subject, stored, last))
         # The read model first, then the table: the read model is never behind.
         await self.projector.project(aggregate.rows(state) for _, state, _ in changed)
         for subject, state, last in changed:
@@ -241,6 +244,11 @@ class Worker:
                 table[subject] = orjson.dumps(state)
             if aggregate.name == "node":
                 self._remember_key(state, last)
+        # Only duplicates: after a crash the local store can be ahead of the changelog
+        # (written locally, never flushed); writing the state again closes that gap.
+        for subject, stored, last in replayed:
+            with pinned(last):
+                table[subject] = stored
         for future in pending:
             await future
         self.projector.events_processed += len(batch)
