@@ -17,6 +17,7 @@ from events.validation import default_validator
 from services import settings as settings_module
 from services.cli_kafka import kafka
 from services.cli_keys import revoke, rotate_key
+from services.cli_users import user
 from web.auth import DEFAULT_SCOPES, SCOPES
 
 err = Console(stderr=True)
@@ -42,6 +43,7 @@ def main() -> None:
 
 
 main.add_command(kafka)
+main.add_command(user)
 
 
 @main.command()

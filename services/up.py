@@ -104,6 +104,7 @@ def run_up(settings: Settings, *, demo: bool, port: int | None) -> int:
     env = dict(os.environ)
     env["GOTONG_DATA_DIR"] = str(settings.data_dir)
     env["GOTONG_HTTP_PORT"] = str(settings.http_port)
+    env.setdefault("GOTONG_COOKIE_SECURE", "0")  # the local site is served over plain HTTP
     if settings.kafka_bootstrap is None:
         env["GOTONG_KAFKA_PORT"] = str(settings.kafka_port)
     processes = [_spawn(["worker"], env), _spawn(["web"], env)]

@@ -13,6 +13,8 @@ from tests.stack import Stack, running_stack
 
 BACKENDS = ["sqlite", "postgresql"]
 
+pytest_plugins = ["tests.site_fixtures"]
+
 
 @pytest.fixture(scope="session")
 def postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PostgresServer]:

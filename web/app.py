@@ -14,7 +14,7 @@ from services.producer import IngestProducer
 from services.readmodel.db import make_engine, migrate
 from services.settings import Settings
 from services.settings import get as get_settings
-from web import api, feeds
+from web import api, feeds, site
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +61,9 @@ async def lifespan(app: Starlette) -> AsyncIterator[None]:
 
 
 def create_app(settings: Settings | None = None) -> Starlette:
-    routes = [*api.routes, *feeds.routes]
-    app = Starlette(routes=routes, lifespan=lifespan)
-    app.state.settings = settings or get_settings()
+    settings = settings or get_settings()
+    routes = [*api.routes, *feeds.routes, *site.routes]
+    app = Starlette(routes=routes, middleware=site.middleware(settings),
+                    exception_handlers=site.exception_handlers, lifespan=lifespan)
+    app.state.settings = settings
     return app

@@ -1,0 +1,134 @@
+"""The main journeys in a real browser: post a proposal, run a meeting, report progress,
+switch the language, and watch pages update live."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+
+from tests.browser.conftest import log_in, shot
+from tests.stack import Stack, event, uid
+
+pytestmark = pytest.mark.kafka
+
+MAESA = "forum-ekonomi-maesa"
+MENJAHIT = "usulan-pelatihan-menjahit-bitung-tengah"
+
+
+def test_main_pages_render_for_a_visitor(page: Any) -> None:
+    for name, path in [("home", "/"), ("forum", f"/forums/{MAESA}"),
+                       ("proposal", f"/proposals/{MENJAHIT}"),
+                       ("meeting", "/meetings/musyawarah-maesa-2026-03"),
+                       ("commitments", "/commitments"), ("node", "/nodes/dinsos-bitung"),
+                       ("programs", "/programs"), ("login", "/login")]:
+        response = page.goto(path)
+        assert response is not None and response.status == 200, path
+        assert page.locator("html").get_attribute("lang") == "id"
+        shot(page, name)
+
+
+def test_stakeholder_posts_a_proposal_and_sees_it(page: Any) -> None:
+    log_in(page, "ani")
+    page.goto(f"/forums/{MAESA}")
+    page.get_by_role("link", name="Ajukan usulan").click()
+    page.fill("#title", "Kelas tata boga untuk remaja putri")
+    page.fill("#body", "Kelas memasak kue tradisional selama dua minggu.")
+    page.fill("#budget_estimate", "5000000")
+    shot(page, "proposal-form")
+    page.get_by_role("button", name="Kirim").click()
+    page.wait_for_url("**/proposals/usulan-kelas-tata-boga-untuk-remaja-putri-*")
+    assert page.locator("h1").inner_text() == "Kelas tata boga untuk remaja putri"
+    assert "Ibu Ani" in page.locator("article").inner_text()
+
+
+def test_stakeholder_sees_field_errors_next_to_the_fields(page: Any) -> None:
+    log_in(page, "ani")
+    page.goto(f"/forums/{MAESA}/proposals/new")
+    page.fill("#body", "Tanpa judul")
+    page.evaluate("document.querySelector('#title').removeAttribute('required')")
+    page.get_by_role("button", name="Kirim").click()
+    assert page.locator("#title-error").is_visible()
+    assert page.locator("#body").input_value() == "Tanpa judul"
+    shot(page, "proposal-form-errors")
+
+
+def test_coordinator_publishes_minutes_and_creates_an_action_item(page: Any) -> None:
+    log_in(page, "hendra")
+    page.goto(f"/forums/{MAESA}")
+    page.get_by_role("link", name="Jadwalkan rapat").click()
+    page.fill("#title", "Musyawarah evaluasi pelatihan")
+    starts = (dt.datetime.now() + dt.timedelta(days=5)).strftime("%Y-%m-%dT09:00")
+    page.fill("#starts_at", starts)
+    page.fill("#location", "Balai Kelurahan Bitung Tengah")
+    page.get_by_role("button", name="Jadwalkan").click()
+    page.wait_for_url("**/meetings/rapat-musyawarah-evaluasi-pelatihan-*")
+    page.get_by_role("link", name="Terbitkan notulen").click()
+    page.fill("#attendees", "Hendra Lumenta | dinsos-bitung\nIbu Ani | pkk-bitung-tengah")
+    page.fill("#decisions", f"Angkatan ketiga dibuka Januari | {MENJAHIT}")
+    page.get_by_role("button", name="Terbitkan notulen").click()
+    page.wait_for_selector("ol.decisions li")
+    shot(page, "meeting-with-minutes")
+    page.get_by_role("link", name="Buat komitmen").first.click()
+    page.select_option("#owner_node_id", "dinsos-bitung")
+    page.fill("#due_date", (dt.date.today() + dt.timedelta(days=30)).isoformat())
+    page.get_by_role("button", name="Buat").click()
+    page.wait_for_url("**/commitments/rtl-*")
+    assert "Dinas Sosial Kota Bitung" in page.locator("dl.facts").inner_text()
+    shot(page, "commitment")
+
+
+def test_owner_reports_progress_and_the_board_shows_it(page: Any) -> None:
+    log_in(page, "sari")
+    page.goto("/commitments?owner=dinsos-bitung")
+    still_open = page.locator(".s-open, .s-in_progress, .s-blocked")
+    page.locator("table.items tbody tr", has=still_open).first.locator("td a").first.click()
+    title = page.locator("h1").inner_text()
+    page.fill("#percent", "85")
+    page.fill("#note", "Tinggal serah terima")
+    page.get_by_role("button", name="Laporkan kemajuan").click()
+    page.wait_for_url("**/commitments/rtl-*")
+    page.goto("/commitments?owner=dinsos-bitung")
+    row = page.locator("table.items tr", has_text=title)
+    assert row.locator("progress").get_attribute("value") == "85"
+    shot(page, "board-after-progress")
+
+
+def test_language_switch_is_remembered(page: Any) -> None:
+    page.goto("/commitments")
+    page.get_by_role("button", name="English").click()
+    page.wait_for_url("**/commitments")
+    assert page.locator("html").get_attribute("lang") == "en"
+    assert page.get_by_role("heading", level=1).inner_text() == "Commitments"
+    page.goto("/")
+    assert page.locator("html").get_attribute("lang") == "en"
+    shot(page, "home-english")
+
+
+def test_thread_updates_live_when_a_comment_arrives(page: Any, stack: Stack) -> None:
+    node = stack.node("community")
+    proposal = uid("usulan")
+    stack.publish(node, [event("gotong.proposal.submitted.v1", proposal, {
+        "forum_id": MAESA, "title": "Usulan untuk uji langsung", "body": "Isi",
+        "author": "Pak Budi"}, node)])
+    stack.wait_json(f"/api/v1/proposals/{proposal}", lambda p: True)
+    page.goto(f"/proposals/{proposal}")
+    assert page.locator("#live-reload").is_hidden()
+    stack.publish(node, [event("gotong.proposal.commented.v1", proposal, {
+        "comment_id": uid("c"), "body": "Komentar yang datang langsung",
+        "author": "Bu Rina"}, node)])
+    page.wait_for_selector("text=Komentar yang datang langsung", timeout=15000)
+
+
+def test_board_updates_live_when_progress_is_reported(page: Any, stack: Stack) -> None:
+    node = stack.node("government")
+    item = uid("rtl")
+    stack.publish(node, [event("gotong.action_item.created.v1", item, {
+        "title": "Komitmen uji langsung", "owner_node_id": node, "due_date": "2031-01-01"},
+        node)])
+    stack.wait_json(f"/api/v1/commitments?owner={node}", lambda b: b["total"] == 1)
+    page.goto(f"/commitments?owner={node}")
+    stack.publish(node, [event("gotong.action_item.progress_reported.v1", item,
+                               {"percent": 40}, node)])
+    page.wait_for_selector(f"#item-{item} progress[value='40']", timeout=15000)

@@ -1,0 +1,307 @@
+"""Writing through the site: every form publishes an event and lands on the result.
+
+Runs against a real stack (Kafka, worker, database) with the demo loaded; each
+test logs in as one of the demo accounts of tests/site_fixtures.py.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from starlette.routing import Route
+
+from tests.site_fixtures import PASSWORD, DemoSite, visible_text
+from web import site as web_site
+from web.ratelimit import LoginLimiter
+
+pytestmark = pytest.mark.kafka
+
+MAESA = "forum-ekonomi-maesa"
+MENJAHIT = "usulan-pelatihan-menjahit-bitung-tengah"
+MAESA_MARCH = "musyawarah-maesa-2026-03"  # convened by dinsos-bitung
+DINSOS_ITEM = "rtl-instruktur-mesin-jahit-angkatan-1"
+
+
+def _open_dinsos_item(site: DemoSite) -> str:
+    board = site.client.get("/commitments", params={"owner": "dinsos-bitung"}).context["board"]
+    return next(i.id for i in board.items if i.status in ("open", "in_progress", "blocked"))
+
+
+def _new_proposal(site: DemoSite, title: str = "Pelatihan sablon untuk karang taruna") -> str:
+    response = site.post(f"/forums/{MAESA}/proposals", {
+        "title": title, "body": "Pelatihan sablon kaos selama lima hari.",
+        "budget_estimate": "7.500.000", "tags": "pelatihan, pemuda"})
+    assert response.status_code == 303, response.text
+    return response.headers["location"].split("/proposals/")[1].split("?")[0]
+
+
+POST_ROUTES = sorted({(r.path, r.name) for r in web_site.routes
+                      if isinstance(r, Route) and r.methods and "POST" in r.methods})
+
+
+@pytest.mark.parametrize("path,name", POST_ROUTES)
+def test_every_form_without_a_csrf_token_is_forbidden(site: DemoSite, path: str,
+                                                      name: str) -> None:
+    site.login("admin")
+    target = path.replace("{id}", MENJAHIT)
+    response = site.client.post(target, data={"title": "x", "body": "x", "lang": "en"})
+    assert response.status_code == 403
+
+
+def test_a_token_from_another_browser_is_forbidden(site: DemoSite) -> None:
+    site.login("ani")
+    stolen = site.csrf("/")
+    site.login("ani")  # a new browser with its own session
+    response = site.client.post(f"/proposals/{MENJAHIT}/comments",
+                                data={"body": "Halo", "csrf_token": stolen})
+    assert response.status_code == 403
+
+
+def test_logged_out_visitor_cannot_post(site: DemoSite) -> None:
+    response = site.post(f"/proposals/{MENJAHIT}/comments", {"body": "Halo"})
+    assert response.status_code == 403
+
+
+def test_new_proposal_form_sends_a_visitor_to_login_first(site: DemoSite) -> None:
+    response = site.client.get(f"/forums/{MAESA}/proposals/new")
+    assert response.status_code == 303
+    assert response.headers["location"].endswith(f"/login?next=/forums/{MAESA}/proposals/new")
+
+
+def test_login_with_a_wrong_password_rerenders_with_400(site: DemoSite) -> None:
+    token = site.csrf("/login")
+    response = site.client.post("/login", data={"username": "ani", "password": "salah-sekali",
+                                                "csrf_token": token})
+    assert response.status_code == 400
+    assert response.template.name == "login.html"
+    assert response.context["values"]["username"] == "ani"
+    assert "Nama pengguna atau kata sandi salah." in visible_text(response.text)
+
+
+def test_login_is_rate_limited_after_repeated_failures(site: DemoSite) -> None:
+    saved = getattr(site.app.state, "login_limiter", None)
+    site.app.state.login_limiter = LoginLimiter(max_failures=3, window_s=60)
+    try:
+        token = site.csrf("/login")
+        codes = [site.client.post("/login", data={"username": "sari", "password": "tebak-tebak",
+                                                  "csrf_token": token}).status_code
+                 for _ in range(4)]
+        right = site.client.post("/login", data={"username": "sari", "password": PASSWORD,
+                                                 "csrf_token": token})
+    finally:
+        site.app.state.login_limiter = saved
+    assert codes == [400, 400, 400, 429]
+    assert right.status_code == 429
+
+
+def test_session_cookie_is_httponly_and_samesite_lax(site: DemoSite) -> None:
+    token = site.csrf("/login")
+    response = site.client.post("/login", data={"username": "ani", "password": PASSWORD,
+                                                "csrf_token": token})
+    cookie = response.headers["set-cookie"].lower()
+    assert "gotong_session=" in cookie and "httponly" in cookie and "samesite=lax" in cookie
+
+
+def test_logout_ends_the_session_on_the_server(site: DemoSite) -> None:
+    site.login("ani")
+    session = site.client.cookies.get("gotong_session")
+    token = site.csrf("/")
+    assert site.client.post("/logout", data={"csrf_token": token}).status_code == 303
+    site.client.cookies.clear()
+    site.client.cookies.set("gotong_session", session or "")
+    assert site.client.get("/account").status_code == 303  # the old cookie is worthless
+
+
+def test_member_submits_a_proposal_and_lands_on_it(site: DemoSite) -> None:
+    site.login("ani")
+    proposal = _new_proposal(site)
+    page = site.client.get(f"/proposals/{proposal}")
+    assert page.status_code == 200 and page.template.name == "proposal.html"
+    assert page.context["proposal"].author == "Ibu Ani"
+    assert page.context["proposal"].node_id == "pkk-bitung-tengah"
+    assert page.context["proposal"].budget_estimate == 7500000
+    assert "Pelatihan sablon untuk karang taruna" in visible_text(page.text)
+
+
+def test_proposal_without_a_title_is_shown_again_with_400_and_the_input_kept(
+        site: DemoSite) -> None:
+    site.login("ani")
+    response = site.post(f"/forums/{MAESA}/proposals", {"title": "", "body": "Isi usulan",
+                                                        "budget_estimate": "banyak"})
+    assert response.status_code == 400
+    assert response.template.name == "proposal_form.html"
+    assert set(response.context["errors"]) == {"title", "budget_estimate"}
+    assert response.context["values"]["body"] == "Isi usulan"
+    assert 'id="title-error"' in response.text and ">Isi usulan</textarea>" in response.text
+
+
+def test_comment_and_reply_appear_nested_on_the_thread(site: DemoSite) -> None:
+    site.login("ani")
+    proposal = _new_proposal(site)
+    first = site.post(f"/proposals/{proposal}/comments", {"body": "Komentar pertama"})
+    assert first.status_code == 303
+    comment_id = first.headers["location"].split("#comment-")[1]
+    site.post(f"/proposals/{proposal}/comments", {"body": "Balasan", "in_reply_to": comment_id})
+    comments = site.client.get(f"/proposals/{proposal}").context["comments"]
+    assert [c["body"] for c in comments] == ["Komentar pertama"]
+    assert [r["body"] for r in comments[0]["replies"]] == ["Balasan"]
+
+
+def test_empty_comment_is_refused_with_400_next_to_the_field(site: DemoSite) -> None:
+    site.login("ani")
+    response = site.post(f"/proposals/{MENJAHIT}/comments", {"body": "  "})
+    assert response.status_code == 400
+    assert response.template.name == "proposal.html"
+    assert response.context["form"] == "comment" and "body" in response.context["errors"]
+
+
+def test_a_person_endorses_once(site: DemoSite) -> None:
+    site.login("ani")
+    proposal = _new_proposal(site)
+    assert site.post(f"/proposals/{proposal}/endorsements", {"note": "Setuju"}).status_code == 303
+    again = site.post(f"/proposals/{proposal}/endorsements", {})
+    assert again.status_code == 400
+    assert site.client.get(f"/proposals/{proposal}").context["proposal"].endorsement_count == 1
+
+
+def test_member_cannot_change_a_proposal_status(site: DemoSite) -> None:
+    site.login("ani")
+    response = site.post(f"/proposals/{MENJAHIT}/status", {"status": "rejected",
+                                                           "reason": "Tidak"})
+    assert response.status_code == 403
+
+
+def test_coordinator_changes_status_with_a_reason(site: DemoSite) -> None:
+    site.login("ani")
+    proposal = _new_proposal(site)
+    site.login("hendra")
+    response = site.post(f"/proposals/{proposal}/status", {"status": "under_review",
+                                                           "reason": "Dibahas bulan depan"})
+    assert response.status_code == 303
+    history = site.client.get(f"/proposals/{proposal}").context["proposal"].status_history
+    assert (history[-1]["status"], history[-1]["reason"]) == ("under_review",
+                                                             "Dibahas bulan depan")
+
+
+def test_status_change_without_a_reason_is_400(site: DemoSite) -> None:
+    site.login("hendra")
+    response = site.post(f"/proposals/{MENJAHIT}/status", {"status": "rejected", "reason": ""})
+    assert response.status_code == 400
+    assert "reason" in response.context["errors"]
+
+
+def test_coordinator_schedules_a_meeting_and_publishes_its_minutes(site: DemoSite) -> None:
+    site.login("hendra")
+    starts = (dt.datetime.now() + dt.timedelta(days=7)).strftime("%Y-%m-%dT09:00")
+    scheduled = site.post(f"/forums/{MAESA}/meetings", {
+        "title": "Musyawarah Desember", "starts_at": starts, "location": "Aula Camat",
+        "agenda": "Laporan\nUsulan baru"})
+    assert scheduled.status_code == 303
+    meeting = scheduled.headers["location"].split("/meetings/")[1].split("?")[0]
+    published = site.post(f"/meetings/{meeting}/minutes", {
+        "attendees": "Hendra Lumenta | dinsos-bitung\nIbu Ani | pkk-bitung-tengah\nWarga",
+        "decisions": f"Pelatihan dilanjutkan | {MENJAHIT}\nRapat berikut Januari",
+        "summary": "Rapat berjalan lancar."})
+    assert published.status_code == 303
+    page = site.client.get(f"/meetings/{meeting}")
+    assert [d["text"] for d in page.context["decisions"]] == ["Pelatihan dilanjutkan",
+                                                             "Rapat berikut Januari"]
+    assert dict(page.context["attendees"])["pkk-bitung-tengah"] == ["Ibu Ani"]
+
+
+def test_minutes_naming_an_unknown_node_are_refused_with_400(site: DemoSite) -> None:
+    site.login("hendra")
+    response = site.post(f"/meetings/{MAESA_MARCH}/minutes", {
+        "attendees": "Siapa | node-tak-ada", "decisions": ""})
+    assert response.status_code == 400
+    assert "attendees" in response.context["errors"]
+    assert response.context["values"]["attendees"] == "Siapa | node-tak-ada"
+
+
+def test_coordinator_of_another_node_cannot_publish_minutes(site: DemoSite) -> None:
+    site.login("rudi")  # dinkes-bitung; the meeting is dinsos-bitung's
+    response = site.post(f"/meetings/{MAESA_MARCH}/minutes", {"attendees": "Rudi"})
+    assert response.status_code == 403
+
+
+def test_coordinator_turns_a_decision_into_a_commitment(site: DemoSite) -> None:
+    site.login("hendra")
+    form = site.client.get(f"/meetings/{MAESA_MARCH}/action-items/new", params={"decision": 0})
+    assert form.template.name == "action_item_form.html"
+    due = (dt.date.today() + dt.timedelta(days=20)).isoformat()
+    response = site.post(f"/meetings/{MAESA_MARCH}/action-items", {
+        "decision": "0", "title": "Menyiapkan angkatan ketiga", "owner_node_id": "dinsos-bitung",
+        "due_date": due})
+    assert response.status_code == 303
+    item = response.headers["location"].split("/commitments/")[1].split("?")[0]
+    page = site.client.get(f"/commitments/{item}")
+    assert page.context["item"].meeting_id == MAESA_MARCH
+    assert page.context["item"].proposal_id == form.context["decision"].get("proposal_id")
+    assert page.context["item"].owner_node_id == "dinsos-bitung"
+
+
+def test_commitment_without_owner_or_due_date_is_400(site: DemoSite) -> None:
+    site.login("hendra")
+    response = site.post(f"/meetings/{MAESA_MARCH}/action-items", {
+        "decision": "0", "title": "X", "owner_node_id": "", "due_date": "besok"})
+    assert response.status_code == 400
+    assert set(response.context["errors"]) == {"owner_node_id", "due_date"}
+
+
+def test_member_cannot_create_a_commitment(site: DemoSite) -> None:
+    site.login("sari")
+    response = site.post(f"/meetings/{MAESA_MARCH}/action-items", {
+        "decision": "0", "title": "X", "owner_node_id": "dinsos-bitung",
+        "due_date": "2030-01-01"})
+    assert response.status_code == 403
+
+
+def test_owner_reports_progress_and_the_board_shows_it(site: DemoSite) -> None:
+    site.login("sari")  # a member of dinsos-bitung
+    item = _open_dinsos_item(site)
+    response = site.post(f"/commitments/{item}/progress", {"percent": "65",
+                                                          "note": "Peserta terdaftar"})
+    assert response.status_code == 303
+    board = site.client.get("/commitments", params={"owner": "dinsos-bitung"})
+    shown = next(i for i in board.context["board"].items if i.id == item)
+    assert shown.percent == 65
+    assert '<progress max="100" value="65">' in board.text
+
+
+def test_owner_marks_a_commitment_done(site: DemoSite) -> None:
+    site.login("sari")
+    item = _open_dinsos_item(site)
+    assert site.post(f"/commitments/{item}/status", {"status": "done"}).status_code == 303
+    page = site.client.get(f"/commitments/{item}")
+    assert (page.context["item"].status, page.context["item"].percent) == ("done", 100)
+
+
+def test_member_of_another_node_cannot_report_progress(site: DemoSite) -> None:
+    site.login("ani")  # pkk-bitung-tengah
+    item = _open_dinsos_item(site)
+    response = site.post(f"/commitments/{item}/progress", {"percent": "10"})
+    assert response.status_code == 403
+
+
+def test_progress_above_100_is_refused_with_400(site: DemoSite) -> None:
+    site.login("sari")
+    item = _open_dinsos_item(site)
+    response = site.post(f"/commitments/{item}/progress", {"percent": "140"})
+    assert response.status_code == 400
+    assert "percent" in response.context["errors"]
+
+
+def test_oversized_form_is_refused_with_413(site: DemoSite) -> None:
+    site.login("ani")
+    token = site.csrf("/")
+    response = site.client.post(f"/proposals/{MENJAHIT}/comments",
+                                data={"body": "x" * 200_000, "csrf_token": token})
+    assert response.status_code == 413
+
+
+def test_language_switch_only_redirects_within_the_site(site: DemoSite) -> None:
+    token = site.csrf("/")
+    response = site.client.post("/language", data={"lang": "en", "csrf_token": token,
+                                                   "next": "//evil.example/"})
+    assert response.headers["location"] == "/"

@@ -1,0 +1,307 @@
+"""The read-only pages on the Bitung demo, loaded through the real pipeline.
+
+Each page is checked on what the template was given and on what a person sees.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from tests.site_fixtures import DemoSite, visible_text
+from tests.stack import event, uid, wait_for
+
+pytestmark = pytest.mark.kafka
+
+MENJAHIT = "usulan-pelatihan-menjahit-bitung-tengah"
+MPASI = "usulan-kelas-mpasi-posyandu-bitung-tengah"
+MAESA = "forum-ekonomi-maesa"
+MAESA_MARCH = "musyawarah-maesa-2026-03"
+
+
+def test_home_lists_every_forum_with_its_proposal_count(site: DemoSite) -> None:
+    response = site.client.get("/")
+    assert response.status_code == 200
+    assert response.template.name == "home.html"
+    forums = {f["id"]: f for f in response.context["forums"]}
+    assert {"forum-ekonomi-maesa", "forum-tani-nelayan-bitung", "forum-gizi-posyandu-bitung",
+            "forum-pendidikan-madidir"} <= set(forums)
+    assert forums[MAESA]["proposal_count"] > 0
+    assert "Forum Pemberdayaan Ekonomi Kecamatan Maesa" in visible_text(response.text)
+
+
+def test_home_shows_the_latest_activity_newest_first(site: DemoSite) -> None:
+    latest = site.client.get("/").context["latest"]
+    stamps = [p.updated_at for p in latest]
+    assert stamps == sorted(stamps, reverse=True) and len(latest) > 0
+
+
+def test_search_finds_proposals_by_a_word_of_their_body(site: DemoSite) -> None:
+    response = site.client.get("/", params={"q": "MP-ASI"})
+    ids = [p.id for p in response.context["results"]]
+    assert MPASI in ids
+    assert all("mp-asi" in (p.title + p.body).lower() for p in response.context["results"])
+
+
+def test_search_filters_by_forum_and_status(site: DemoSite) -> None:
+    response = site.client.get("/", params={"forum": MAESA, "status": "implemented"})
+    results = response.context["results"]
+    assert MENJAHIT in [p.id for p in results]
+    assert all(p.forum_id == MAESA and p.status == "implemented" for p in results)
+
+
+def test_search_treats_percent_signs_as_text(site: DemoSite) -> None:
+    response = site.client.get("/", params={"q": "%%%"})
+    assert response.status_code == 200
+    assert response.context["results"] == []
+
+
+def test_forum_sorts_proposals_by_most_endorsed(site: DemoSite) -> None:
+    response = site.client.get(f"/forums/{MAESA}", params={"sort": "endorsed"})
+    assert response.template.name == "forum.html"
+    counts = [p.endorsement_count for p in response.context["proposals"]]
+    assert counts == sorted(counts, reverse=True)
+
+
+def test_forum_filters_proposals_by_status(site: DemoSite) -> None:
+    response = site.client.get(f"/forums/{MAESA}", params={"status": "implemented"})
+    assert {p.status for p in response.context["proposals"]} == {"implemented"}
+
+
+def test_forum_splits_upcoming_and_past_meetings(site: DemoSite) -> None:
+    context = site.client.get(f"/forums/{MAESA}").context
+    now = dt.datetime.now(dt.UTC).isoformat()
+    assert all(m.starts_at >= now[:19] for m in context["upcoming"])
+    assert all(m.starts_at < now for m in context["past"])
+    assert MAESA_MARCH in [m.id for m in context["past"]]
+
+
+def test_unknown_forum_is_a_404_page(site: DemoSite) -> None:
+    response = site.client.get("/forums/no-such-forum")
+    assert response.status_code == 404
+    assert response.template.name == "error.html"
+
+
+def test_thread_shows_every_status_with_its_reason(site: DemoSite) -> None:
+    response = site.client.get(f"/proposals/{MENJAHIT}")
+    assert response.template.name == "proposal.html"
+    history = response.context["proposal"].status_history
+    assert [h["status"] for h in history] == ["open", "under_review", "accepted", "implemented"]
+    assert "46 peserta lulus" in visible_text(response.text)
+
+
+def test_thread_nests_a_reply_under_its_comment(site: DemoSite) -> None:
+    comments = site.client.get(f"/proposals/{MPASI}").context["comments"]
+    first = next(c for c in comments if c["comment_id"] == f"k-{MPASI[7:]}-01")
+    assert f"k-{MPASI[7:]}-02" in [r["comment_id"] for r in first["replies"]]
+
+
+def test_thread_lists_the_meetings_that_discussed_it(site: DemoSite) -> None:
+    response = site.client.get(f"/proposals/{MENJAHIT}")
+    assert MAESA_MARCH in [m.id for m in response.context["meetings"]]
+    assert response.context["decisions"][MAESA_MARCH]
+
+
+def test_thread_lists_its_commitments_with_progress(site: DemoSite) -> None:
+    response = site.client.get(f"/proposals/{MENJAHIT}")
+    items = response.context["commitments"]
+    assert "rtl-instruktur-mesin-jahit-angkatan-1" in [i.id for i in items]
+    assert '<progress max="100" value="100">' in response.text
+
+
+def test_thread_timeline_runs_from_submission_to_result(site: DemoSite) -> None:
+    timeline = site.client.get(f"/proposals/{MENJAHIT}").context["timeline"]
+    kinds = [e["kind"] for e in timeline]
+    assert kinds[0] == "submitted"
+    assert {"status", "meeting", "item_created", "item_progress"} <= set(kinds)
+    assert [e["at"] for e in timeline] == sorted(e["at"] for e in timeline)
+
+
+def test_unknown_proposal_is_a_404_page(site: DemoSite) -> None:
+    assert site.client.get("/proposals/nope").status_code == 404
+
+
+def test_meeting_groups_attendees_by_node(site: DemoSite) -> None:
+    response = site.client.get(f"/meetings/{MAESA_MARCH}")
+    assert response.template.name == "meeting.html"
+    by_node = dict(response.context["attendees"])
+    assert "dinsos-bitung" in by_node and by_node["dinsos-bitung"]
+
+
+def test_meeting_links_decisions_to_proposals_and_lists_its_commitments(site: DemoSite) -> None:
+    response = site.client.get(f"/meetings/{MAESA_MARCH}")
+    assert MENJAHIT in [d.get("proposal_id") for d in response.context["decisions"]]
+    assert f'href="http://testserver/proposals/{MENJAHIT}"' in response.text
+    assert "rtl-instruktur-mesin-jahit-angkatan-1" in [i.id for i in
+                                                       response.context["commitments"]]
+
+
+def test_board_counts_commitments_per_status(site: DemoSite) -> None:
+    response = site.client.get("/commitments")
+    assert response.template.name == "commitments.html"
+    board = response.context["board"]
+    assert sum(board.counts.values()) == board.total
+    assert board.counts["done"] > 0 and board.counts["blocked"] > 0
+
+
+def test_board_filters_overdue_commitments(site: DemoSite) -> None:
+    board = site.client.get("/commitments", params={"overdue": "1"}).context["board"]
+    assert board.items and all(i.overdue for i in board.items)
+    assert "Terlambat" in visible_text(site.client.get("/commitments?overdue=1").text)
+
+
+def test_board_filters_commitments_due_within_days(site: DemoSite) -> None:
+    board = site.client.get("/commitments", params={"due_within": "30"}).context["board"]
+    today = dt.date.today()
+    limit = (today + dt.timedelta(days=30)).isoformat()
+    assert board.items
+    assert all(today.isoformat() <= i.due_date <= limit for i in board.items)
+    assert all(i.status not in ("done", "cancelled") for i in board.items)
+
+
+def test_board_filters_by_owner_and_status(site: DemoSite) -> None:
+    board = site.client.get("/commitments", params={"owner": "dinsos-bitung",
+                                                    "status": "done"}).context["board"]
+    assert board.items
+    assert {(i.owner_node_id, i.status) for i in board.items} == {("dinsos-bitung", "done")}
+
+
+def test_board_filters_by_forum_and_program(site: DemoSite) -> None:
+    by_forum = site.client.get("/commitments", params={"forum": MAESA}).context["board"]
+    by_program = site.client.get("/commitments", params={
+        "program": "pelatihan-keterampilan-perempuan"}).context["board"]
+    assert by_forum.items and {i.forum_id for i in by_forum.items} == {MAESA}
+    assert {i.id for i in by_program.items} >= {"rtl-instruktur-mesin-jahit-angkatan-1"}
+
+
+def test_board_answers_400_with_the_error_for_a_bad_day_count(site: DemoSite) -> None:
+    response = site.client.get("/commitments", params={"due_within": "soon"})
+    assert response.status_code == 400
+    assert "due_within" in response.context["errors"]
+    assert 'aria-invalid="true"' in response.text
+
+
+def test_board_scorecard_adds_up_per_node(site: DemoSite) -> None:
+    board = site.client.get("/commitments").context["board"]
+    score = {s.node_id: s for s in board.scorecard}["dinsos-bitung"]
+    mine = [i for i in board.items if i.owner_node_id == "dinsos-bitung"
+            and i.status != "cancelled"]
+    assert score.committed == len(mine)
+    assert score.done == sum(i.status == "done" for i in mine)
+    assert score.overdue == sum(i.overdue for i in mine)
+    assert score.on_time_rate is None or 0 <= score.on_time_rate <= 1
+
+
+def test_board_exports_the_filtered_commitments_as_csv(site: DemoSite) -> None:
+    response = site.client.get("/commitments.csv", params={"owner": "dinsos-bitung"})
+    assert response.headers["content-type"].startswith("text/csv")
+    assert "attachment" in response.headers["content-disposition"]
+    rows = list(csv.DictReader(io.StringIO(response.text)))
+    assert rows and {r["owner_node_id"] for r in rows} == {"dinsos-bitung"}
+
+
+def test_csv_export_neutralises_spreadsheet_formulas(site: DemoSite) -> None:
+    stack = site.stack
+    node = stack.node("government")
+    item = uid("rtl")
+    stack.publish(node, [event("gotong.action_item.created.v1", item, {
+        "title": '=HYPERLINK("http://evil.example","klik")', "owner_node_id": node,
+        "due_date": "2030-01-01"}, node)])
+    stack.wait_json(f"/api/v1/commitments?owner={node}", lambda b: b["total"] == 1)
+    rows = list(csv.DictReader(io.StringIO(
+        site.client.get("/commitments.csv", params={"owner": node}).text)))
+    assert rows[0]["title"].startswith("'=HYPERLINK")
+
+
+def test_user_text_is_escaped_in_pages(site: DemoSite) -> None:
+    stack = site.stack
+    node = stack.node("community")
+    proposal = uid("usulan")
+    stack.publish(node, [event("gotong.proposal.submitted.v1", proposal, {
+        "forum_id": MAESA, "title": '<script>alert("x")</script>',
+        "body": '<img src=x onerror=alert(1)>', "author": '"><b>Ani</b>'}, node)])
+    stack.wait_json(f"/api/v1/proposals/{proposal}", lambda p: True)
+    html = site.client.get(f"/proposals/{proposal}").text
+    assert "<script>alert" not in html and "<img src=x" not in html and "<b>Ani</b>" not in html
+    assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in html
+
+
+def test_node_page_shows_its_track_record(site: DemoSite) -> None:
+    response = site.client.get("/nodes/dinsos-bitung")
+    assert response.template.name == "node.html"
+    record = response.context["record"]
+    assert record.committed == len([c for c in response.context["commitments"]
+                                    if c.status != "cancelled"])
+    assert "Rekam jejak" in visible_text(response.text)
+
+
+def test_programs_draw_one_bar_per_period_as_svg(site: DemoSite) -> None:
+    response = site.client.get("/programs")
+    assert response.template.name == "programs.html"
+    charts = response.context["programs"]["pelatihan-keterampilan-perempuan"]
+    trained = next(c for c in charts if c.indicator == "perempuan_dilatih")
+    periods = [b.period for b in trained.bars]
+    assert periods == sorted(periods) and "2025-Q3" in periods
+    assert response.text.count("<svg") >= len(charts)
+
+
+def test_pages_speak_indonesian_by_default(site: DemoSite) -> None:
+    response = site.client.get("/commitments")
+    assert '<html lang="id">' in response.text
+    assert "Unduh sebagai CSV" in response.text
+
+
+def test_pages_follow_accept_language(site: DemoSite) -> None:
+    response = site.client.get("/commitments", headers={"Accept-Language": "en-GB,en;q=0.8"})
+    assert '<html lang="en">' in response.text
+    assert "Download as CSV" in response.text
+
+
+def test_language_switch_is_remembered(site: DemoSite) -> None:
+    token = site.csrf("/")
+    switched = site.client.post("/language", data={"lang": "en", "next": "/commitments",
+                                                   "csrf_token": token})
+    assert switched.status_code == 303 and switched.headers["location"] == "/commitments"
+    assert '<html lang="en">' in site.client.get("/").text
+
+
+ID_MONTHS = ["Jan", "Feb", "Mar", "Apr", "Mei", "Jun", "Jul", "Agu", "Sep", "Okt", "Nov", "Des"]
+EN_MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+
+
+def test_dates_are_formatted_for_the_locale(site: DemoSite) -> None:
+    response = site.client.get(f"/proposals/{MENJAHIT}")
+    submitted = dt.datetime.fromisoformat(response.context["proposal"].submitted_at
+                                          .replace("Z", "+00:00"))
+    day = submitted.astimezone(ZoneInfo("Asia/Makassar")).date()
+    english = site.client.get(f"/proposals/{MENJAHIT}", headers={"Accept-Language": "en"})
+    assert f"{day.day} {ID_MONTHS[day.month - 1]} {day.year}" in visible_text(response.text)
+    assert f"{EN_MONTHS[day.month - 1]} {day.day}, {day.year}" in visible_text(english.text)
+
+
+def test_live_stream_sends_the_thread_version(site: DemoSite) -> None:
+    site.app.state.live_poll_s = 0.05
+    site.app.state.live_lifetime_s = 1.0
+    with site.client.stream("GET", f"/live/proposals/{MENJAHIT}") as response:
+        assert response.headers["content-type"].startswith("text/event-stream")
+        lines = []
+        for line in response.iter_lines():
+            lines.append(line)
+            if line.startswith("data:"):
+                break
+    version = site.client.get(f"/proposals/{MENJAHIT}").context["live_version"]
+    assert lines[-1] == f"data: {version}"
+
+
+def test_board_live_version_changes_when_a_commitment_changes(site: DemoSite) -> None:
+    before = site.client.get("/commitments").context["live_version"]
+    stack = site.stack
+    node = stack.node("government")
+    stack.publish(node, [event("gotong.action_item.created.v1", uid("rtl"), {
+        "title": "Rapat koordinasi", "owner_node_id": node, "due_date": "2030-01-01"}, node)])
+    wait_for(lambda: site.client.get("/commitments").context["live_version"] != before,
+             timeout=30, what="the board's version to change")

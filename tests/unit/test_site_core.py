@@ -1,0 +1,171 @@
+"""The site's pure parts: board arithmetic, CSV safety, charts, locales, throttling, ids."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+from babel.messages.mofile import read_mo
+from babel.messages.pofile import read_po
+
+from web.account_pages import safe_next
+from web.board_data import Commitment, parse_filters, safe_cell, scorecard
+from web.charts import HEIGHT, bar_chart
+from web.formkit import slug_id
+from web.i18n import LOCALE_DIR, choose
+from web.ratelimit import LoginLimiter
+from web.security import cookie_header, csrf_token
+from web.templating import is_http
+from web.thread_data import comment_tree
+
+
+def _item(id_: str, status: str, due: str, completed: str | None = None,
+          owner: str = "dinsos", overdue: bool = False) -> Commitment:
+    return Commitment(id=id_, title=id_, owner_node_id=owner, due_date=due, status=status,
+                      percent=0, overdue=overdue, proposal_id=None, proposal_title=None,
+                      meeting_id=None, forum_id=None, program=None, completed_at=completed,
+                      updated_at="2026-01-01T00:00:00Z")
+
+
+@pytest.mark.parametrize("value", ["=1+1", "+1", "-1", "@SUM(A1)", "\t=1", "\r=1"])
+def test_csv_cells_that_look_like_formulas_are_quoted(value: str) -> None:
+    assert safe_cell(value) == "'" + value
+
+
+def test_plain_csv_cells_are_left_alone() -> None:
+    assert safe_cell("Pelatihan menjahit") == "Pelatihan menjahit"
+    assert safe_cell(None) == ""
+
+
+def test_scorecard_counts_on_time_completions_and_skips_cancelled_items() -> None:
+    items = [
+        _item("a", "done", "2026-03-10", completed="2026-03-09T02:00:00Z"),
+        _item("b", "done", "2026-03-10", completed="2026-03-20T02:00:00Z"),
+        _item("c", "open", "2026-01-01", overdue=True),
+        _item("d", "cancelled", "2026-01-01"),
+    ]
+    (score,) = scorecard(items)
+    assert (score.committed, score.done, score.overdue, score.on_time) == (3, 2, 1, 1)
+    assert score.on_time_rate == 0.5
+
+
+def test_board_filters_report_a_bad_day_count_instead_of_raising() -> None:
+    filters, errors = parse_filters({"due_within": "-3", "status": "lost", "overdue": "on"})
+    assert set(errors) == {"due_within", "status"}
+    assert filters.overdue is True and filters.due_within is None and filters.status is None
+
+
+def test_bars_scale_to_the_largest_value_and_keep_order() -> None:
+    chart = bar_chart("p", "i", None, [("2025-Q3", 10), ("2025-Q4", 20)])
+    small, large = chart.bars
+    assert large.height == pytest.approx(2 * small.height)
+    assert large.y + large.height == small.y + small.height == chart.baseline
+    assert small.x < large.x and large.y >= 0 and chart.baseline < HEIGHT
+
+
+def test_a_chart_of_zeroes_draws_no_bars_above_the_axis() -> None:
+    chart = bar_chart("p", "i", None, [("2025-Q3", 0)])
+    assert chart.bars[0].height == 0
+
+
+@pytest.mark.parametrize("cookie,header,expected", [
+    (None, None, "id"),
+    (None, "en-US,en;q=0.9", "en"),
+    (None, "fr-FR, en;q=0.5", "en"),
+    (None, "en;q=0.3, id;q=0.8", "id"),
+    (None, "in-ID", "id"),
+    ("en", "id-ID", "en"),
+    ("xx", "en", "en"),
+])
+def test_locale_choice(cookie: str | None, header: str | None, expected: str) -> None:
+    assert choose(cookie, header) == expected
+
+
+def test_every_interface_string_has_an_indonesian_translation() -> None:
+    with open(LOCALE_DIR / "messages.pot", "rb") as fh:
+        template = read_po(fh)
+    with open(LOCALE_DIR / "id" / "LC_MESSAGES" / "messages.po", "rb") as fh:
+        indonesian = read_po(fh)
+    missing = [m.id for m in template if m.id and not (indonesian.get(m.id)
+                                                       and all(indonesian.get(m.id).string))]
+    assert missing == []
+
+
+@pytest.mark.parametrize("locale", ["id", "en"])
+def test_compiled_catalogs_match_their_sources(locale: str) -> None:
+    folder = Path(LOCALE_DIR) / locale / "LC_MESSAGES"
+    def plain(messages: object) -> dict[object, object]:
+        return {_key(m.id): _key(m.string) for m in messages if m.id}  # type: ignore[attr-defined]
+
+    with open(folder / "messages.po", "rb") as fh:
+        source = plain(read_po(fh))
+    with open(folder / "messages.mo", "rb") as fh:
+        compiled = plain(read_mo(fh))
+    assert compiled == source
+
+
+def _key(value: object) -> object:
+    return tuple(value) if isinstance(value, list | tuple) else value
+
+
+def test_login_limiter_blocks_after_the_limit_and_forgets_after_the_window() -> None:
+    now = [0.0]
+    limiter = LoginLimiter(max_failures=2, window_s=60, clock=lambda: now[0])
+    limiter.failed(["ip:1"])
+    assert not limiter.blocked(["ip:1"])
+    limiter.failed(["ip:1"])
+    assert limiter.blocked(["ip:1", "user:ani"])
+    now[0] = 61
+    assert not limiter.blocked(["ip:1"])
+
+
+def test_replies_nest_under_their_comment_and_orphans_stay_on_top() -> None:
+    comments = [
+        {"comment_id": "a", "at": "1", "in_reply_to": None},
+        {"comment_id": "b", "at": "2", "in_reply_to": "a"},
+        {"comment_id": "c", "at": "3", "in_reply_to": "gone"},
+    ]
+    tree = comment_tree(comments)
+    assert [c["comment_id"] for c in tree] == ["a", "c"]
+    assert [r["comment_id"] for r in tree[0]["replies"]] == ["b"]
+    assert tree[0]["replies"][0]["depth"] == 1
+
+
+@pytest.mark.parametrize("raw,expected", [
+    ("/commitments?overdue=1", "/commitments?overdue=1"),
+    ("//evil.example/", "/"),
+    ("https://evil.example/", "/"),
+    ("/\\evil.example", "/"),
+    (None, "/"),
+])
+def test_next_is_always_a_path_on_this_site(raw: str | None, expected: str) -> None:
+    assert safe_next(raw) == expected
+
+
+def test_ids_from_titles_are_readable_and_valid_aggregate_ids() -> None:
+    made = slug_id("usulan", "Pelatihan Menjahit — Ibu-ibu PKK!")
+    assert made.startswith("usulan-pelatihan-menjahit-ibu-ibu-pkk-")
+    assert slug_id("usulan", "Pelatihan") != slug_id("usulan", "Pelatihan")
+
+
+def test_csrf_token_depends_on_browser_and_session() -> None:
+    secret = b"s" * 32
+    assert csrf_token(secret, "b1", None) != csrf_token(secret, "b2", None)
+    assert csrf_token(secret, "b1", None) != csrf_token(secret, "b1", "session")
+
+
+def test_cookies_are_httponly_lax_and_secure_when_asked() -> None:
+    header = cookie_header("n", "v", max_age=10, secure=True).decode()
+    assert "HttpOnly" in header and "SameSite=Lax" in header and "Secure" in header
+    assert "Secure" not in cookie_header("n", "v", max_age=None, secure=False).decode()
+
+
+@pytest.mark.parametrize("url,allowed", [("https://x.id/a", True), ("http://x.id", True),
+                                         ("javascript:alert(1)", False), (None, False)])
+def test_only_web_addresses_become_links(url: str | None, allowed: bool) -> None:
+    assert is_http(url) is allowed
+
+
+def test_due_dates_compare_as_text() -> None:
+    assert dt.date(2026, 3, 9).isoformat() < dt.date(2026, 10, 1).isoformat()

@@ -1,0 +1,58 @@
+"""What every form handler shares: who may post, and how a result or an error is shown."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+import uuid
+from urllib.parse import quote
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from web.accounts import CurrentUser
+from web.posting import NotPublished
+from web.templating import templates
+
+
+def current_user(request: Request) -> CurrentUser | None:
+    user = getattr(request.state, "user", None)
+    return user if isinstance(user, CurrentUser) else None
+
+
+def require_user(request: Request) -> CurrentUser:
+    user = current_user(request)
+    if user is None:
+        raise HTTPException(403, "log in first")
+    return user
+
+
+def require_coordinator(request: Request) -> CurrentUser:
+    user = require_user(request)
+    if not user.can_coordinate:
+        raise HTTPException(403, "coordinators only")
+    return user
+
+
+def login_redirect(request: Request) -> Response:
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return RedirectResponse(f"{request.url_for('login')}?next={quote(target)}", status_code=303)
+
+
+def see_other(url: str) -> Response:
+    return RedirectResponse(url, status_code=303)
+
+
+def unavailable(request: Request, exc: NotPublished) -> Response:
+    """Kafka did not take the event: say so plainly; the user's input is not lost (Back)."""
+    return templates.TemplateResponse(request, "error.html", {"status_code": 503},
+                                      status_code=503, headers={"Retry-After": "5"})
+
+
+def slug_id(prefix: str, title: str) -> str:
+    """A readable, unique aggregate id from a title: ``usulan-pelatihan-menjahit-3f9a1c``."""
+    ascii_title = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_title.lower()).strip("-")[:60].strip("-")
+    suffix = uuid.uuid4().hex[:6]
+    return f"{prefix}-{slug}-{suffix}" if slug else f"{prefix}-{suffix}"

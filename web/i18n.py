@@ -1,0 +1,132 @@
+"""Interface language: Bahasa Indonesia by default, English on request.
+
+The locale is chosen per request (remembered ``lang`` cookie, then
+``Accept-Language``) and kept in a context variable, so the Jinja2 ``_()``
+callables and the date/number filters all follow it without being handed it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from contextvars import ContextVar
+from functools import cache
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from babel import Locale
+from babel.dates import format_date, format_datetime
+from babel.numbers import format_decimal, format_percent
+from babel.support import NullTranslations, Translations
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+LOCALE_DIR = Path(__file__).resolve().parent / "locale"
+LOCALES = ("id", "en")
+DEFAULT_LOCALE = "id"
+COOKIE = "lang"
+COOKIE_MAX_AGE = 365 * 24 * 3600
+
+current: ContextVar[str] = ContextVar("gotong_locale", default=DEFAULT_LOCALE)
+timezone: ContextVar[str] = ContextVar("gotong_timezone", default="Asia/Makassar")
+
+
+@cache
+def translations(locale: str) -> NullTranslations:
+    return Translations.load(str(LOCALE_DIR), [locale], domain="messages")
+
+
+def gettext(message: str) -> str:
+    return translations(current.get()).gettext(message)
+
+
+def ngettext(singular: str, plural: str, n: int) -> str:
+    return translations(current.get()).ngettext(singular, plural, n)
+
+
+def _accept_language(header: str) -> list[str]:
+    """The languages of an ``Accept-Language`` header, most wanted first."""
+    weighted: list[tuple[float, int, str]] = []
+    for index, part in enumerate(header.split(",")):
+        tag, _, params = part.strip().partition(";")
+        quality = 1.0
+        if params.strip().startswith("q="):
+            try:
+                quality = float(params.strip()[2:])
+            except ValueError:
+                quality = 0.0
+        if tag and quality > 0:
+            weighted.append((-quality, index, tag.strip().lower()))
+    return [tag for _, _, tag in sorted(weighted)]
+
+
+def choose(cookie: str | None, accept_language: str | None) -> str:
+    """The remembered choice wins; then the browser's languages; then Indonesian."""
+    if cookie in LOCALES:
+        return cookie
+    for tag in _accept_language(accept_language or ""):
+        primary = tag.split("-")[0]
+        if primary == "in":  # the old ISO code for Indonesian, still sent by some phones
+            primary = "id"
+        if primary in LOCALES:
+            return primary
+    return DEFAULT_LOCALE
+
+
+class LocaleMiddleware:
+    """Pick the request's locale and expose it as ``request.state.locale``."""
+
+    def __init__(self, app: ASGIApp, tz: str = "Asia/Makassar") -> None:
+        self.app = app
+        self.tz = tz
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
+        cookie = None
+        for part in headers.get("cookie", "").split(";"):
+            name, _, value = part.strip().partition("=")
+            if name == COOKIE:
+                cookie = value
+        locale = choose(cookie, headers.get("accept-language"))
+        scope.setdefault("state", {})["locale"] = locale
+        token = current.set(locale)
+        tz_token = timezone.set(self.tz)
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            current.reset(token)
+            timezone.reset(tz_token)
+
+
+def _parse(value: str | dt.datetime) -> dt.datetime:
+    if isinstance(value, dt.datetime):
+        return value
+    parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
+
+
+def format_day(value: str | dt.date | None) -> str:
+    if value is None or value == "":
+        return ""
+    day = dt.date.fromisoformat(value[:10]) if isinstance(value, str) else value
+    return format_date(day, format="medium", locale=Locale.parse(current.get()))
+
+
+def format_moment(value: str | dt.datetime | None) -> str:
+    if value is None or value == "":
+        return ""
+    return format_datetime(_parse(value), format="medium", tzinfo=ZoneInfo(timezone.get()),
+                           locale=Locale.parse(current.get()))
+
+
+def format_number(value: float | int | None) -> str:
+    if value is None:
+        return ""
+    return format_decimal(value, locale=Locale.parse(current.get()))
+
+
+def format_ratio(value: float | None) -> str:
+    if value is None:
+        return "–"
+    return format_percent(value, locale=Locale.parse(current.get()))

@@ -1,0 +1,158 @@
+"""The read-only pages: forums, threads, meetings, the commitments board, nodes, programs.
+
+Each handler parses the query, reads the read model in a thread and renders a
+template; all of them work without JavaScript.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from web import board_data, charts, thread_data
+from web.templating import templates
+
+
+def today(request: Request) -> dt.date:
+    return dt.datetime.now(ZoneInfo(request.app.state.settings.timezone)).date()
+
+
+def now_utc() -> str:
+    """Now, in the read model's timestamp format (so it compares as text)."""
+    return dt.datetime.now(dt.UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
+def _choice(value: str | None, allowed: tuple[str, ...] | dict[str, Any]) -> str | None:
+    return value if value in allowed else None
+
+
+async def _read(function: Any, *args: Any, **kwargs: Any) -> Any:
+    return await asyncio.to_thread(function, *args, **kwargs)
+
+
+async def home(request: Request) -> Response:
+    engine = request.app.state.engine
+    q = request.query_params
+    filters = {
+        "q": (q.get("q") or "").strip()[:200],
+        "forum": q.get("forum") or "",
+        "status": _choice(q.get("status"), thread_data.PROPOSAL_STATUSES) or "",
+        "node": q.get("node") or "",
+        "program": q.get("program") or "",
+    }
+    searching = any(filters.values())
+    results = None
+    if searching:
+        results = await _read(thread_data.search, engine, text=filters["q"] or None,
+                              forum=filters["forum"] or None, status=filters["status"] or None,
+                              node=filters["node"] or None, program=filters["program"] or None)
+    context = {
+        "forums": await _read(thread_data.forums, engine),
+        "latest": await _read(thread_data.latest_proposals, engine),
+        "upcoming": await _read(thread_data.upcoming_meetings, engine, now_utc(), limit=5),
+        "node_names": await _read(board_data.node_names, engine),
+        "programs": await _read(thread_data.programs, engine),
+        "statuses": thread_data.PROPOSAL_STATUSES,
+        "filters": filters,
+        "results": results,
+    }
+    return templates.TemplateResponse(request, "home.html", context)
+
+
+async def forum(request: Request) -> Response:
+    q = request.query_params
+    sort = q.get("sort") if q.get("sort") in thread_data.SORTS else "newest"
+    status = _choice(q.get("status"), thread_data.PROPOSAL_STATUSES)
+    data = await _read(thread_data.forum_page, request.app.state.engine, request.path_params["id"],
+                       sort=sort, status=status, now=now_utc())
+    if data is None:
+        raise HTTPException(404)
+    data |= {"sort": sort, "status": status, "statuses": thread_data.PROPOSAL_STATUSES,
+             "sorts": tuple(thread_data.SORTS),
+             "node_names": await _read(board_data.node_names, request.app.state.engine)}
+    return templates.TemplateResponse(request, "forum.html", data)
+
+
+async def proposal(request: Request) -> Response:
+    engine = request.app.state.engine
+    proposal_id = request.path_params["id"]
+    data = await _read(thread_data.proposal_page, engine, proposal_id, today(request))
+    if data is None:
+        if request.query_params.get("pending"):
+            return templates.TemplateResponse(request, "pending.html", {"what": "proposal"},
+                                              status_code=202)
+        raise HTTPException(404)
+    data |= {"node_names": await _read(board_data.node_names, engine),
+             "live_version": await _read(thread_data.proposal_version, engine, proposal_id),
+             "pending": request.query_params.get("pending"),
+             "form": None, "errors": {}, "values": {}}
+    data |= getattr(request.state, "form_context", {})
+    return templates.TemplateResponse(request, "proposal.html", data)
+
+
+async def meeting(request: Request) -> Response:
+    engine = request.app.state.engine
+    data = await _read(thread_data.meeting_page, engine, request.path_params["id"], today(request))
+    if data is None:
+        if request.query_params.get("pending"):
+            return templates.TemplateResponse(request, "pending.html", {"what": "meeting"},
+                                              status_code=202)
+        raise HTTPException(404)
+    data |= {"node_names": await _read(board_data.node_names, engine),
+             "pending": request.query_params.get("pending")}
+    return templates.TemplateResponse(request, "meeting.html", data)
+
+
+async def commitments(request: Request) -> Response:
+    engine = request.app.state.engine
+    filters, errors = board_data.parse_filters(request.query_params)
+    data = await _read(board_data.board, engine, filters, today(request))
+    context = {"board": data, "filters": filters, "query_args": filters.query(),
+               "errors": errors, "statuses": board_data.STATUSES,
+               "live_version": await _read(board_data.board_version, engine)}
+    return templates.TemplateResponse(request, "commitments.html", context,
+                                      status_code=400 if errors else 200)
+
+
+async def commitments_csv(request: Request) -> Response:
+    engine = request.app.state.engine
+    filters, errors = board_data.parse_filters(request.query_params)
+    if errors:
+        return Response("; ".join(f"{k}: {v}" for k, v in errors.items()), status_code=400,
+                        media_type="text/plain")
+    data = await _read(board_data.board, engine, filters, today(request))
+    body = board_data.to_csv(data.items, data.node_names)
+    return Response(body, media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": 'attachment; filename="komitmen.csv"'})
+
+
+async def node(request: Request) -> Response:
+    data = await _read(thread_data.node_page, request.app.state.engine, request.path_params["id"],
+                       today(request))
+    if data is None:
+        raise HTTPException(404)
+    return templates.TemplateResponse(request, "node.html", data)
+
+
+async def programs(request: Request) -> Response:
+    grouped = await _read(charts.program_charts, request.app.state.engine)
+    return templates.TemplateResponse(request, "programs.html", {"programs": grouped})
+
+
+routes = [
+    Route("/", home, name="home"),
+    Route("/forums/{id}", forum, name="forum"),
+    Route("/proposals/{id}", proposal, name="proposal"),
+    Route("/meetings/{id}", meeting, name="meeting"),
+    Route("/commitments", commitments, name="commitments"),
+    Route("/commitments.csv", commitments_csv, name="commitments_csv"),
+    Route("/nodes/{id}", node, name="node"),
+    Route("/programs", programs, name="programs"),
+]

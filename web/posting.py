@@ -1,0 +1,88 @@
+"""How a form becomes an event: published as the user's node, then awaited in the read model.
+
+The same path as the JSON API: the event is validated against its schema and
+handed to the ingest producer, which attests it as the user's node; the gate,
+the aggregates and the projector do the rest. Nothing here writes the read model.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import time
+import uuid
+from collections.abc import Mapping
+from typing import Any
+
+from aiokafka.errors import KafkaError
+from sqlalchemy import Engine
+from sqlmodel import Session, SQLModel
+from starlette.requests import Request
+
+from web.accounts import CurrentUser
+
+POLL_S = 0.05
+
+
+class NotPublished(Exception):
+    """Kafka is unreachable or the event is invalid: nothing was published."""
+
+    def __init__(self, reason: str, fields: Mapping[str, str] | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.fields = dict(fields or {})
+
+
+def new_id(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex}"
+
+
+def make_event(user: CurrentUser, type_: str, subject: str,
+               data: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "specversion": "1.0",
+        "id": str(uuid.uuid4()),
+        "source": f"/nodes/{user.node_id}",
+        "type": type_,
+        "subject": subject,
+        "time": dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+        "datacontenttype": "application/json",
+        "data": {k: v for k, v in data.items() if v not in (None, "", [])},
+    }
+
+
+async def publish(request: Request, user: CurrentUser, type_: str, subject: str,
+                  data: Mapping[str, Any]) -> dict[str, Any]:
+    state = request.app.state
+    event = make_event(user, type_, subject, data)
+    problems = state.validator.errors(event)
+    if problems:
+        fields = {p.pointer.removeprefix("/data/").split("/")[0]: p.detail for p in problems}
+        raise NotPublished("invalid", fields)
+    producer = state.producer
+    if producer is None or not producer.started:
+        raise NotPublished("kafka-unavailable")
+    try:
+        await asyncio.wait_for(producer.publish(user.node_id, [event]),
+                               timeout=state.settings.publish_timeout_s)
+    except (KafkaError, TimeoutError) as exc:
+        raise NotPublished("kafka-unavailable") from exc
+    return event
+
+
+def version_of(engine: Engine, model: type[SQLModel], key: Any) -> int:
+    with Session(engine) as session:
+        row = session.get(model, key)
+        return int(getattr(row, "version", 0)) if row is not None else 0
+
+
+async def projected(request: Request, model: type[SQLModel], key: Any, after: int) -> bool:
+    """Wait (a bounded time) until the row's version is past ``after``: read your own write."""
+    engine = request.app.state.engine
+    deadline = time.monotonic() + request.app.state.settings.projection_wait_s
+    while True:
+        if await asyncio.to_thread(version_of, engine, model, key) > after:
+            return True
+        if time.monotonic() >= deadline:
+            return False
+        await asyncio.sleep(POLL_S)

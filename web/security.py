@@ -1,0 +1,144 @@
+"""Who is asking, and is the form theirs: sessions, CSRF tokens, request size limits."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import hashlib
+import hmac
+import secrets
+from collections.abc import Awaitable, Callable
+from http.cookies import SimpleCookie
+
+from starlette.datastructures import FormData
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from web.accounts import CurrentUser, user_for_session
+
+SESSION_COOKIE = "gotong_session"
+CSRF_COOKIE = "gotong_csrf"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def csrf_token(secret: bytes, browser: str, session: str | None) -> str:
+    """The form token: bound to the browser's CSRF cookie and to its session, if any."""
+    message = f"{browser}|{session or ''}".encode()
+    return hmac.new(secret, message, hashlib.sha256).hexdigest()
+
+
+def cookie_header(name: str, value: str, *, max_age: int | None, secure: bool) -> bytes:
+    parts = [f"{name}={value}", "Path=/", "HttpOnly", "SameSite=Lax"]
+    if max_age is not None:
+        parts.append(f"Max-Age={max_age}")
+    if secure:
+        parts.append("Secure")
+    return "; ".join(parts).encode("latin-1")
+
+
+class SessionMiddleware:
+    """Put ``user``, ``session_token`` and ``csrf_token`` on ``request.state``.
+
+    Every browser gets a random CSRF cookie on its first visit; a session cookie
+    is looked up server-side, so ending it on the server logs the browser out.
+    """
+
+    def __init__(self, app: ASGIApp, secret: bytes, secure: bool) -> None:
+        self.app = app
+        self.secret = secret
+        self.secure = secure
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"].startswith("/api/"):
+            await self.app(scope, receive, send)
+            return
+        cookies: SimpleCookie = SimpleCookie()
+        for name, value in scope["headers"]:
+            if name == b"cookie":
+                try:
+                    cookies.load(value.decode("latin-1"))
+                except Exception:  # a malformed cookie header is treated as no cookies
+                    cookies = SimpleCookie()
+        session = cookies[SESSION_COOKIE].value if SESSION_COOKIE in cookies else None
+        browser = cookies[CSRF_COOKIE].value if CSRF_COOKIE in cookies else None
+        fresh_browser = browser is None or len(browser) > 100
+        if fresh_browser:
+            browser = secrets.token_urlsafe(24)
+        assert browser is not None
+        user: CurrentUser | None = None
+        if session:
+            engine = scope["app"].state.engine
+            user = await asyncio.to_thread(user_for_session, engine, session)
+            if user is None:
+                session = None
+        state = scope.setdefault("state", {})
+        state.update(user=user, session_token=session, csrf_browser=browser,
+                     csrf_token=csrf_token(self.secret, browser, session))
+
+        async def send_with_cookie(message: Message) -> None:
+            if message["type"] == "http.response.start" and fresh_browser:
+                headers = list(message.get("headers", []))
+                headers.append((b"set-cookie", cookie_header(
+                    CSRF_COOKIE, browser, max_age=None, secure=self.secure)))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, send_with_cookie)
+
+
+class BodyLimitMiddleware:
+    """Refuse page requests whose body is larger than ``limit`` bytes (413).
+
+    The JSON API has its own, larger limit and is left alone.
+    """
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"].startswith("/api/"):
+            await self.app(scope, receive, send)
+            return
+        for name, value in scope["headers"]:
+            if name == b"content-length" and (not value.isdigit() or int(value) > self.limit):
+                await Response("request body too large", status_code=413)(scope, receive, send)
+                return
+        received = 0
+
+        async def limited() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.limit:
+                    raise HTTPException(413)
+            return message
+
+        await self.app(scope, limited, send)
+
+
+FormHandler = Callable[[Request, FormData], Awaitable[Response]]
+
+
+def form_post(handler: FormHandler) -> Callable[[Request], Awaitable[Response]]:
+    """Parse a posted form and check its CSRF token (403 without a valid one)."""
+
+    @functools.wraps(handler)
+    async def endpoint(request: Request) -> Response:
+        form = await request.form(max_files=0, max_fields=200,
+                                  max_part_size=request.app.state.settings.max_form_bytes)
+        sent = form.get("csrf_token")
+        expected = getattr(request.state, "csrf_token", None)
+        if not isinstance(sent, str) or not expected or not hmac.compare_digest(sent, expected):
+            raise HTTPException(403, "missing or invalid CSRF token")
+        return await handler(request, form)
+
+    return endpoint
+
+
+def text(form: FormData, name: str) -> str:
+    value = form.get(name)
+    return value.strip() if isinstance(value, str) else ""

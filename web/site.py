@@ -1,0 +1,78 @@
+"""The web site (pages and forms), composed from its parts for ``web.app``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.middleware.gzip import GZipMiddleware
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import BaseRoute, Mount
+from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from services.settings import Settings
+from web import account_pages, forms_commitment, forms_meeting, forms_thread, live, pages
+from web.i18n import LocaleMiddleware
+from web.security import BodyLimitMiddleware, SessionMiddleware
+from web.templating import templates
+
+STATIC = Path(__file__).resolve().parent / "static"
+
+routes: list[BaseRoute] = [
+    *pages.routes,
+    *forms_thread.routes,
+    *forms_meeting.routes,
+    *forms_commitment.routes,
+    *account_pages.routes,
+    *live.routes,
+    Mount("/static", app=StaticFiles(directory=STATIC), name="static"),
+]
+
+
+class PageGZip:
+    """Compress pages for slow phone connections; the JSON API answers as it always has.
+
+    The template-debug message that the test client reads is passed around the
+    compressor, which would drop it.
+    """
+
+    def __init__(self, app: ASGIApp, minimum_size: int = 1000) -> None:
+        self.app = app
+        self.minimum_size = minimum_size
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"].startswith("/api/"):
+            await self.app(scope, receive, send)
+            return
+
+        async def inner(scope: Scope, receive: Receive, compressed: Send) -> None:
+            async def route(message: Message) -> None:
+                await (send if message["type"] == "http.response.debug" else compressed)(message)
+
+            await self.app(scope, receive, route)
+
+        await GZipMiddleware(inner, minimum_size=self.minimum_size)(scope, receive, send)
+
+
+def middleware(settings: Settings) -> list[Middleware]:
+    return [
+        Middleware(PageGZip),
+        Middleware(BodyLimitMiddleware, limit=settings.max_form_bytes),
+        Middleware(LocaleMiddleware, tz=settings.timezone),
+        Middleware(SessionMiddleware, secret=settings.secret_key, secure=settings.cookie_secure),
+    ]
+
+
+async def http_error(request: Request, exc: Exception) -> Response:
+    """A page for people; the API keeps its own problem-details answers."""
+    assert isinstance(exc, HTTPException)
+    if request.url.path.startswith("/api/") or request.url.path.startswith("/live/"):
+        return PlainTextResponse(exc.detail, status_code=exc.status_code, headers=exc.headers)
+    return templates.TemplateResponse(request, "error.html", {"status_code": exc.status_code},
+                                      status_code=exc.status_code, headers=exc.headers)
+
+
+exception_handlers = {HTTPException: http_error}

@@ -1,0 +1,55 @@
+"""Jinja2 for the site: autoescaped templates, Babel gettext, locale-aware filters."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode, urlsplit
+
+import jinja2
+from starlette.requests import Request
+from starlette.templating import Jinja2Templates
+
+from web import i18n
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+
+
+def _site_context(request: Request) -> dict[str, Any]:
+    state = request.state
+    return {
+        "user": getattr(state, "user", None),
+        "csrf_token": getattr(state, "csrf_token", ""),
+        "locale": getattr(state, "locale", i18n.DEFAULT_LOCALE),
+        "locales": i18n.LOCALES,
+    }
+
+
+def _query(base: dict[str, str], **changes: Any) -> str:
+    """``?a=1&b=2`` from ``base`` with ``changes`` applied (None removes a key)."""
+    merged = {k: v for k, v in {**base, **changes}.items() if v not in (None, "")}
+    return "?" + urlencode(merged) if merged else "?"
+
+
+def is_http(url: str | None) -> bool:
+    """Only web links become ``href``s: a ``javascript:`` URI is a valid URI, but not a link."""
+    return bool(url) and urlsplit(str(url)).scheme in ("http", "https")
+
+
+def make_environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES),
+        autoescape=True,
+        extensions=["jinja2.ext.i18n"],
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)  # type: ignore[attr-defined]
+    env.filters.update(day=i18n.format_day, moment=i18n.format_moment,
+                       number=i18n.format_number, ratio=i18n.format_ratio)
+    env.globals["query"] = _query
+    env.tests["http_url"] = is_http
+    return env
+
+
+templates = Jinja2Templates(env=make_environment(), context_processors=[_site_context])

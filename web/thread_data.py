@@ -1,0 +1,219 @@
+"""What the forum pages show: forums, proposal threads, meetings, nodes, search.
+
+Every function reads the read model in one session and returns plain data for a
+template; nothing here knows about HTTP.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from typing import Any
+
+from sqlalchemy import Engine, func
+from sqlmodel import Session, col, select
+
+from services.readmodel.tables import ActionItem, Forum, Meeting, Node, Proposal
+from web.board_data import Commitment, is_late, scorecard
+
+PROPOSAL_STATUSES = ("open", "under_review", "accepted", "rejected", "withdrawn", "implemented")
+SORTS = {
+    "newest": (col(Proposal.submitted_at).desc(),),
+    "endorsed": (col(Proposal.endorsement_count).desc(), col(Proposal.submitted_at).desc()),
+    "discussed": (col(Proposal.comment_count).desc(), col(Proposal.submitted_at).desc()),
+}
+SEARCH_LIMIT = 50
+
+
+def _like(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def forums(engine: Engine) -> list[dict[str, Any]]:
+    with Session(engine) as session:
+        counts = dict(session.exec(  # type: ignore[arg-type]
+            select(Proposal.forum_id, func.count()).group_by(col(Proposal.forum_id))).all())
+        rows = session.exec(select(Forum).order_by(col(Forum.title))).all()
+    return [{**f.model_dump(), "proposal_count": counts.get(f.id, 0)} for f in rows]
+
+
+def latest_proposals(engine: Engine, limit: int = 8) -> list[Proposal]:
+    with Session(engine) as session:
+        return list(session.exec(
+            select(Proposal).order_by(col(Proposal.updated_at).desc()).limit(limit)).all())
+
+
+def upcoming_meetings(engine: Engine, now: str, forum: str | None = None,
+                      limit: int = 20) -> list[Meeting]:
+    query = select(Meeting).where(Meeting.starts_at >= now)
+    if forum:
+        query = query.where(Meeting.forum_id == forum)
+    with Session(engine) as session:
+        return list(session.exec(query.order_by(col(Meeting.starts_at)).limit(limit)).all())
+
+
+def search(engine: Engine, *, text: str | None, forum: str | None, status: str | None,
+           node: str | None, program: str | None) -> list[Proposal]:
+    query = select(Proposal)
+    if text:
+        pattern = _like(text.strip())
+        query = query.where(col(Proposal.title).ilike(pattern, escape="\\")
+                            | col(Proposal.body).ilike(pattern, escape="\\"))
+    for column, value in ((Proposal.forum_id, forum), (Proposal.status, status),
+                          (Proposal.node_id, node), (Proposal.program, program)):
+        if value:
+            query = query.where(column == value)
+    query = query.order_by(col(Proposal.submitted_at).desc()).limit(SEARCH_LIMIT)
+    with Session(engine) as session:
+        return list(session.exec(query).all())
+
+
+def programs(engine: Engine) -> list[str]:
+    with Session(engine) as session:
+        found = {p for p in session.exec(select(Forum.program)) if p}
+        found |= {p for p in session.exec(select(Proposal.program).distinct()) if p}
+    return sorted(found)
+
+
+def forum_page(engine: Engine, forum_id: str, *, sort: str, status: str | None,
+               now: str) -> dict[str, Any] | None:
+    with Session(engine) as session:
+        forum = session.get(Forum, forum_id)
+        if forum is None:
+            return None
+        query = select(Proposal).where(Proposal.forum_id == forum_id)
+        if status:
+            query = query.where(Proposal.status == status)
+        proposals = session.exec(query.order_by(*SORTS[sort])).all()
+        meetings = session.exec(select(Meeting).where(Meeting.forum_id == forum_id)
+                                .order_by(col(Meeting.starts_at))).all()
+    return {
+        "forum": forum,
+        "proposals": list(proposals),
+        "upcoming": [m for m in meetings if m.starts_at >= now],
+        "past": [m for m in reversed(meetings) if m.starts_at < now],
+    }
+
+
+def comment_tree(comments: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Comments as a tree: each with its ``replies``; a reply to an unknown comment is top level."""
+    known = {c["comment_id"] for c in comments}
+    children: dict[str | None, list[dict[str, Any]]] = defaultdict(list)
+    for comment in sorted(comments, key=lambda c: c["at"]):
+        parent = comment.get("in_reply_to")
+        children[parent if parent in known else None].append(comment)
+
+    def build(parent: str | None, depth: int) -> list[dict[str, Any]]:
+        return [{**c, "depth": depth, "replies": build(c["comment_id"], depth + 1)}
+                for c in children.get(parent, [])]
+
+    return build(None, 0)
+
+
+def _commitment(row: ActionItem, today: dt.date) -> Commitment:
+    return Commitment(id=row.id, title=row.title, owner_node_id=row.owner_node_id,
+                      due_date=row.due_date, status=row.status, percent=row.percent,
+                      overdue=is_late(row.status, row.due_date, today),
+                      proposal_id=row.proposal_id, proposal_title=None,
+                      meeting_id=row.meeting_id, forum_id=None, program=None,
+                      completed_at=row.completed_at, updated_at=row.updated_at)
+
+
+def timeline(proposal: Proposal, meetings: list[Meeting],
+             items: list[ActionItem]) -> list[dict[str, Any]]:
+    """One story from proposal to result: submission, statuses, meetings, commitments."""
+    entries: list[dict[str, Any]] = []
+    for index, change in enumerate(proposal.status_history or []):
+        kind = "submitted" if index == 0 else "status"
+        entries.append({"at": change["at"], "kind": kind, "status": change["status"],
+                        "reason": change.get("reason"), "node_id": change.get("node_id")})
+    for meeting in meetings:
+        entries.append({"at": meeting.starts_at, "kind": "meeting", "meeting": meeting})
+    for item in items:
+        for step in item.history or []:
+            entries.append({"at": step["at"], "kind": "item_" + step["kind"], "item": item,
+                            "step": step})
+    return sorted(entries, key=lambda e: e["at"])
+
+
+def proposal_page(engine: Engine, proposal_id: str, today: dt.date) -> dict[str, Any] | None:
+    with Session(engine) as session:
+        proposal = session.get(Proposal, proposal_id)
+        if proposal is None:
+            return None
+        forum = session.get(Forum, proposal.forum_id)
+        items = list(session.exec(select(ActionItem).where(ActionItem.proposal_id == proposal_id)
+                                  .order_by(col(ActionItem.due_date))).all())
+        meeting_ids = {i.meeting_id for i in items if i.meeting_id}
+        with_minutes = session.exec(select(Meeting).where(Meeting.forum_id == proposal.forum_id)
+                                    .where(col(Meeting.has_minutes).is_(True))).all()
+        discussed = [m for m in with_minutes
+                     if any(d.get("proposal_id") == proposal_id
+                            for d in (m.minutes or {}).get("decisions", []))]
+        meeting_ids -= {m.id for m in discussed}
+        if meeting_ids:
+            discussed += session.exec(select(Meeting)
+                                      .where(col(Meeting.id).in_(meeting_ids))).all()
+    discussed.sort(key=lambda m: m.starts_at)
+    decisions = {m.id: [d for d in (m.minutes or {}).get("decisions", [])
+                        if d.get("proposal_id") == proposal_id] for m in discussed}
+    return {
+        "proposal": proposal,
+        "forum": forum,
+        "comments": comment_tree(proposal.comments or []),
+        "meetings": discussed,
+        "decisions": decisions,
+        "commitments": [_commitment(i, today) for i in items],
+        "timeline": timeline(proposal, discussed, items),
+    }
+
+
+def meeting_page(engine: Engine, meeting_id: str, today: dt.date) -> dict[str, Any] | None:
+    with Session(engine) as session:
+        meeting = session.get(Meeting, meeting_id)
+        if meeting is None:
+            return None
+        forum = session.get(Forum, meeting.forum_id)
+        items = session.exec(select(ActionItem).where(ActionItem.meeting_id == meeting_id)
+                             .order_by(col(ActionItem.due_date))).all()
+        minutes = meeting.minutes or {}
+        linked = {d["proposal_id"] for d in minutes.get("decisions", []) if d.get("proposal_id")}
+        titles = dict(session.exec(  # type: ignore[arg-type]
+            select(Proposal.id, Proposal.title).where(col(Proposal.id).in_(linked))).all())
+    attendees: dict[str | None, list[str]] = defaultdict(list)
+    for person in minutes.get("attendees", []):
+        attendees[person.get("node_id")].append(person["name"])
+    return {
+        "meeting": meeting,
+        "forum": forum,
+        "minutes": meeting.minutes,
+        "attendees": sorted(attendees.items(), key=lambda kv: (kv[0] is None, kv[0] or "")),
+        "decisions": minutes.get("decisions", []),
+        "proposal_titles": titles,
+        "commitments": [_commitment(i, today) for i in items],
+    }
+
+
+def node_page(engine: Engine, node_id: str, today: dt.date) -> dict[str, Any] | None:
+    with Session(engine) as session:
+        node = session.get(Node, node_id)
+        if node is None:
+            return None
+        proposals = session.exec(select(Proposal).where(Proposal.node_id == node_id)
+                                 .order_by(col(Proposal.submitted_at).desc())).all()
+        items = session.exec(select(ActionItem).where(ActionItem.owner_node_id == node_id)
+                             .order_by(col(ActionItem.due_date))).all()
+    commitments = [_commitment(i, today) for i in items]
+    record = scorecard(commitments)
+    return {"node": node, "proposals": list(proposals), "commitments": commitments,
+            "record": record[0] if record else None}
+
+
+def proposal_version(engine: Engine, proposal_id: str) -> str:
+    """Changes whenever the thread changes: the proposal or any of its action items."""
+    with Session(engine) as session:
+        own = session.exec(select(Proposal.version).where(Proposal.id == proposal_id)).first()
+        items = session.exec(select(func.count(), func.coalesce(func.sum(ActionItem.version), 0))
+                             .where(ActionItem.proposal_id == proposal_id)).one()
+    return f"{own or 0}-{items[0]}-{items[1]}"
