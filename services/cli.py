@@ -329,9 +329,9 @@ def bench_recovery(count: int, as_json: bool, results_dir: Path, keep: bool) -> 
                as_json=as_json, labels=LABELS)
 
 
-@main.command("demo-keys", hidden=True)
+@main.command("demo-keys")
 def demo_keys() -> None:
-    """Print the demo nodes' API keys (kept in the data dir by 'gotong up --demo')."""
+    """Print the demo's site accounts and its nodes' API keys (made by 'gotong up --demo')."""
     path = settings_module.get().data_dir / "demo-keys.json"
     if not path.exists():
         raise click.ClickException("no demo keys: run 'gotong up --demo' first")

@@ -5,12 +5,14 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import secrets
 import signal
 import subprocess
 import sys
 import time
 from collections.abc import Sequence
 from dataclasses import replace
+from typing import Any
 
 import httpx
 from rich.console import Console
@@ -54,21 +56,43 @@ def _wait_healthy(url: str, processes: Sequence[subprocess.Popen[bytes]], timeou
     return False
 
 
+# Site accounts created for the demo: (username, name, node, role).
+DEMO_ACCOUNTS = (
+    ("admin", "Admin Bappeda", "bappeda-bitung", "admin"),
+    ("koordinator", "Koordinator Dinas Sosial", "dinsos-bitung", "coordinator"),
+    ("warga", "Ibu Ani (PKK Bitung Tengah)", "pkk-bitung-tengah", "member"),
+)
+
+
 def load_demo(settings: Settings) -> int:
-    """Publish the demo events and give each demo node an API key (kept in the data dir)."""
+    """Publish the demo events; give each demo node an API key and create demo site accounts.
+
+    Keys and passwords are generated once and kept in ``<data dir>/demo-keys.json`` (0600).
+    """
     from services.demo.loader import demo_events, demo_nodes, publish_demo
     from services.producer import IngestProducer
     from services.readmodel.db import make_engine, migrate
+    from web.accounts import AccountError, add_user
     from web.auth import has_key, issue_key
 
     events = demo_events()
     engine = make_engine(settings.database_url)
     migrate(engine)
     keys_path = settings.data_dir / "demo-keys.json"
-    keys: dict[str, str] = json.loads(keys_path.read_text()) if keys_path.exists() else {}
+    keys: dict[str, Any] = json.loads(keys_path.read_text()) if keys_path.exists() else {}
     for node_id in demo_nodes(events):
         if not has_key(engine, node_id):
             keys[node_id] = issue_key(engine, node_id)
+    accounts: dict[str, str] = keys.setdefault("site_accounts", {})  # type: ignore[assignment]
+    for username, name, node_id, role in DEMO_ACCOUNTS:
+        if username in accounts:
+            continue
+        password = secrets.token_urlsafe(12)
+        try:
+            add_user(engine, username, name=name, node_id=node_id, role=role, password=password)
+        except AccountError:
+            continue  # made by hand before: its password is not ours to show
+        accounts[username] = password
     fd = os.open(keys_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as fh:
         json.dump(keys, fh, indent=2)
@@ -118,11 +142,12 @@ def run_up(settings: Settings, *, demo: bool, port: int | None) -> int:
     try:
         if demo:
             count = load_demo(settings)
-            console.print(f"Loaded the Bitung demo: {count} events "
-                          f"(API keys of the demo nodes: {settings.data_dir / 'demo-keys.json'})")
+            console.print(f"Loaded the Bitung demo: {count} events. Site accounts "
+                          f"({', '.join(a[0] for a in DEMO_ACCOUNTS)}) and the demo nodes' "
+                          f"API keys are in {settings.data_dir / 'demo-keys.json'}")
         base = f"http://{settings.http_host}:{settings.http_port}"
         if _wait_healthy(f"{base}/healthz", processes, timeout=120):
-            console.print(f"[bold green]Gotong is up:[/] {base}/api/v1/proposals  "
+            console.print(f"[bold green]Gotong is up:[/] {base}/  "
                           "(Ctrl-C stops everything)")
         else:
             console.print("[yellow]Gotong did not become healthy in time; see the logs above[/]")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -49,6 +50,11 @@ def test_up_demo_serves_the_bitung_demo_and_ctrl_c_stops_everything(tmp_path: Pa
         assert overdue["total"] >= 4
         statuses = {i["status"] for i in httpx.get(f"{base}/api/v1/commitments").json()["items"]}
         assert statuses == {"open", "in_progress", "blocked", "done", "cancelled"}
+        assert httpx.get(f"{base}/").status_code == 200
+        demo = json.loads((tmp_path / "demo-keys.json").read_text())
+        assert set(demo["site_accounts"]) == {"admin", "koordinator", "warga"}
+        assert {n["id"] for n in nodes["items"]} <= set(demo)
+        assert (tmp_path / "demo-keys.json").stat().st_mode & 0o077 == 0
     finally:
         os.killpg(up.pid, signal.SIGINT)
         code = up.wait(90)
