@@ -32,7 +32,7 @@ USERS = {
     "hendra": ("Hendra Lumenta", "dinsos-bitung", "coordinator"),
     "sari": ("Sari Dinsos", "dinsos-bitung", "member"),
     "rudi": ("Rudi Dinkes", "dinkes-bitung", "coordinator"),
-    "admin": ("Admin Bappeda", "bappeda-bitung", "admin"),
+    "admin-uji": ("Admin Bappeda", "bappeda-bitung", "admin"),
 }
 
 TABLES = {"proposal": Proposal, "meeting": Meeting, "action_item": ActionItem}

@@ -43,7 +43,7 @@ POST_ROUTES = sorted({(r.path, r.name) for r in web_site.routes
 @pytest.mark.parametrize("path,name", POST_ROUTES)
 def test_every_form_without_a_csrf_token_is_forbidden(site: DemoSite, path: str,
                                                       name: str) -> None:
-    site.login("admin")
+    site.login("admin-uji")
     target = path.replace("{id}", MENJAHIT)
     response = site.client.post(target, data={"title": "x", "body": "x", "lang": "en"})
     assert response.status_code == 403
