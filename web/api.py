@@ -105,14 +105,12 @@ async def post_events(request: Request) -> Response:
     for index, event in enumerate(events):
         prefix = "" if single else f"/{index}"
         found = state.validator.errors(event)
+        # a valid event's source is /nodes/<id> (the envelope schema says so)
         if not found and node_of(event["source"]) != node:
-            problem_source = FieldError("/source", f"must be /nodes/{node}, the key's node")
-            if node_of(event["source"]) is not None:
-                return problem(403, "wrong-source", "Source is not your node",
-                               f"this key publishes as /nodes/{node} only, "
-                               f"not as {event['source']}",
-                               errors=[problem_source.prefixed(prefix)])
-            found = [problem_source]
+            return problem(403, "wrong-source", "Source is not your node",
+                           f"this key publishes as /nodes/{node} only, not as {event['source']}",
+                           errors=[FieldError(prefix + "/source",
+                                              f"must be /nodes/{node}, the key's node")])
         errors.extend(e.prefixed(prefix) for e in found)
     if errors:
         return problem(422, "invalid-event", "Invalid event",
