@@ -39,14 +39,6 @@ class FieldError:
         return f"{self.pointer or '/'}: {self.detail}"
 
 
-class InvalidEvent(ValueError):
-    """Raised by :func:`require_valid`; carries every field error."""
-
-    def __init__(self, errors: list[FieldError]) -> None:
-        super().__init__("; ".join(str(e) for e in errors))
-        self.errors = errors
-
-
 _RFC3339 = re.compile(
     r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$"
 )
@@ -211,10 +203,3 @@ def _json_kind(value: Any) -> str:
 def default_validator() -> Validator:
     """The process-wide validator, compiled once on first use."""
     return Validator()
-
-
-def require_valid(event: Any) -> Mapping[str, Any]:
-    errors = default_validator().errors(event)
-    if errors:
-        raise InvalidEvent(errors)
-    return event  # type: ignore[no-any-return]

@@ -15,7 +15,6 @@ from alembic.config import Config
 from sqlalchemy import Engine, Table, create_engine, delete, event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, make_url
-from sqlmodel import SQLModel
 
 from services.readmodel.tables import READ_MODEL
 
@@ -128,7 +127,3 @@ def merge_rows(parts: Iterable[Rows]) -> dict[str, list[Mapping[str, Any]]]:
 def empty_read_model(connection: Connection) -> None:
     for model in READ_MODEL.values():
         connection.execute(delete(model.__table__))  # type: ignore[arg-type]
-
-
-def metadata() -> Any:
-    return SQLModel.metadata
