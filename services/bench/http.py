@@ -87,10 +87,17 @@ async def _latency(base: str, node: str, key: str, rate: float, seconds: float, 
     limits = httpx.Limits(max_connections=64, max_keepalive_connections=64)
     async with httpx.AsyncClient(base_url=base, headers=headers, limits=limits, timeout=30
                                  ) as client:
-        # warm-up: the first event through also proves the worker is ready
+        # warm-up: the first event through also proves the web's producer and the worker
+        # are ready (ingest answers 503 until the producer has connected; retry as a client would)
         warm = _proposal(node, forum + "-warmup", f"bench-{run}-warmup")
-        await client.post("/api/v1/events", json=warm)
+        deadline = time.monotonic() + 120
+        while (await client.post("/api/v1/events", json=warm)).status_code != 202:
+            if time.monotonic() > deadline:
+                raise RuntimeError("the web process never accepted an event")
+            await asyncio.sleep(0.2)
         while (await client.get(f"/api/v1/proposals/{warm['subject']}")).status_code != 200:
+            if time.monotonic() > deadline:
+                raise RuntimeError("the warm-up event never reached the read model")
             await asyncio.sleep(0.1)
         done = asyncio.Event()
 
