@@ -28,6 +28,8 @@ from services.topics import ensure_topics
 
 Record = tuple[bytes, bytes, list[tuple[str, bytes]]]
 
+STALL_S = 120.0  # no progress for this long: the run fails instead of waiting forever
+
 LABELS = {
     "events": "events",
     "seconds": "publish -> read model (s)",
@@ -137,11 +139,17 @@ def publish_and_wait(env: BenchEnv, engine: Engine, worker: subprocess.Popen[byt
     with Progress(console=console, transient=True) as progress:
         task = progress.add_task("waiting for the read model", total=count)
         done = 0
+        moved = time.monotonic()
         while done < count:
             if worker.poll() is not None:
                 raise RuntimeError(f"the worker died; see {env.root / 'worker.log'}")
+            if time.monotonic() - moved > STALL_S:
+                raise RuntimeError(f"the read model stayed at {done:,} of {count:,} events for "
+                                   f"{STALL_S:.0f} s; see {env.root / 'worker.log'}")
             time.sleep(0.1)
-            done = applied_events(engine, prefix)
+            now = applied_events(engine, prefix)
+            if now != done:
+                done, moved = now, time.monotonic()
             peak = max(peak, rss_mb(worker.pid))
             progress.update(task, completed=done)
     return time.perf_counter() - started, peak, cpu_seconds(worker.pid) - cpu_before

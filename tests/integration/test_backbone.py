@@ -147,6 +147,28 @@ def test_comment_before_its_proposal_ends_up_on_it(stack: Stack) -> None:
     assert [c["comment_id"] for c in thread["comments"]] == [early["data"]["comment_id"]]
 
 
+def test_records_keyed_other_than_by_subject_are_folded_once(stack: Stack) -> None:
+    """A direct producer may use no key, another key or another partitioner."""
+    node = stack.node()
+    proposal = _proposal(stack, node)
+    secret = SECRET.encode()
+    comments = [_comment(node, proposal, body=f"Komentar {n}") for n in range(3)]
+    records = []
+    for key, comment in zip((None, b"kunci-lain", proposal.encode()), comments, strict=True):
+        value = orjson.dumps(comment)
+        records.append((key, value, [(ATTEST_HEADER, attest(secret, node, value))]))
+    produce(stack.settings.bootstrap, "gotong.ingest", [*records, records[1]])
+
+    thread = stack.wait_json(f"/api/v1/proposals/{proposal}", lambda p: p["comment_count"] >= 3)
+    assert thread["comment_count"] == 3
+    ids = {c["id"] for c in comments}
+    routed = [r for r in read_all(stack.settings.bootstrap, "gotong.proposals")
+              if orjson.loads(r.value)["id"] in ids]
+    assert sorted(orjson.loads(r.value)["id"] for r in routed) == sorted(ids)
+    assert {r.key for r in routed} == {proposal.encode()}
+    assert len({r.partition for r in routed}) == 1
+
+
 def _dead_letters(stack: Stack) -> list[dict[str, Any]]:
     return [orjson.loads(r.value) for r in read_all(stack.settings.bootstrap, "gotong.dead-letter")]
 
