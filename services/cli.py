@@ -329,6 +329,35 @@ def bench_recovery(count: int, as_json: bool, results_dir: Path, keep: bool) -> 
                as_json=as_json, labels=LABELS)
 
 
+@bench.command("pages")
+@click.option("--proposals", type=click.IntRange(2), default=100_000, show_default=True,
+              help="Proposals in the synthetic dataset.")
+@click.option("--comments", type=click.IntRange(0), default=1_000_000, show_default=True,
+              help="Comments, spread over the proposals (a few long threads).")
+@click.option("--items", type=click.IntRange(1), default=50_000, show_default=True,
+              help="Action items (commitments).")
+@click.option("--seconds", type=click.FloatRange(min=1), default=10, show_default=True,
+              help="How long each page kind is driven.")
+@click.option("--concurrency", type=click.IntRange(1, 256), default=16, show_default=True,
+              help="Concurrent keep-alive clients.")
+@click.option("--data-dir", type=click.Path(path_type=Path, file_okay=False), default=None,
+              help="Keep the built read model here and reuse it when the sizes match.")
+@_bench_options
+def bench_pages(proposals: int, comments: int, items: int, seconds: float, concurrency: int,
+                data_dir: Path | None, as_json: bool, results_dir: Path, keep: bool) -> None:
+    """The thread page and the commitments board over a large dataset, from another process."""
+    from services.bench.common import bench_env, report
+    from services.bench.dataset import Sizes
+    from services.bench.pages import LABELS, run_pages
+
+    sizes = Sizes(proposals=proposals, comments=comments, items=items)
+    with bench_env(settings_module.get(), keep=keep) as env:
+        figures = run_pages(env, sizes, seconds=seconds, concurrency=concurrency,
+                            data_dir=data_dir.resolve() if data_dir else None)
+        report("pages", figures, settings=env.settings, results_dir=results_dir,
+               as_json=as_json, labels=LABELS)
+
+
 @main.command("demo-keys")
 def demo_keys() -> None:
     """Print the demo's site accounts and its nodes' API keys (made by 'gotong up --demo')."""
