@@ -83,14 +83,14 @@ async def forum(request: Request) -> Response:
 async def proposal(request: Request) -> Response:
     engine = request.app.state.engine
     proposal_id = request.path_params["id"]
-    data = await _read(thread_data.proposal_page, engine, proposal_id, today(request))
+    data = await _read(thread_data.proposal_page, engine, proposal_id, today(request),
+                       board_data.parse_page(request.query_params))
     if data is None:
         if request.query_params.get("pending"):
             return templates.TemplateResponse(request, "pending.html", {"what": "proposal"},
                                               status_code=202)
         raise HTTPException(404)
     data |= {"node_names": await _read(board_data.node_names, engine),
-             "live_version": await _read(thread_data.proposal_version, engine, proposal_id),
              "pending": request.query_params.get("pending"),
              "form": None, "errors": {}, "values": {}}
     data |= getattr(request.state, "form_context", {})
@@ -113,7 +113,8 @@ async def meeting(request: Request) -> Response:
 async def commitments(request: Request) -> Response:
     engine = request.app.state.engine
     filters, errors = board_data.parse_filters(request.query_params)
-    data = await _read(board_data.board, engine, filters, today(request))
+    data = await _read(board_data.board, engine, filters, today(request),
+                       board_data.parse_page(request.query_params))
     context = {"board": data, "filters": filters, "query_args": filters.query(),
                "errors": errors, "statuses": board_data.STATUSES,
                "live_version": await _read(board_data.board_version, engine)}
@@ -127,8 +128,8 @@ async def commitments_csv(request: Request) -> Response:
     if errors:
         return Response("; ".join(f"{k}: {v}" for k, v in errors.items()), status_code=400,
                         media_type="text/plain")
-    data = await _read(board_data.board, engine, filters, today(request))
-    body = board_data.to_csv(data.items, data.node_names)
+    items = await _read(board_data.rows, engine, filters, today(request))
+    body = board_data.to_csv(items, await _read(board_data.node_names, engine))
     return Response(body, media_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": 'attachment; filename="komitmen.csv"'})
 

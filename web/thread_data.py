@@ -10,7 +10,7 @@ import datetime as dt
 from collections import defaultdict
 from typing import Any
 
-from sqlalchemy import Engine, func
+from sqlalchemy import Engine, String, cast, func
 from sqlmodel import Session, col, select
 
 from services.readmodel.tables import ActionItem, Forum, Meeting, Node, Proposal
@@ -23,6 +23,7 @@ SORTS = {
     "discussed": (col(Proposal.comment_count).desc(), col(Proposal.submitted_at).desc()),
 }
 SEARCH_LIMIT = 50
+COMMENT_THREADS_PER_PAGE = 50
 
 
 def _like(text: str) -> str:
@@ -137,7 +138,22 @@ def timeline(proposal: Proposal, meetings: list[Meeting],
     return sorted(entries, key=lambda e: e["at"])
 
 
-def proposal_page(engine: Engine, proposal_id: str, today: dt.date) -> dict[str, Any] | None:
+def _discussed_at(session: Session, proposal: Proposal) -> list[Meeting]:
+    """Meetings of the proposal's forum whose minutes record a decision about it.
+
+    The database narrows them down to minutes whose text mentions the id (a superset,
+    whatever the JSON spacing); the decisions themselves are checked here.
+    """
+    mentions = cast(Meeting.minutes, String).like(_like(proposal.id), escape="\\")
+    found = session.exec(select(Meeting).where(Meeting.forum_id == proposal.forum_id)
+                         .where(col(Meeting.has_minutes).is_(True)).where(mentions)).all()
+    return [m for m in found if any(d.get("proposal_id") == proposal.id
+                                    for d in (m.minutes or {}).get("decisions", []))]
+
+
+def proposal_page(engine: Engine, proposal_id: str, today: dt.date,
+                  page: int = 1) -> dict[str, Any] | None:
+    """The thread, with one page of its comment threads (top-level comments and their replies)."""
     with Session(engine) as session:
         proposal = session.get(Proposal, proposal_id)
         if proposal is None:
@@ -146,11 +162,7 @@ def proposal_page(engine: Engine, proposal_id: str, today: dt.date) -> dict[str,
         items = list(session.exec(select(ActionItem).where(ActionItem.proposal_id == proposal_id)
                                   .order_by(col(ActionItem.due_date))).all())
         meeting_ids = {i.meeting_id for i in items if i.meeting_id}
-        with_minutes = session.exec(select(Meeting).where(Meeting.forum_id == proposal.forum_id)
-                                    .where(col(Meeting.has_minutes).is_(True))).all()
-        discussed = [m for m in with_minutes
-                     if any(d.get("proposal_id") == proposal_id
-                            for d in (m.minutes or {}).get("decisions", []))]
+        discussed = _discussed_at(session, proposal)
         meeting_ids -= {m.id for m in discussed}
         if meeting_ids:
             discussed += session.exec(select(Meeting)
@@ -158,15 +170,26 @@ def proposal_page(engine: Engine, proposal_id: str, today: dt.date) -> dict[str,
     discussed.sort(key=lambda m: m.starts_at)
     decisions = {m.id: [d for d in (m.minutes or {}).get("decisions", [])
                         if d.get("proposal_id") == proposal_id] for m in discussed}
+    threads = comment_tree(proposal.comments or [])
+    pages = max(1, -(-len(threads) // COMMENT_THREADS_PER_PAGE))
+    page = min(max(page, 1), pages)
+    first = (page - 1) * COMMENT_THREADS_PER_PAGE
     return {
         "proposal": proposal,
         "forum": forum,
-        "comments": comment_tree(proposal.comments or []),
+        "comments": threads[first:first + COMMENT_THREADS_PER_PAGE],
+        "comment_page": page,
+        "comment_pages": pages,
         "meetings": discussed,
         "decisions": decisions,
         "commitments": [_commitment(i, today) for i in items],
         "timeline": timeline(proposal, discussed, items),
+        "live_version": _version(proposal.version, items),
     }
+
+
+def _version(own: int, items: list[ActionItem]) -> str:
+    return f"{own}-{len(items)}-{sum(i.version for i in items)}"
 
 
 def meeting_page(engine: Engine, meeting_id: str, today: dt.date) -> dict[str, Any] | None:

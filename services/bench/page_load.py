@@ -7,9 +7,9 @@ does not share an interpreter (and its GIL) with what it measures::
         --seconds 10 --concurrency 16
 
 ``paths.json`` maps a name (``thread``, ``board``) to the list of paths to
-request, picked at random. Prints one JSON object: per name, requests, errors,
-requests/s, p50/p90/p99 and mean response size. Requests ask for gzip as a
-browser does.
+request, picked at random. Clients keep cookies and ask for gzip, as a browser
+does. Prints one JSON object: per name, requests, errors,
+requests/s, p50/p90/p99 and mean response size.
 """
 
 from __future__ import annotations
@@ -26,9 +26,9 @@ from typing import Any
 import aiohttp
 
 
-def percentile(values: list[float], share: float) -> float:
+def percentile(values: list[float], share: float) -> float | None:
     if not values:
-        return float("nan")
+        return None  # no request succeeded: JSON has no NaN
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, max(0, round(share * (len(ordered) - 1))))]
 
@@ -64,8 +64,8 @@ async def drive(session: aiohttp.ClientSession, paths: list[str], seconds: float
     count = len(timings)
     return {
         "requests": count, "errors": errors, "rps": round(count / elapsed, 1),
-        "p50_ms": round(percentile(timings, 0.5), 2), "p90_ms": round(percentile(timings, 0.9), 2),
-        "p99_ms": round(percentile(timings, 0.99), 2),
+        **{f"p{n}_ms": None if (value := percentile(timings, n / 100)) is None
+           else round(value, 2) for n in (50, 90, 99)},
         "mean_bytes": round(size / count) if count else 0,
     }
 
@@ -82,7 +82,10 @@ async def main(argv: list[str]) -> None:
     connector = aiohttp.TCPConnector(limit=args.concurrency, force_close=False)
     timeout = aiohttp.ClientTimeout(total=120)
     results: dict[str, Any] = {}
-    async with aiohttp.ClientSession(args.base, connector=connector, timeout=timeout) as session:
+    # keep cookies as a browser does (aiohttp's default jar refuses them from an IP address)
+    jar = aiohttp.CookieJar(unsafe=True)
+    async with aiohttp.ClientSession(args.base, connector=connector, timeout=timeout,
+                                     cookie_jar=jar) as session:
         for number, (name, paths) in enumerate(named.items()):
             if args.warmup:
                 await drive(session, paths, args.warmup, args.concurrency, seed=-number)
