@@ -6,7 +6,8 @@ import csv
 import datetime as dt
 import io
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Engine, Select, String, case, func
@@ -105,6 +106,7 @@ class Board:
     programs: list[str] = field(default_factory=list)
     page: int = 1
     pages: int = 1
+    version: str = ""
 
 
 class day_after(FunctionElement[str]):  # noqa: N801 (an SQL function, named like one)
@@ -258,8 +260,14 @@ def parse_page(params: Mapping[str, str]) -> int:
 
 
 def board(engine: Engine, filters: BoardFilters, today: dt.date, page: int = 1) -> Board:
-    """One page of the filtered board, with the counts and scorecard of the whole filtered set."""
-    counts, scores = summary(engine, filters, today)
+    """One page of the filtered board, with the counts and scorecard of the whole filtered set.
+
+    The counts and scorecard are kept per filter set until any action item changes
+    (``board_version``, read from a narrow index), so paging and refreshing cost the
+    one indexed page query.
+    """
+    version = board_version(engine)
+    counts, scores = _summary(engine, replace(filters, status=None), today, version)
     total = counts.get(filters.status, 0) if filters.status else sum(counts.values())
     pages = max(1, -(-total // PAGE_SIZE))
     page = min(page, pages)
@@ -267,9 +275,15 @@ def board(engine: Engine, filters: BoardFilters, today: dt.date, page: int = 1) 
     with Session(engine) as session:
         forums = [(f.id, f.title) for f in session.exec(select(Forum).order_by(col(Forum.title)))]
         programs = sorted({p for p in session.exec(select(Forum.program)) if p})
-    return Board(items=items, counts=counts, total=total, scorecard=scores,
-                 node_names=node_names(engine), forums=forums, programs=programs,
-                 page=page, pages=pages)
+        names = dict(session.exec(select(Node.id, Node.name)).all())  # type: ignore[arg-type]
+    return Board(items=items, counts=counts, total=total, scorecard=scores, node_names=names,
+                 forums=forums, programs=programs, page=page, pages=pages, version=version)
+
+
+@lru_cache(maxsize=256)
+def _summary(engine: Engine, filters: BoardFilters, today: dt.date, version: str
+             ) -> tuple[dict[str, int], list[Score]]:
+    return summary(engine, filters, today)
 
 
 def board_version(engine: Engine) -> str:

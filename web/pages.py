@@ -90,8 +90,7 @@ async def proposal(request: Request) -> Response:
             return templates.TemplateResponse(request, "pending.html", {"what": "proposal"},
                                               status_code=202)
         raise HTTPException(404)
-    data |= {"node_names": await _read(board_data.node_names, engine),
-             "pending": request.query_params.get("pending"),
+    data |= {"pending": request.query_params.get("pending"),
              "form": None, "errors": {}, "values": {}}
     data |= getattr(request.state, "form_context", {})
     return templates.TemplateResponse(request, "proposal.html", data)
@@ -117,7 +116,7 @@ async def commitments(request: Request) -> Response:
                        board_data.parse_page(request.query_params))
     context = {"board": data, "filters": filters, "query_args": filters.query(),
                "errors": errors, "statuses": board_data.STATUSES,
-               "live_version": await _read(board_data.board_version, engine)}
+               "live_version": data.version}
     return templates.TemplateResponse(request, "commitments.html", context,
                                       status_code=400 if errors else 200)
 

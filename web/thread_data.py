@@ -167,6 +167,7 @@ def proposal_page(engine: Engine, proposal_id: str, today: dt.date,
         if meeting_ids:
             discussed += session.exec(select(Meeting)
                                       .where(col(Meeting.id).in_(meeting_ids))).all()
+        names = dict(session.exec(select(Node.id, Node.name)).all())  # type: ignore[arg-type]
     discussed.sort(key=lambda m: m.starts_at)
     decisions = {m.id: [d for d in (m.minutes or {}).get("decisions", [])
                         if d.get("proposal_id") == proposal_id] for m in discussed}
@@ -185,6 +186,7 @@ def proposal_page(engine: Engine, proposal_id: str, today: dt.date,
         "commitments": [_commitment(i, today) for i in items],
         "timeline": timeline(proposal, discussed, items),
         "live_version": _version(proposal.version, items),
+        "node_names": names,
     }
 
 

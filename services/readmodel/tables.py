@@ -98,7 +98,8 @@ class ActionItem(SQLModel, table=True):
         # migration 0003_pages: the board per owner in due order; its counts and scorecard
         # from a covering index
         Index("ix_action_items_owner_due", "owner_node_id", "due_date", "id"),
-        Index("ix_action_items_board", "status", "owner_node_id", "due_date", "completed_at"),
+        Index("ix_action_items_board", "owner_node_id", "status", "due_date", "completed_at"),
+        Index("ix_action_items_version", "updated_at", "version"),
     )
     id: str = Field(primary_key=True)
     title: str

@@ -22,7 +22,8 @@ depends_on = None
 INDEXES = {
     "action_items": {
         "ix_action_items_owner_due": ["owner_node_id", "due_date", "id"],
-        "ix_action_items_board": ["status", "owner_node_id", "due_date", "completed_at"],
+        "ix_action_items_board": ["owner_node_id", "status", "due_date", "completed_at"],
+        "ix_action_items_version": ["updated_at", "version"],
     },
     "proposals": {
         "ix_proposals_updated_at": ["updated_at"],
