@@ -71,7 +71,8 @@ async def forum(request: Request) -> Response:
     sort = q.get("sort") if q.get("sort") in thread_data.SORTS else "newest"
     status = _choice(q.get("status"), thread_data.PROPOSAL_STATUSES)
     data = await _read(thread_data.forum_page, request.app.state.engine, request.path_params["id"],
-                       sort=sort, status=status, now=now_utc())
+                       sort=sort, status=status, now=now_utc(),
+                       page=board_data.parse_page(q))
     if data is None:
         raise HTTPException(404)
     data |= {"sort": sort, "status": status, "statuses": thread_data.PROPOSAL_STATUSES,

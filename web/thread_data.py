@@ -11,10 +11,11 @@ from collections import defaultdict
 from typing import Any
 
 from sqlalchemy import Engine, String, cast, func
+from sqlalchemy.orm import defer
 from sqlmodel import Session, col, select
 
 from services.readmodel.tables import ActionItem, Forum, Meeting, Node, Proposal
-from web.board_data import Commitment, is_late, scorecard
+from web.board_data import BoardFilters, Commitment, is_late, rows, summary
 
 PROPOSAL_STATUSES = ("open", "under_review", "accepted", "rejected", "withdrawn", "implemented")
 SORTS = {
@@ -23,6 +24,10 @@ SORTS = {
     "discussed": (col(Proposal.comment_count).desc(), col(Proposal.submitted_at).desc()),
 }
 SEARCH_LIMIT = 50
+PAGE_SIZE = 50
+# what a list of threads shows: never the comments, endorsers and history of each
+LIST_ONLY = tuple(defer(c) for c in (Proposal.comments, Proposal.endorsers,  # type: ignore[arg-type]
+                                     Proposal.status_history, Proposal.body))
 COMMENT_THREADS_PER_PAGE = 50
 
 
@@ -41,8 +46,8 @@ def forums(engine: Engine) -> list[dict[str, Any]]:
 
 def latest_proposals(engine: Engine, limit: int = 8) -> list[Proposal]:
     with Session(engine) as session:
-        return list(session.exec(
-            select(Proposal).order_by(col(Proposal.updated_at).desc()).limit(limit)).all())
+        return list(session.exec(select(Proposal).options(*LIST_ONLY)
+                                 .order_by(col(Proposal.updated_at).desc()).limit(limit)).all())
 
 
 def upcoming_meetings(engine: Engine, now: str, forum: str | None = None,
@@ -65,7 +70,8 @@ def search(engine: Engine, *, text: str | None, forum: str | None, status: str |
                           (Proposal.node_id, node), (Proposal.program, program)):
         if value:
             query = query.where(column == value)
-    query = query.order_by(col(Proposal.submitted_at).desc()).limit(SEARCH_LIMIT)
+    query = (query.options(*LIST_ONLY).order_by(col(Proposal.submitted_at).desc())
+             .limit(SEARCH_LIMIT))
     with Session(engine) as session:
         return list(session.exec(query).all())
 
@@ -78,7 +84,8 @@ def programs(engine: Engine) -> list[str]:
 
 
 def forum_page(engine: Engine, forum_id: str, *, sort: str, status: str | None,
-               now: str) -> dict[str, Any] | None:
+               now: str, page: int = 1) -> dict[str, Any] | None:
+    """The forum with one page of its threads (an index scan per sort) and its meetings."""
     with Session(engine) as session:
         forum = session.get(Forum, forum_id)
         if forum is None:
@@ -86,12 +93,20 @@ def forum_page(engine: Engine, forum_id: str, *, sort: str, status: str | None,
         query = select(Proposal).where(Proposal.forum_id == forum_id)
         if status:
             query = query.where(Proposal.status == status)
-        proposals = session.exec(query.order_by(*SORTS[sort])).all()
+        total = session.exec(select(func.count()).select_from(query.subquery())).one()
+        pages = max(1, -(-total // PAGE_SIZE))
+        page = min(max(page, 1), pages)
+        proposals = session.exec(query.options(*LIST_ONLY).order_by(*SORTS[sort])
+                                 .offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)).all()
         meetings = session.exec(select(Meeting).where(Meeting.forum_id == forum_id)
+                                .options(defer(Meeting.minutes))  # type: ignore[arg-type]
                                 .order_by(col(Meeting.starts_at))).all()
     return {
         "forum": forum,
         "proposals": list(proposals),
+        "proposal_total": total,
+        "page": page,
+        "pages": pages,
         "upcoming": [m for m in meetings if m.starts_at >= now],
         "past": [m for m in reversed(meetings) if m.starts_at < now],
     }
@@ -221,17 +236,20 @@ def meeting_page(engine: Engine, meeting_id: str, today: dt.date) -> dict[str, A
 
 
 def node_page(engine: Engine, node_id: str, today: dt.date) -> dict[str, Any] | None:
+    """The node, its track record (over all its commitments), its next commitments and
+    newest proposals; the full lists are the board filtered by owner and the search."""
     with Session(engine) as session:
         node = session.get(Node, node_id)
         if node is None:
             return None
         proposals = session.exec(select(Proposal).where(Proposal.node_id == node_id)
-                                 .order_by(col(Proposal.submitted_at).desc())).all()
-        items = session.exec(select(ActionItem).where(ActionItem.owner_node_id == node_id)
-                             .order_by(col(ActionItem.due_date))).all()
-    commitments = [_commitment(i, today) for i in items]
-    record = scorecard(commitments)
-    return {"node": node, "proposals": list(proposals), "commitments": commitments,
+                                 .options(*LIST_ONLY)
+                                 .order_by(col(Proposal.submitted_at).desc())
+                                 .limit(PAGE_SIZE)).all()
+    owned = BoardFilters(owner=node_id)
+    _, record = summary(engine, owned, today)
+    return {"node": node, "proposals": list(proposals),
+            "commitments": rows(engine, owned, today, limit=PAGE_SIZE),
             "record": record[0] if record else None}
 
 

@@ -133,8 +133,9 @@ def generate(sizes: Sizes, seed: int = 5) -> Iterator[Event]:
         counts[p] += 1
         yield write.event("gotong.proposal.commented.v1", subject, data, rng.choice(nodes))
     for e in range(sizes.proposals // 5):
-        yield write.event("gotong.proposal.endorsed.v1", proposal_id(rng.randrange(sizes.proposals)),
-                          {"endorser": f"Warga {e}"}, rng.choice(nodes))
+        subject = proposal_id(rng.randrange(sizes.proposals))
+        yield write.event("gotong.proposal.endorsed.v1", subject, {"endorser": f"Warga {e}"},
+                          rng.choice(nodes))
     for _ in range(sizes.proposals // 10):
         yield write.event("gotong.proposal.status_changed.v1",
                           proposal_id(rng.randrange(sizes.proposals)),

@@ -50,7 +50,7 @@ async def drive(session: aiohttp.ClientSession, paths: list[str], seconds: float
                 async with session.get(path) as response:
                     body = await response.read()
                     ok = response.status == 200
-            except (aiohttp.ClientError, asyncio.TimeoutError):
+            except (TimeoutError, aiohttp.ClientError):
                 ok, body = False, b""
             if ok:
                 timings.append((time.perf_counter() - began) * 1000)

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+from rich.progress import MofNCompleteColumn, Progress, TimeElapsedColumn
 
 from services.bench.common import BenchEnv, console, free_port, rss_mb
 from services.bench.dataset import FORUMS, Sizes, expected_events, forum_id, load, proposal_id

@@ -234,8 +234,9 @@ def test_node_page_shows_its_track_record(site: DemoSite) -> None:
     response = site.client.get("/nodes/dinsos-bitung")
     assert response.template.name == "node.html"
     record = response.context["record"]
-    assert record.committed == len([c for c in response.context["commitments"]
-                                    if c.status != "cancelled"])
+    board = site.client.get("/commitments", params={"owner": "dinsos-bitung"}).context["board"]
+    assert record.committed == len([c for c in board.items if c.status != "cancelled"])
+    assert {c.id for c in response.context["commitments"]} == {c.id for c in board.items}
     assert "Rekam jejak" in visible_text(response.text)
 
 
