@@ -27,7 +27,7 @@ SEARCH_LIMIT = 50
 PAGE_SIZE = 50
 # what a list of threads shows: never the comments, endorsers and history of each
 LIST_ONLY = tuple(defer(c) for c in (Proposal.comments, Proposal.endorsers,  # type: ignore[arg-type]
-                                     Proposal.status_history, Proposal.body))
+                                     Proposal.status_history))
 COMMENT_THREADS_PER_PAGE = 50
 
 
@@ -112,19 +112,35 @@ def forum_page(engine: Engine, forum_id: str, *, sort: str, status: str | None,
     }
 
 
-def comment_tree(comments: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Comments as a tree: each with its ``replies``; a reply to an unknown comment is top level."""
-    known = {c["comment_id"] for c in comments}
-    children: dict[str | None, list[dict[str, Any]]] = defaultdict(list)
-    for comment in sorted(comments, key=lambda c: c["at"]):
-        parent = comment.get("in_reply_to")
-        children[parent if parent in known else None].append(comment)
+def comment_tree(comments: list[dict[str, Any]], first: int = 0,
+                 count: int | None = None) -> list[dict[str, Any]]:
+    """Comments as a tree: each with its ``replies``; a reply to an unknown comment is top level.
+
+    ``first`` and ``count`` pick a page of the top-level comments; only those are built.
+    """
+    children = _children(comments)
 
     def build(parent: str | None, depth: int) -> list[dict[str, Any]]:
         return [{**c, "depth": depth, "replies": build(c["comment_id"], depth + 1)}
                 for c in children.get(parent, [])]
 
-    return build(None, 0)
+    roots = children.get(None, [])
+    chosen = roots[first:] if count is None else roots[first:first + count]
+    return [{**c, "depth": 0, "replies": build(c["comment_id"], 1)} for c in chosen]
+
+
+def top_level_count(comments: list[dict[str, Any]]) -> int:
+    known = {c["comment_id"] for c in comments}
+    return sum(1 for c in comments if c.get("in_reply_to") not in known)
+
+
+def _children(comments: list[dict[str, Any]]) -> dict[str | None, list[dict[str, Any]]]:
+    known = {c["comment_id"] for c in comments}
+    children: dict[str | None, list[dict[str, Any]]] = defaultdict(list)
+    for comment in sorted(comments, key=lambda c: c["at"]):
+        parent = comment.get("in_reply_to")
+        children[parent if parent in known else None].append(comment)
+    return children
 
 
 def _commitment(row: ActionItem, today: dt.date) -> Commitment:
@@ -186,14 +202,14 @@ def proposal_page(engine: Engine, proposal_id: str, today: dt.date,
     discussed.sort(key=lambda m: m.starts_at)
     decisions = {m.id: [d for d in (m.minutes or {}).get("decisions", [])
                         if d.get("proposal_id") == proposal_id] for m in discussed}
-    threads = comment_tree(proposal.comments or [])
-    pages = max(1, -(-len(threads) // COMMENT_THREADS_PER_PAGE))
+    comments = proposal.comments or []
+    pages = max(1, -(-top_level_count(comments) // COMMENT_THREADS_PER_PAGE))
     page = min(max(page, 1), pages)
     first = (page - 1) * COMMENT_THREADS_PER_PAGE
     return {
         "proposal": proposal,
         "forum": forum,
-        "comments": threads[first:first + COMMENT_THREADS_PER_PAGE],
+        "comments": comment_tree(comments, first, COMMENT_THREADS_PER_PAGE),
         "comment_page": page,
         "comment_pages": pages,
         "meetings": discussed,

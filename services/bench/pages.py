@@ -50,7 +50,8 @@ LABELS = {
     "board_p99_ms": "board p99 (ms)",
     "board_kb": "board, mean transferred (kB)",
     "errors": "failed requests",
-    "web_rss_mb": "web RSS after the run (MiB)",
+    "web_workers": "web processes",
+    "web_rss_mb": "web RSS after the run, all processes (MiB)",
 }
 
 
@@ -62,6 +63,13 @@ def _peak_rss_mb(pid: int) -> float:
     except OSError:
         pass
     return 0.0
+
+
+def _tree_rss_mb(pid: int) -> float:
+    """RSS of a process and its children (the web's worker processes)."""
+    children = Path(f"/proc/{pid}/task/{pid}/children")
+    kids = children.read_text().split() if children.exists() else []
+    return rss_mb(pid) + sum(_tree_rss_mb(int(kid)) for kid in kids)
 
 
 def build(env: BenchEnv, sizes: Sizes, database: Path) -> dict[str, Any]:
@@ -127,11 +135,12 @@ def page_paths(sizes: Sizes, seed: int = 11) -> dict[str, list[str]]:
     return {"thread": threads, "long_thread": [f"/proposals/{proposal_id(0)}"], "board": board}
 
 
-def start_web(env: BenchEnv, database: Path) -> tuple[str, subprocess.Popen[bytes]]:
+def start_web(env: BenchEnv, database: Path, workers: int = 1
+              ) -> tuple[str, subprocess.Popen[bytes]]:
     port = free_port()
     web_env = env.worker_env("web", GOTONG_HTTP_PORT=str(port),
                              GOTONG_DATABASE_URL=f"sqlite:///{database}")
-    web = env.spawn(["web"], web_env, "web.log")
+    web = env.spawn(["web", "--workers", str(workers)], web_env, "web.log")
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 300
     while True:
@@ -146,9 +155,9 @@ def start_web(env: BenchEnv, database: Path) -> tuple[str, subprocess.Popen[byte
 
 
 def run_pages(env: BenchEnv, sizes: Sizes, *, seconds: float, concurrency: int,
-              data_dir: Path | None) -> dict[str, Any]:
+              data_dir: Path | None, web_workers: int = 1) -> dict[str, Any]:
     database, built = dataset(env, sizes, data_dir)
-    base, web = start_web(env, database)
+    base, web = start_web(env, database, web_workers)
     paths = env.root / "paths.json"
     paths.write_text(json.dumps(page_paths(sizes)))
     console.print(f"{concurrency} clients from another process, {seconds:g} s per page kind")
@@ -158,13 +167,13 @@ def run_pages(env: BenchEnv, sizes: Sizes, *, seconds: float, concurrency: int,
          "--warmup", str(min(2.0, seconds / 2))],
         stdout=subprocess.PIPE, env=dict(os.environ), check=True)
     measured = json.loads(driver.stdout.decode().strip().splitlines()[-1])
-    web_rss = rss_mb(web.pid)
+    web_rss = _tree_rss_mb(web.pid)
     env.stop_all()
     thread, long_thread, board = measured["thread"], measured["long_thread"], measured["board"]
     return {
         **sizes.as_dict(), **built,
         "database_mb": round(database.stat().st_size / 2**20, 1),
-        "concurrency": concurrency,
+        "concurrency": concurrency, "web_workers": web_workers,
         "thread_rps": thread["rps"], "thread_p50_ms": thread["p50_ms"],
         "thread_p99_ms": thread["p99_ms"], "thread_kb": round(thread["mean_bytes"] / 1000, 1),
         "long_thread_rps": long_thread["rps"], "long_thread_p99_ms": long_thread["p99_ms"],
