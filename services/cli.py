@@ -58,17 +58,25 @@ def worker(loglevel: str) -> None:
 @main.command()
 @click.option("--host", default=None, help="Interface to listen on [GOTONG_HTTP_HOST].")
 @click.option("--port", type=int, default=None, help="Port to listen on [GOTONG_HTTP_PORT].")
-def web(host: str | None, port: int | None) -> None:
+@click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True,
+              help="Web processes sharing the port (the pages are CPU-bound: one per core).")
+def web(host: str | None, port: int | None, workers: int) -> None:
     """Run the web site and JSON API (Starlette on uvicorn)."""
     import uvicorn
 
     from web.app import create_app
 
     s = settings_module.get()
-    uvicorn.run(create_app(s), host=host or s.http_host, port=port or s.http_port,
-                log_level="info", proxy_headers=True,
-                # open SSE streams must not hold a restart for long; clients resume
-                timeout_graceful_shutdown=3)
+    options: dict[str, Any] = {
+        "host": host or s.http_host, "port": port or s.http_port, "log_level": "info",
+        "proxy_headers": True,
+        # open SSE streams must not hold a restart for long; clients resume
+        "timeout_graceful_shutdown": 3,
+    }
+    if workers == 1:
+        uvicorn.run(create_app(s), **options)
+    else:  # each worker process builds its app from the same environment
+        uvicorn.run("web.app:create_app", factory=True, workers=workers, **options)
 
 
 @main.command()
@@ -326,6 +334,39 @@ def bench_recovery(count: int, as_json: bool, results_dir: Path, keep: bool) -> 
     with bench_env(settings_module.get(), keep=keep) as env:
         figures = run_recovery(env, count)
         report("recovery", figures, settings=env.settings, results_dir=results_dir,
+               as_json=as_json, labels=LABELS)
+
+
+@bench.command("pages")
+@click.option("--proposals", type=click.IntRange(2), default=100_000, show_default=True,
+              help="Proposals in the synthetic dataset.")
+@click.option("--comments", type=click.IntRange(0), default=1_000_000, show_default=True,
+              help="Comments, spread over the proposals (a few long threads).")
+@click.option("--items", type=click.IntRange(1), default=50_000, show_default=True,
+              help="Action items (commitments).")
+@click.option("--seconds", type=click.FloatRange(min=1), default=10, show_default=True,
+              help="How long each page kind is driven.")
+@click.option("--concurrency", type=click.IntRange(1, 256), default=16, show_default=True,
+              help="Concurrent keep-alive clients.")
+@click.option("--web-workers", type=click.IntRange(1, 64), default=1, show_default=True,
+              help="Processes of 'gotong web --workers'.")
+@click.option("--data-dir", type=click.Path(path_type=Path, file_okay=False), default=None,
+              help="Keep the built read model here and reuse it when the sizes match.")
+@_bench_options
+def bench_pages(proposals: int, comments: int, items: int, seconds: float, concurrency: int,
+                web_workers: int, data_dir: Path | None, as_json: bool, results_dir: Path,
+                keep: bool) -> None:
+    """The thread page and the commitments board over a large dataset, from another process."""
+    from services.bench.common import bench_env, report
+    from services.bench.dataset import Sizes
+    from services.bench.pages import LABELS, run_pages
+
+    sizes = Sizes(proposals=proposals, comments=comments, items=items)
+    with bench_env(settings_module.get(), keep=keep) as env:
+        figures = run_pages(env, sizes, seconds=seconds, concurrency=concurrency,
+                            web_workers=web_workers,
+                            data_dir=data_dir.resolve() if data_dir else None)
+        report("pages", figures, settings=env.settings, results_dir=results_dir,
                as_json=as_json, labels=LABELS)
 
 

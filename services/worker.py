@@ -151,6 +151,7 @@ class Worker:
             broker_heartbeat_interval=3.0,
             stream_buffer_maxsize=max(4096, s.batch_size * 2),
             producer_linger_ms=2,
+            producer_max_batch_size=256 * 1024,
             table_standby_replicas=0,
             key_serializer="raw",
             value_serializer="raw",

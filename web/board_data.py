@@ -5,18 +5,23 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-from collections import Counter
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Engine, func
+from sqlalchemy import Engine, Select, String, case, exists, func
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.orm import aliased, defer
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.functions import FunctionElement
 from sqlmodel import Session, col, select
 
 from services.aggregates.action_items import CLOSED
 from services.readmodel.tables import ActionItem, Forum, Meeting, Node, Proposal
 
 STATUSES = ("open", "in_progress", "blocked", "done", "cancelled")
+PAGE_SIZE = 50
 MAX_DUE_WITHIN_DAYS = 3660
 
 
@@ -99,6 +104,26 @@ class Board:
     node_names: dict[str, str] = field(default_factory=dict)
     forums: list[tuple[str, str]] = field(default_factory=list)
     programs: list[str] = field(default_factory=list)
+    page: int = 1
+    pages: int = 1
+    version: str = ""
+
+
+class day_after(FunctionElement[str]):  # noqa: N801 (an SQL function, named like one)
+    """The ISO date after an ISO date column, in SQL."""
+
+    type = String()
+    inherit_cache = True
+
+
+@compiles(day_after, "sqlite")
+def _day_after_sqlite(element: day_after, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"date({compiler.process(element.clauses, **kw)}, '+1 day')"
+
+
+@compiles(day_after, "postgresql")
+def _day_after_postgresql(element: day_after, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"to_char(CAST({compiler.process(element.clauses, **kw)} AS date) + 1, 'YYYY-MM-DD')"
 
 
 def is_late(status: str, due_date: str, today: dt.date) -> bool:
@@ -114,21 +139,40 @@ def completed_on_time(item: Commitment) -> bool:
     return item.completed_at[:10] <= due.isoformat()
 
 
-def _rows(engine: Engine, filters: BoardFilters, today: dt.date) -> list[Commitment]:
-    forum_id = func.coalesce(Proposal.forum_id, Meeting.forum_id)
-    query = (
-        select(ActionItem, Proposal.title, forum_id,
-               func.coalesce(Proposal.program, Forum.program))
-        .outerjoin(Proposal, col(Proposal.id) == ActionItem.proposal_id)
-        .outerjoin(Meeting, col(Meeting.id) == ActionItem.meeting_id)
-        .outerjoin(Forum, col(Forum.id) == forum_id)
-    )
+def _no_proposal_row() -> Any:
+    proposal = aliased(Proposal)
+    return ~exists(select(proposal.id).where(proposal.id == ActionItem.proposal_id))
+
+
+def _place(query: Select[Any], filters: BoardFilters) -> Select[Any]:
+    """The forum and program filters. An item's forum is its proposal's, else its meeting's;
+    its program the proposal's, else that forum's. Written as ``IN`` subqueries on indexed
+    columns rather than joins, so that a filtered count does not join every item (the
+    subqueries use aliases: the page query joins the same tables for what it shows)."""
+    proposal, meeting, forum = aliased(Proposal), aliased(Meeting), aliased(Forum)
+    if filters.forum:
+        in_forum = col(ActionItem.proposal_id).in_(
+            select(proposal.id).where(proposal.forum_id == filters.forum))
+        via_meeting = col(ActionItem.meeting_id).in_(
+            select(meeting.id).where(meeting.forum_id == filters.forum))
+        query = query.where(in_forum | (via_meeting & _no_proposal_row()))
+    if filters.program:
+        forums = select(forum.id).where(forum.program == filters.program)
+        in_program = col(ActionItem.proposal_id).in_(select(proposal.id).where(
+            (proposal.program == filters.program)
+            | (proposal.program.is_(None) & proposal.forum_id.in_(forums))))
+        via_meeting = col(ActionItem.meeting_id).in_(
+            select(meeting.id).where(meeting.forum_id.in_(forums)))
+        query = query.where(in_program | (via_meeting & _no_proposal_row()))
+    return query
+
+
+def _where(query: Select[Any], filters: BoardFilters, today: dt.date, *,
+           status: bool = True) -> Select[Any]:
     if filters.owner:
         query = query.where(ActionItem.owner_node_id == filters.owner)
-    if filters.forum:
-        query = query.where(forum_id == filters.forum)
-    if filters.program:
-        query = query.where(func.coalesce(Proposal.program, Forum.program) == filters.program)
+    if status and filters.status:
+        query = query.where(ActionItem.status == filters.status)
     open_ = col(ActionItem.status).not_in(tuple(CLOSED))
     if filters.overdue:
         query = query.where(open_ & (col(ActionItem.due_date) < today.isoformat()))
@@ -136,7 +180,31 @@ def _rows(engine: Engine, filters: BoardFilters, today: dt.date) -> list[Commitm
         until = (today + dt.timedelta(days=filters.due_within)).isoformat()
         query = query.where(open_ & (col(ActionItem.due_date) >= today.isoformat())
                             & (col(ActionItem.due_date) <= until))
-    query = query.order_by(col(ActionItem.due_date), col(ActionItem.id))
+    return _place(query, filters)
+
+
+def rows(engine: Engine, filters: BoardFilters, today: dt.date, *, offset: int = 0,
+         limit: int | None = None) -> list[Commitment]:
+    """The commitments that match, in due order: one page of them, or all (for the CSV)."""
+    forum_id = func.coalesce(Proposal.forum_id, Meeting.forum_id)
+    query = (
+        select(ActionItem, Proposal.title, forum_id,
+               func.coalesce(Proposal.program, Forum.program))
+        .outerjoin(Proposal, col(Proposal.id) == ActionItem.proposal_id)
+        .outerjoin(Meeting, col(Meeting.id) == ActionItem.meeting_id)
+        .outerjoin(Forum, col(Forum.id) == forum_id)
+        .options(defer(ActionItem.history))  # type: ignore[arg-type]
+    )
+    # the page walks the due-date index and stops at the page's end: here the forum and
+    # program are tested on the joined rows (a forum's IN list would be sorted first)
+    query = _where(query, replace(filters, forum=None, program=None), today)
+    if filters.forum:
+        query = query.where(forum_id == filters.forum)
+    if filters.program:
+        query = query.where(func.coalesce(Proposal.program, Forum.program) == filters.program)
+    query = query.order_by(col(ActionItem.due_date), col(ActionItem.id)).offset(offset)
+    if limit is not None:
+        query = query.limit(limit)
     with Session(engine) as session:
         found = session.exec(query).all()
     return [
@@ -163,21 +231,72 @@ def scorecard(items: Iterable[Commitment]) -> list[Score]:
     return sorted(scores.values(), key=lambda s: (-s.committed, s.node_id))
 
 
+def _count_if(condition: Any) -> Any:
+    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+
+def summary(engine: Engine, filters: BoardFilters, today: dt.date
+            ) -> tuple[dict[str, int], list[Score]]:
+    """Counts per status and the per-node scorecard of the filtered set (any status), in SQL.
+
+    The same rules as ``is_late``, ``completed_on_time`` and ``scorecard``.
+    """
+    status = col(ActionItem.status)
+    counts_query = _where(select(status, func.count()).select_from(ActionItem), filters, today,
+                          status=False).group_by(status)
+    done = status == "done"
+    on_time = done & col(ActionItem.completed_at).is_not(None) & (
+        func.substr(ActionItem.completed_at, 1, 10) <= day_after(ActionItem.due_date))
+    late = status.not_in(tuple(CLOSED)) & (col(ActionItem.due_date) < today.isoformat())
+    score_query = _where(
+        select(ActionItem.owner_node_id, func.count(), _count_if(done), _count_if(late),
+               _count_if(on_time)).select_from(ActionItem).where(status != "cancelled"),
+        filters, today, status=False).group_by(col(ActionItem.owner_node_id))
+    with Session(engine) as session:
+        counts = dict(session.exec(counts_query).all())  # type: ignore[arg-type]
+        scores = [Score(node_id=node, committed=committed, done=done_, overdue=overdue,
+                        on_time=timely)
+                  for node, committed, done_, overdue, timely in session.exec(score_query)]
+    return ({s: counts.get(s, 0) for s in STATUSES},
+            sorted(scores, key=lambda s: (-s.committed, s.node_id)))
+
+
 def node_names(engine: Engine) -> dict[str, str]:
     with Session(engine) as session:
         return dict(session.exec(select(Node.id, Node.name)).all())  # type: ignore[arg-type]
 
 
-def board(engine: Engine, filters: BoardFilters, today: dt.date) -> Board:
-    everything = _rows(engine, BoardFilters(**{**filters.__dict__, "status": None}), today)
-    counts = Counter(item.status for item in everything)
-    shown = [i for i in everything if filters.status is None or i.status == filters.status]
+def parse_page(params: Mapping[str, str]) -> int:
+    """The page number asked for; anything that is not a positive number is the first page."""
+    raw = (params.get("page") or "").strip()
+    return int(raw) if raw.isdigit() and 0 < int(raw) < 10**6 else 1
+
+
+def board(engine: Engine, filters: BoardFilters, today: dt.date, page: int = 1) -> Board:
+    """One page of the filtered board, with the counts and scorecard of the whole filtered set.
+
+    The counts and scorecard are kept per filter set until any action item changes
+    (``board_version``, read from a narrow index), so paging and refreshing cost the
+    one indexed page query.
+    """
+    version = board_version(engine)
+    counts, scores = _summary(engine, replace(filters, status=None), today, version)
+    total = counts.get(filters.status, 0) if filters.status else sum(counts.values())
+    pages = max(1, -(-total // PAGE_SIZE))
+    page = min(page, pages)
+    items = rows(engine, filters, today, offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE)
     with Session(engine) as session:
         forums = [(f.id, f.title) for f in session.exec(select(Forum).order_by(col(Forum.title)))]
         programs = sorted({p for p in session.exec(select(Forum.program)) if p})
-    return Board(items=shown, counts={s: counts.get(s, 0) for s in STATUSES},
-                 total=len(shown), scorecard=scorecard(everything),
-                 node_names=node_names(engine), forums=forums, programs=programs)
+        names = dict(session.exec(select(Node.id, Node.name)).all())  # type: ignore[arg-type]
+    return Board(items=items, counts=counts, total=total, scorecard=scores, node_names=names,
+                 forums=forums, programs=programs, page=page, pages=pages, version=version)
+
+
+@lru_cache(maxsize=256)
+def _summary(engine: Engine, filters: BoardFilters, today: dt.date, version: str
+             ) -> tuple[dict[str, int], list[Score]]:
+    return summary(engine, filters, today)
 
 
 def board_version(engine: Engine) -> str:

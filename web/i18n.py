@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from contextvars import ContextVar
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -110,23 +110,45 @@ def format_day(value: str | dt.date | None) -> str:
     if value is None or value == "":
         return ""
     day = dt.date.fromisoformat(value[:10]) if isinstance(value, str) else value
-    return format_date(day, format="medium", locale=Locale.parse(current.get()))
+    return _day(day, current.get())
 
 
 def format_moment(value: str | dt.datetime | None) -> str:
     if value is None or value == "":
         return ""
-    return format_datetime(_parse(value), format="medium", tzinfo=ZoneInfo(timezone.get()),
-                           locale=Locale.parse(current.get()))
+    return _moment(_parse(value), timezone.get(), current.get())
 
 
 def format_number(value: float | int | None) -> str:
     if value is None:
         return ""
-    return format_decimal(value, locale=Locale.parse(current.get()))
+    return _number(value, current.get())
 
 
 def format_ratio(value: float | None) -> str:
     if value is None:
         return "–"
-    return format_percent(value, locale=Locale.parse(current.get()))
+    return _ratio(value, current.get())
+
+
+# Babel parses its patterns and looks up locale data on every call; a board page formats
+# hundreds of dates and ratios, most of them the same few hundred values.
+@lru_cache(maxsize=4096)
+def _day(day: dt.date, locale: str) -> str:
+    return format_date(day, format="medium", locale=Locale.parse(locale))
+
+
+@lru_cache(maxsize=16384)
+def _moment(moment: dt.datetime, tz: str, locale: str) -> str:
+    return format_datetime(moment, format="medium", tzinfo=ZoneInfo(tz),
+                           locale=Locale.parse(locale))
+
+
+@lru_cache(maxsize=4096)
+def _number(value: float | int, locale: str) -> str:
+    return format_decimal(value, locale=Locale.parse(locale))
+
+
+@lru_cache(maxsize=4096)
+def _ratio(value: float, locale: str) -> str:
+    return format_percent(value, locale=Locale.parse(locale))

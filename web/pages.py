@@ -71,7 +71,8 @@ async def forum(request: Request) -> Response:
     sort = q.get("sort") if q.get("sort") in thread_data.SORTS else "newest"
     status = _choice(q.get("status"), thread_data.PROPOSAL_STATUSES)
     data = await _read(thread_data.forum_page, request.app.state.engine, request.path_params["id"],
-                       sort=sort, status=status, now=now_utc())
+                       sort=sort, status=status, now=now_utc(),
+                       page=board_data.parse_page(q))
     if data is None:
         raise HTTPException(404)
     data |= {"sort": sort, "status": status, "statuses": thread_data.PROPOSAL_STATUSES,
@@ -83,15 +84,14 @@ async def forum(request: Request) -> Response:
 async def proposal(request: Request) -> Response:
     engine = request.app.state.engine
     proposal_id = request.path_params["id"]
-    data = await _read(thread_data.proposal_page, engine, proposal_id, today(request))
+    data = await _read(thread_data.proposal_page, engine, proposal_id, today(request),
+                       board_data.parse_page(request.query_params))
     if data is None:
         if request.query_params.get("pending"):
             return templates.TemplateResponse(request, "pending.html", {"what": "proposal"},
                                               status_code=202)
         raise HTTPException(404)
-    data |= {"node_names": await _read(board_data.node_names, engine),
-             "live_version": await _read(thread_data.proposal_version, engine, proposal_id),
-             "pending": request.query_params.get("pending"),
+    data |= {"pending": request.query_params.get("pending"),
              "form": None, "errors": {}, "values": {}}
     data |= getattr(request.state, "form_context", {})
     return templates.TemplateResponse(request, "proposal.html", data)
@@ -113,10 +113,11 @@ async def meeting(request: Request) -> Response:
 async def commitments(request: Request) -> Response:
     engine = request.app.state.engine
     filters, errors = board_data.parse_filters(request.query_params)
-    data = await _read(board_data.board, engine, filters, today(request))
+    data = await _read(board_data.board, engine, filters, today(request),
+                       board_data.parse_page(request.query_params))
     context = {"board": data, "filters": filters, "query_args": filters.query(),
                "errors": errors, "statuses": board_data.STATUSES,
-               "live_version": await _read(board_data.board_version, engine)}
+               "live_version": data.version}
     return templates.TemplateResponse(request, "commitments.html", context,
                                       status_code=400 if errors else 200)
 
@@ -127,8 +128,8 @@ async def commitments_csv(request: Request) -> Response:
     if errors:
         return Response("; ".join(f"{k}: {v}" for k, v in errors.items()), status_code=400,
                         media_type="text/plain")
-    data = await _read(board_data.board, engine, filters, today(request))
-    body = board_data.to_csv(data.items, data.node_names)
+    items = await _read(board_data.rows, engine, filters, today(request))
+    body = board_data.to_csv(items, await _read(board_data.node_names, engine))
     return Response(body, media_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": 'attachment; filename="komitmen.csv"'})
 

@@ -39,9 +39,11 @@ class PageGZip:
     compressor, which would drop it.
     """
 
-    def __init__(self, app: ASGIApp, minimum_size: int = 1000) -> None:
+    def __init__(self, app: ASGIApp, minimum_size: int = 1000, compresslevel: int = 6) -> None:
         self.app = app
         self.minimum_size = minimum_size
+        # zlib's default level: level 9 (Starlette's) costs twice the CPU for ~1% less on pages
+        self.compresslevel = compresslevel
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"].startswith("/api/"):
@@ -54,7 +56,8 @@ class PageGZip:
 
             await self.app(scope, receive, route)
 
-        await GZipMiddleware(inner, minimum_size=self.minimum_size)(scope, receive, send)
+        await GZipMiddleware(inner, minimum_size=self.minimum_size,
+                             compresslevel=self.compresslevel)(scope, receive, send)
 
 
 def middleware(settings: Settings) -> list[Middleware]:

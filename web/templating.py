@@ -7,7 +7,9 @@ from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 import jinja2
+from starlette.datastructures import URL
 from starlette.requests import Request
+from starlette.routing import BaseRoute, Mount, NoMatchFound, Route
 from starlette.templating import Jinja2Templates
 
 from web import i18n
@@ -36,6 +38,34 @@ def is_http(url: str | None) -> bool:
     return bool(url) and urlsplit(str(url)).scheme in ("http", "https")
 
 
+@jinja2.pass_context
+def url_for(context: dict[str, Any], name: str, /, **path_params: Any) -> URL:
+    """Starlette's ``url_for`` without its search: a page links dozens of times, and the
+    router finds a name by trying every route in turn (each miss raises an exception)."""
+    request: Request = context["request"]
+    router = request.scope["router"]
+    named = _named_routes(router)
+    route = named.get(name)
+    try:
+        if route is None:
+            raise NoMatchFound(name, path_params)
+        path = route.url_path_for(name, **path_params)
+    except NoMatchFound:  # another route of that name, or a nested one: the full search
+        path = router.url_path_for(name, **path_params)
+    return path.make_absolute_url(base_url=request.base_url)
+
+
+def _named_routes(router: Any) -> dict[str, BaseRoute]:
+    named: dict[str, BaseRoute] | None = getattr(router, "_gotong_named", None)
+    if named is None:
+        named = {}
+        for route in router.routes:
+            if isinstance(route, Route | Mount) and route.name and route.name not in named:
+                named[route.name] = route
+        router._gotong_named = named
+    return named
+
+
 def make_environment() -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATES),
@@ -48,6 +78,7 @@ def make_environment() -> jinja2.Environment:
     env.filters.update(day=i18n.format_day, moment=i18n.format_moment,
                        number=i18n.format_number, ratio=i18n.format_ratio)
     env.globals["query"] = _query
+    env.globals["url_for"] = url_for  # Jinja2Templates only sets its own when none is set
     env.tests["http_url"] = is_http
     return env
 

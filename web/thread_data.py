@@ -10,11 +10,12 @@ import datetime as dt
 from collections import defaultdict
 from typing import Any
 
-from sqlalchemy import Engine, func
+from sqlalchemy import Engine, String, cast, func
+from sqlalchemy.orm import defer
 from sqlmodel import Session, col, select
 
 from services.readmodel.tables import ActionItem, Forum, Meeting, Node, Proposal
-from web.board_data import Commitment, is_late, scorecard
+from web.board_data import BoardFilters, Commitment, is_late, rows, summary
 
 PROPOSAL_STATUSES = ("open", "under_review", "accepted", "rejected", "withdrawn", "implemented")
 SORTS = {
@@ -23,6 +24,11 @@ SORTS = {
     "discussed": (col(Proposal.comment_count).desc(), col(Proposal.submitted_at).desc()),
 }
 SEARCH_LIMIT = 50
+PAGE_SIZE = 50
+# what a list of threads shows: never the comments, endorsers and history of each
+LIST_ONLY = tuple(defer(c) for c in (Proposal.comments, Proposal.endorsers,  # type: ignore[arg-type]
+                                     Proposal.status_history))
+COMMENT_THREADS_PER_PAGE = 50
 
 
 def _like(text: str) -> str:
@@ -40,8 +46,8 @@ def forums(engine: Engine) -> list[dict[str, Any]]:
 
 def latest_proposals(engine: Engine, limit: int = 8) -> list[Proposal]:
     with Session(engine) as session:
-        return list(session.exec(
-            select(Proposal).order_by(col(Proposal.updated_at).desc()).limit(limit)).all())
+        return list(session.exec(select(Proposal).options(*LIST_ONLY)
+                                 .order_by(col(Proposal.updated_at).desc()).limit(limit)).all())
 
 
 def upcoming_meetings(engine: Engine, now: str, forum: str | None = None,
@@ -64,7 +70,8 @@ def search(engine: Engine, *, text: str | None, forum: str | None, status: str |
                           (Proposal.node_id, node), (Proposal.program, program)):
         if value:
             query = query.where(column == value)
-    query = query.order_by(col(Proposal.submitted_at).desc()).limit(SEARCH_LIMIT)
+    query = (query.options(*LIST_ONLY).order_by(col(Proposal.submitted_at).desc())
+             .limit(SEARCH_LIMIT))
     with Session(engine) as session:
         return list(session.exec(query).all())
 
@@ -77,7 +84,8 @@ def programs(engine: Engine) -> list[str]:
 
 
 def forum_page(engine: Engine, forum_id: str, *, sort: str, status: str | None,
-               now: str) -> dict[str, Any] | None:
+               now: str, page: int = 1) -> dict[str, Any] | None:
+    """The forum with one page of its threads (an index scan per sort) and its meetings."""
     with Session(engine) as session:
         forum = session.get(Forum, forum_id)
         if forum is None:
@@ -85,30 +93,54 @@ def forum_page(engine: Engine, forum_id: str, *, sort: str, status: str | None,
         query = select(Proposal).where(Proposal.forum_id == forum_id)
         if status:
             query = query.where(Proposal.status == status)
-        proposals = session.exec(query.order_by(*SORTS[sort])).all()
+        total = session.exec(select(func.count()).select_from(query.subquery())).one()
+        pages = max(1, -(-total // PAGE_SIZE))
+        page = min(max(page, 1), pages)
+        proposals = session.exec(query.options(*LIST_ONLY).order_by(*SORTS[sort])
+                                 .offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)).all()
         meetings = session.exec(select(Meeting).where(Meeting.forum_id == forum_id)
+                                .options(defer(Meeting.minutes))  # type: ignore[arg-type]
                                 .order_by(col(Meeting.starts_at))).all()
     return {
         "forum": forum,
         "proposals": list(proposals),
+        "proposal_total": total,
+        "page": page,
+        "pages": pages,
         "upcoming": [m for m in meetings if m.starts_at >= now],
         "past": [m for m in reversed(meetings) if m.starts_at < now],
     }
 
 
-def comment_tree(comments: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Comments as a tree: each with its ``replies``; a reply to an unknown comment is top level."""
-    known = {c["comment_id"] for c in comments}
-    children: dict[str | None, list[dict[str, Any]]] = defaultdict(list)
-    for comment in sorted(comments, key=lambda c: c["at"]):
-        parent = comment.get("in_reply_to")
-        children[parent if parent in known else None].append(comment)
+def comment_tree(comments: list[dict[str, Any]], first: int = 0,
+                 count: int | None = None) -> list[dict[str, Any]]:
+    """Comments as a tree: each with its ``replies``; a reply to an unknown comment is top level.
+
+    ``first`` and ``count`` pick a page of the top-level comments; only those are built.
+    """
+    children = _children(comments)
 
     def build(parent: str | None, depth: int) -> list[dict[str, Any]]:
         return [{**c, "depth": depth, "replies": build(c["comment_id"], depth + 1)}
                 for c in children.get(parent, [])]
 
-    return build(None, 0)
+    roots = children.get(None, [])
+    chosen = roots[first:] if count is None else roots[first:first + count]
+    return [{**c, "depth": 0, "replies": build(c["comment_id"], 1)} for c in chosen]
+
+
+def top_level_count(comments: list[dict[str, Any]]) -> int:
+    known = {c["comment_id"] for c in comments}
+    return sum(1 for c in comments if c.get("in_reply_to") not in known)
+
+
+def _children(comments: list[dict[str, Any]]) -> dict[str | None, list[dict[str, Any]]]:
+    known = {c["comment_id"] for c in comments}
+    children: dict[str | None, list[dict[str, Any]]] = defaultdict(list)
+    for comment in sorted(comments, key=lambda c: c["at"]):
+        parent = comment.get("in_reply_to")
+        children[parent if parent in known else None].append(comment)
+    return children
 
 
 def _commitment(row: ActionItem, today: dt.date) -> Commitment:
@@ -137,7 +169,22 @@ def timeline(proposal: Proposal, meetings: list[Meeting],
     return sorted(entries, key=lambda e: e["at"])
 
 
-def proposal_page(engine: Engine, proposal_id: str, today: dt.date) -> dict[str, Any] | None:
+def _discussed_at(session: Session, proposal: Proposal) -> list[Meeting]:
+    """Meetings of the proposal's forum whose minutes record a decision about it.
+
+    The database narrows them down to minutes whose text mentions the id (a superset,
+    whatever the JSON spacing); the decisions themselves are checked here.
+    """
+    mentions = cast(Meeting.minutes, String).like(_like(proposal.id), escape="\\")
+    found = session.exec(select(Meeting).where(Meeting.forum_id == proposal.forum_id)
+                         .where(col(Meeting.has_minutes).is_(True)).where(mentions)).all()
+    return [m for m in found if any(d.get("proposal_id") == proposal.id
+                                    for d in (m.minutes or {}).get("decisions", []))]
+
+
+def proposal_page(engine: Engine, proposal_id: str, today: dt.date,
+                  page: int = 1) -> dict[str, Any] | None:
+    """The thread, with one page of its comment threads (top-level comments and their replies)."""
     with Session(engine) as session:
         proposal = session.get(Proposal, proposal_id)
         if proposal is None:
@@ -146,27 +193,36 @@ def proposal_page(engine: Engine, proposal_id: str, today: dt.date) -> dict[str,
         items = list(session.exec(select(ActionItem).where(ActionItem.proposal_id == proposal_id)
                                   .order_by(col(ActionItem.due_date))).all())
         meeting_ids = {i.meeting_id for i in items if i.meeting_id}
-        with_minutes = session.exec(select(Meeting).where(Meeting.forum_id == proposal.forum_id)
-                                    .where(col(Meeting.has_minutes).is_(True))).all()
-        discussed = [m for m in with_minutes
-                     if any(d.get("proposal_id") == proposal_id
-                            for d in (m.minutes or {}).get("decisions", []))]
+        discussed = _discussed_at(session, proposal)
         meeting_ids -= {m.id for m in discussed}
         if meeting_ids:
             discussed += session.exec(select(Meeting)
                                       .where(col(Meeting.id).in_(meeting_ids))).all()
+        names = dict(session.exec(select(Node.id, Node.name)).all())  # type: ignore[arg-type]
     discussed.sort(key=lambda m: m.starts_at)
     decisions = {m.id: [d for d in (m.minutes or {}).get("decisions", [])
                         if d.get("proposal_id") == proposal_id] for m in discussed}
+    comments = proposal.comments or []
+    pages = max(1, -(-top_level_count(comments) // COMMENT_THREADS_PER_PAGE))
+    page = min(max(page, 1), pages)
+    first = (page - 1) * COMMENT_THREADS_PER_PAGE
     return {
         "proposal": proposal,
         "forum": forum,
-        "comments": comment_tree(proposal.comments or []),
+        "comments": comment_tree(comments, first, COMMENT_THREADS_PER_PAGE),
+        "comment_page": page,
+        "comment_pages": pages,
         "meetings": discussed,
         "decisions": decisions,
         "commitments": [_commitment(i, today) for i in items],
         "timeline": timeline(proposal, discussed, items),
+        "live_version": _version(proposal.version, items),
+        "node_names": names,
     }
+
+
+def _version(own: int, items: list[ActionItem]) -> str:
+    return f"{own}-{len(items)}-{sum(i.version for i in items)}"
 
 
 def meeting_page(engine: Engine, meeting_id: str, today: dt.date) -> dict[str, Any] | None:
@@ -196,17 +252,20 @@ def meeting_page(engine: Engine, meeting_id: str, today: dt.date) -> dict[str, A
 
 
 def node_page(engine: Engine, node_id: str, today: dt.date) -> dict[str, Any] | None:
+    """The node, its track record (over all its commitments), its next commitments and
+    newest proposals; the full lists are the board filtered by owner and the search."""
     with Session(engine) as session:
         node = session.get(Node, node_id)
         if node is None:
             return None
         proposals = session.exec(select(Proposal).where(Proposal.node_id == node_id)
-                                 .order_by(col(Proposal.submitted_at).desc())).all()
-        items = session.exec(select(ActionItem).where(ActionItem.owner_node_id == node_id)
-                             .order_by(col(ActionItem.due_date))).all()
-    commitments = [_commitment(i, today) for i in items]
-    record = scorecard(commitments)
-    return {"node": node, "proposals": list(proposals), "commitments": commitments,
+                                 .options(*LIST_ONLY)
+                                 .order_by(col(Proposal.submitted_at).desc())
+                                 .limit(PAGE_SIZE)).all()
+    owned = BoardFilters(owner=node_id)
+    _, record = summary(engine, owned, today)
+    return {"node": node, "proposals": list(proposals),
+            "commitments": rows(engine, owned, today, limit=PAGE_SIZE),
             "record": record[0] if record else None}
 
 

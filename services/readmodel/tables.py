@@ -46,7 +46,15 @@ class Forum(SQLModel, table=True):
 
 class Proposal(SQLModel, table=True):
     __tablename__ = "proposals"
-    __table_args__ = (Index("ix_proposals_forum_submitted", "forum_id", "submitted_at"),)
+    __table_args__ = (
+        Index("ix_proposals_forum_submitted", "forum_id", "submitted_at"),
+        # migration 0003_pages: every list of threads is a page of an index scan
+        Index("ix_proposals_updated_at", "updated_at"),
+        Index("ix_proposals_forum_status", "forum_id", "status", "submitted_at"),
+        Index("ix_proposals_forum_endorsed", "forum_id", "endorsement_count", "submitted_at"),
+        Index("ix_proposals_forum_discussed", "forum_id", "comment_count", "submitted_at"),
+        Index("ix_proposals_node_submitted", "node_id", "submitted_at"),
+    )
     id: str = Field(primary_key=True)
     forum_id: str
     title: str
@@ -85,7 +93,14 @@ class Meeting(SQLModel, table=True):
 
 class ActionItem(SQLModel, table=True):
     __tablename__ = "action_items"
-    __table_args__ = (Index("ix_action_items_status_due", "status", "due_date"),)
+    __table_args__ = (
+        Index("ix_action_items_status_due", "status", "due_date"),
+        # migration 0003_pages: the board per owner in due order; its counts and scorecard
+        # from a covering index
+        Index("ix_action_items_owner_due", "owner_node_id", "due_date", "id"),
+        Index("ix_action_items_board", "owner_node_id", "status", "due_date", "completed_at"),
+        Index("ix_action_items_version", "updated_at", "version"),
+    )
     id: str = Field(primary_key=True)
     title: str
     description: str | None = None

@@ -41,8 +41,8 @@ def test_bench_pipeline_reports_rate_beside_the_raw_kafka_baseline(tmp_path: Pat
 
 def test_bench_latency_reports_percentiles(tmp_path: Path) -> None:
     figures = _bench(tmp_path, "latency", "--rate", "20", "--seconds", "2")
-    assert set(figures) >= {"rate", "events", "p50_ms", "p90_ms", "p99_ms", "max_ms"}
-    assert figures["events"] == 40
+    assert set(figures) >= {"rate", "events", "unseen", "p50_ms", "p90_ms", "p99_ms", "max_ms"}
+    assert figures["events"] == 40 and figures["unseen"] == 0
     assert 0 < figures["p50_ms"] <= figures["p90_ms"] <= figures["p99_ms"] <= figures["max_ms"]
 
 
@@ -56,3 +56,12 @@ def test_bench_recovery_reports_restart_and_rebuild(tmp_path: Path) -> None:
     figures = _bench(tmp_path, "recovery", "--events", "300")
     assert figures["events"] == 300
     assert figures["restart_ready_s"] > 0 and figures["rebuild_events_per_s"] > 0
+
+
+def test_bench_pages_reports_thread_and_board_rates(tmp_path: Path) -> None:
+    figures = _bench(tmp_path, "pages", "--proposals", "200", "--comments", "1000", "--items",
+                     "100", "--seconds", "1", "--concurrency", "2")
+    assert set(figures) >= {"thread_rps", "thread_p99_ms", "board_rps", "board_p99_ms",
+                            "rebuild_events_per_s", "rebuild_rss_mb", "load_seconds"}
+    assert figures["events"] > 1300 and figures["errors"] == 0
+    assert figures["thread_rps"] > 0 and figures["board_rps"] > 0

@@ -234,8 +234,9 @@ def test_node_page_shows_its_track_record(site: DemoSite) -> None:
     response = site.client.get("/nodes/dinsos-bitung")
     assert response.template.name == "node.html"
     record = response.context["record"]
-    assert record.committed == len([c for c in response.context["commitments"]
-                                    if c.status != "cancelled"])
+    board = site.client.get("/commitments", params={"owner": "dinsos-bitung"}).context["board"]
+    assert record.committed == len([c for c in board.items if c.status != "cancelled"])
+    assert {c.id for c in response.context["commitments"]} == {c.id for c in board.items}
     assert "Rekam jejak" in visible_text(response.text)
 
 
@@ -305,3 +306,51 @@ def test_board_live_version_changes_when_a_commitment_changes(site: DemoSite) ->
         "title": "Rapat koordinasi", "owner_node_id": node, "due_date": "2030-01-01"}, node)])
     wait_for(lambda: site.client.get("/commitments").context["live_version"] != before,
              timeout=30, what="the board's version to change")
+
+
+def test_board_pages_through_every_commitment_with_links_that_keep_the_filters(
+        site: DemoSite, monkeypatch: pytest.MonkeyPatch) -> None:
+    from web import board_data
+
+    monkeypatch.setattr(board_data, "PAGE_SIZE", 10)
+    for params in ({}, {"forum": MAESA}):
+        first = site.client.get("/commitments", params=params)
+        board = first.context["board"]
+        seen = [item.id for page in range(1, board.pages + 1) for item in site.client.get(
+            "/commitments", params={**params, "page": str(page)}).context["board"].items]
+        exported = [row["id"] for row in csv.DictReader(io.StringIO(
+            site.client.get("/commitments.csv", params=params).text))]
+        assert seen == exported and len(seen) == board.total
+    everything = site.client.get("/commitments", params={"forum": MAESA})
+    if everything.context["board"].pages > 1:
+        assert f"forum={MAESA}&amp;page=2" in everything.text and 'rel="next"' in everything.text
+    assert site.client.get("/commitments").context["board"].pages > 1
+    beyond = site.client.get("/commitments", params={"page": "999"}).context["board"]
+    assert beyond.page == beyond.pages and beyond.items
+
+
+def test_board_scorecard_in_sql_matches_the_rules_applied_to_every_row(site: DemoSite) -> None:
+    from web import board_data
+
+    engine = site.app.state.engine
+    today = dt.datetime.now(ZoneInfo("Asia/Makassar")).date()
+    for filters in (board_data.BoardFilters(), board_data.BoardFilters(forum=MAESA),
+                    board_data.BoardFilters(program="pelatihan-keterampilan-perempuan"),
+                    board_data.BoardFilters(overdue=True)):
+        every = board_data.rows(engine, filters, today)
+        counts, scores = board_data.summary(engine, filters, today)
+        assert scores == board_data.scorecard(every)
+        assert sum(counts.values()) == len(every)
+
+
+def test_forum_lists_its_threads_a_page_at_a_time(
+        site: DemoSite, monkeypatch: pytest.MonkeyPatch) -> None:
+    from web import thread_data
+
+    monkeypatch.setattr(thread_data, "PAGE_SIZE", 2)
+    first = site.client.get(f"/forums/{MAESA}", params={"sort": "endorsed"}).context
+    second = site.client.get(f"/forums/{MAESA}", params={"sort": "endorsed", "page": "2"}).context
+    assert len(first["proposals"]) == 2 and first["pages"] > 1
+    assert not {p.id for p in first["proposals"]} & {p.id for p in second["proposals"]}
+    counts = [p.endorsement_count for p in first["proposals"] + second["proposals"]]
+    assert counts == sorted(counts, reverse=True)

@@ -1,0 +1,184 @@
+"""``gotong bench pages``: the thread page and the commitments board over a large dataset.
+
+Loads the synthetic dataset (``services.bench.dataset``) straight into the typed
+topics, builds the read model with ``gotong rebuild`` (a subprocess, so its peak
+memory is its own), starts ``gotong web`` and drives it from another process
+(``services.bench.page_load``) with concurrent keep-alive clients.
+
+With ``--data-dir`` the loaded read model is kept there and reused by the next
+run with the same sizes (its load and rebuild figures are then the first run's).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import random
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+from rich.progress import MofNCompleteColumn, Progress, TimeElapsedColumn
+
+from services.bench.common import BenchEnv, console, free_port, rss_mb
+from services.bench.dataset import FORUMS, Sizes, expected_events, forum_id, load, proposal_id
+from services.bench.workload import NODES
+from services.topics import ensure_topics
+
+LABELS = {
+    "proposals": "proposals", "comments": "comments", "items": "action items",
+    "events": "events in the dataset",
+    "load_seconds": "loading the typed topics (s)",
+    "load_events_per_s": "loading (events/s)",
+    "rebuild_seconds": "gotong rebuild (s)",
+    "rebuild_events_per_s": "rebuild (events/s)",
+    "rebuild_rss_mb": "rebuild peak RSS (MiB)",
+    "database_mb": "read model size (MiB)",
+    "concurrency": "concurrent clients",
+    "thread_rps": "thread page (req/s)",
+    "thread_p50_ms": "thread page p50 (ms)",
+    "thread_p99_ms": "thread page p99 (ms)",
+    "thread_kb": "thread page, mean transferred (kB)",
+    "long_thread_rps": "5,000-comment thread (req/s)",
+    "long_thread_p99_ms": "5,000-comment thread p99 (ms)",
+    "board_rps": "board, first and filtered pages (req/s)",
+    "board_p50_ms": "board p50 (ms)",
+    "board_p99_ms": "board p99 (ms)",
+    "board_kb": "board, mean transferred (kB)",
+    "errors": "failed requests",
+    "web_workers": "web processes",
+    "web_rss_mb": "web RSS after the run, all processes (MiB)",
+}
+
+
+def _peak_rss_mb(pid: int) -> float:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
+def _tree_rss_mb(pid: int) -> float:
+    """RSS of a process and its children (the web's worker processes)."""
+    children = Path(f"/proc/{pid}/task/{pid}/children")
+    kids = children.read_text().split() if children.exists() else []
+    return rss_mb(pid) + sum(_tree_rss_mb(int(kid)) for kid in kids)
+
+
+def build(env: BenchEnv, sizes: Sizes, database: Path) -> dict[str, Any]:
+    """Load the dataset into the typed topics and rebuild the read model into ``database``."""
+    asyncio.run(ensure_topics(env.settings))
+    total = expected_events(sizes)
+    console.print(f"loading {total:,} events into the typed topics")
+    began = time.perf_counter()
+    with Progress(*Progress.get_default_columns()[:-1], MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=console, transient=True) as progress:
+        task = progress.add_task("producing", total=total)
+        events = asyncio.run(load(env.bootstrap, sizes,
+                                  lambda n: progress.update(task, completed=n)))
+    loaded = time.perf_counter() - began
+    console.print("gotong rebuild")
+    database.unlink(missing_ok=True)
+    rebuild_env = env.worker_env("rebuild", GOTONG_DATABASE_URL=f"sqlite:///{database}")
+    began = time.perf_counter()
+    process = subprocess.Popen([sys.executable, "-m", "services.cli", "rebuild"],
+                               env=rebuild_env, stdout=subprocess.DEVNULL)
+    peak = 0.0
+    while process.poll() is None:
+        peak = max(peak, _peak_rss_mb(process.pid))
+        time.sleep(0.2)
+    rebuilt = time.perf_counter() - began
+    if process.returncode != 0:
+        raise RuntimeError(f"gotong rebuild failed with exit code {process.returncode}")
+    return {
+        "events": events, "load_seconds": round(loaded, 1),
+        "load_events_per_s": round(events / loaded, 1), "rebuild_seconds": round(rebuilt, 1),
+        "rebuild_events_per_s": round(events / rebuilt, 1), "rebuild_rss_mb": round(peak, 1),
+    }
+
+
+def dataset(env: BenchEnv, sizes: Sizes, data_dir: Path | None) -> tuple[Path, dict[str, Any]]:
+    """The read model of the dataset: built now, or the one kept in ``data_dir``."""
+    folder = data_dir or env.root
+    folder.mkdir(parents=True, exist_ok=True)
+    database = folder / "readmodel.db"
+    marker = folder / "dataset.json"
+    if data_dir and marker.exists() and database.exists():
+        kept = json.loads(marker.read_text())
+        if kept.get("sizes") == sizes.as_dict():
+            console.print(f"reusing the read model in {database} (built {kept['built']})")
+            return database, kept["figures"]
+    figures = build(env, sizes, database)
+    marker.write_text(json.dumps({"sizes": sizes.as_dict(), "figures": figures,
+                                  "built": time.strftime("%Y-%m-%dT%H:%M:%S%z")}))
+    return database, figures
+
+
+def page_paths(sizes: Sizes, seed: int = 11) -> dict[str, list[str]]:
+    rng = random.Random(seed)
+    threads = [f"/proposals/{proposal_id(rng.randrange(1, sizes.proposals))}"
+               for _ in range(2000)] if sizes.proposals > 1 else [f"/proposals/{proposal_id(0)}"]
+    owners = [n for n, _ in NODES]
+    board = ["/commitments", "/commitments?page=2", "/commitments?status=open",
+             "/commitments?status=done", "/commitments?overdue=1",
+             *(f"/commitments?owner={o}" for o in owners),
+             *(f"/commitments?forum={forum_id(f)}" for f in range(0, FORUMS, 4)),
+             f"/commitments?owner={owners[1]}&status=in_progress&page=2",
+             "/commitments?due_within=30"]
+    return {"thread": threads, "long_thread": [f"/proposals/{proposal_id(0)}"], "board": board}
+
+
+def start_web(env: BenchEnv, database: Path, workers: int = 1
+              ) -> tuple[str, subprocess.Popen[bytes]]:
+    port = free_port()
+    web_env = env.worker_env("web", GOTONG_HTTP_PORT=str(port),
+                             GOTONG_DATABASE_URL=f"sqlite:///{database}")
+    web = env.spawn(["web", "--workers", str(workers)], web_env, "web.log")
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 300
+    while True:
+        try:
+            if httpx.get(f"{base}/commitments", timeout=60).status_code == 200:
+                return base, web
+        except httpx.HTTPError:
+            pass
+        if web.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError(f"the web process did not start; see {env.root / 'web.log'}")
+        time.sleep(0.5)
+
+
+def run_pages(env: BenchEnv, sizes: Sizes, *, seconds: float, concurrency: int,
+              data_dir: Path | None, web_workers: int = 1) -> dict[str, Any]:
+    database, built = dataset(env, sizes, data_dir)
+    base, web = start_web(env, database, web_workers)
+    paths = env.root / "paths.json"
+    paths.write_text(json.dumps(page_paths(sizes)))
+    console.print(f"{concurrency} clients from another process, {seconds:g} s per page kind")
+    driver = subprocess.run(
+        [sys.executable, "-m", "services.bench.page_load", base, "--paths", str(paths),
+         "--seconds", str(seconds), "--concurrency", str(concurrency),
+         "--warmup", str(min(2.0, seconds / 2))],
+        stdout=subprocess.PIPE, env=dict(os.environ), check=True)
+    measured = json.loads(driver.stdout.decode().strip().splitlines()[-1])
+    web_rss = _tree_rss_mb(web.pid)
+    env.stop_all()
+    thread, long_thread, board = measured["thread"], measured["long_thread"], measured["board"]
+    return {
+        **sizes.as_dict(), **built,
+        "database_mb": round(database.stat().st_size / 2**20, 1),
+        "concurrency": concurrency, "web_workers": web_workers,
+        "thread_rps": thread["rps"], "thread_p50_ms": thread["p50_ms"],
+        "thread_p99_ms": thread["p99_ms"], "thread_kb": round(thread["mean_bytes"] / 1000, 1),
+        "long_thread_rps": long_thread["rps"], "long_thread_p99_ms": long_thread["p99_ms"],
+        "board_rps": board["rps"], "board_p50_ms": board["p50_ms"],
+        "board_p99_ms": board["p99_ms"], "board_kb": round(board["mean_bytes"] / 1000, 1),
+        "errors": thread["errors"] + long_thread["errors"] + board["errors"],
+        "web_rss_mb": round(web_rss, 1),
+    }
