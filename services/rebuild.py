@@ -8,7 +8,7 @@ until the new one is complete.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import orjson
@@ -19,7 +19,14 @@ from events.validation import default_validator
 from services.aggregates import AGGREGATES
 from services.aggregates.base import State, absorb, new_state
 from services.kafka_clients import partitions_of, stop_consumer
-from services.readmodel.db import empty_read_model, make_engine, merge_rows, migrate, upsert
+from services.readmodel.db import (
+    Rows,
+    empty_read_model,
+    make_engine,
+    merge_rows,
+    migrate,
+    upsert,
+)
 from services.settings import Settings
 
 Progress = Callable[[int, int], None]
@@ -89,18 +96,32 @@ async def fold_log(
     return states, seen, skipped
 
 
+CHUNK = 2000  # aggregates per upsert: rows are built, written and let go a chunk at a time
+
+
+def _chunks(states: dict[str, dict[str, State]]) -> Iterator[list[Rows]]:
+    """The rows of every state, a chunk at a time, emptying ``states`` as it goes."""
+    for name, by_id in states.items():
+        rows_of = AGGREGATES[name].rows
+        while by_id:
+            chunk = []
+            for _ in range(min(CHUNK, len(by_id))):
+                _, state = by_id.popitem()
+                chunk.append(rows_of(state))
+            yield chunk
+
+
 async def rebuild(settings: Settings, progress: Progress | None = None) -> RebuildResult:
     states, events, skipped = await fold_log(settings, progress)
-    rows = merge_rows(
-        AGGREGATES[name].rows(state) for name, by_id in states.items() for state in by_id.values()
-    )
+    count = sum(len(by_id) for by_id in states.values())
     engine = make_engine(settings.database_url)
+    written = 0
     try:
         migrate(engine)
-        with engine.begin() as connection:
+        with engine.begin() as connection:  # one transaction: readers see old or new, whole
             empty_read_model(connection)
-            written = upsert(connection, rows)
+            for chunk in _chunks(states):
+                written += upsert(connection, merge_rows(chunk))
     finally:
         engine.dispose()
-    count = sum(len(by_id) for by_id in states.values())
     return RebuildResult(events=events, skipped=skipped, aggregates=count, rows=written)

@@ -6,6 +6,9 @@ endorsement) are kept in the state and shown once the proposal itself arrives.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from services.aggregates.base import Event, State, apply, node_of, utc
 
 AGGREGATE = "proposal"
@@ -42,8 +45,12 @@ def fold(state: State, event: Event) -> None:
             opened = {"status": "open", "reason": None, "node_id": node, "at": at}
             state["status_history"].insert(0, opened)
     elif kind == "gotong.proposal.commented.v1":
-        if any(c["comment_id"] == data["comment_id"] for c in state["comments"]):
+        # a plain list of the ids beside the comments: `in` on it runs in C, so a
+        # thread of thousands of comments stays cheap to extend
+        seen = _index(state, "comment_ids", "comments", lambda c: c["comment_id"])
+        if data["comment_id"] in seen:
             return
+        seen.append(data["comment_id"])
         state["comments"].append(
             {
                 "comment_id": data["comment_id"],
@@ -56,8 +63,10 @@ def fold(state: State, event: Event) -> None:
         )
     elif kind == "gotong.proposal.endorsed.v1":
         key = endorser_key(data["endorser"])
-        if any(endorser_key(e["endorser"]) == key for e in state["endorsers"]):
+        keys = _index(state, "endorser_keys", "endorsers", lambda e: endorser_key(e["endorser"]))
+        if key in keys:
             return
+        keys.append(key)
         state["endorsers"].append(
             {"endorser": data["endorser"], "node_id": node, "note": data.get("note"), "at": at}
         )
@@ -67,6 +76,14 @@ def fold(state: State, event: Event) -> None:
         )
     history = state["status_history"]
     state["status"] = history[-1]["status"] if history else None
+
+
+def _index(state: State, name: str, of: str, key: Callable[[Any], str]) -> list[str]:
+    """The list ``state[name]`` of keys of ``state[of]``, made from it for older states."""
+    index = state.get(name)
+    if index is None:
+        index = state[name] = [key(item) for item in state[of]]
+    return index  # type: ignore[no-any-return]
 
 
 def evolve(state: State | None, event: Event) -> State:
