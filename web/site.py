@@ -18,7 +18,7 @@ from services.settings import Settings
 from web import account_pages, forms_commitment, forms_meeting, forms_thread, live, pages
 from web.i18n import LocaleMiddleware
 from web.problems import problem
-from web.security import BodyLimitMiddleware, SessionMiddleware
+from web.security import BodyLimitMiddleware, RejectNul, SessionMiddleware
 from web.templating import templates
 
 STATIC = Path(__file__).resolve().parent / "static"
@@ -61,6 +61,7 @@ class PageGZip:
 
 def middleware(settings: Settings) -> list[Middleware]:
     return [
+        Middleware(RejectNul),
         Middleware(PageGZip),
         Middleware(BodyLimitMiddleware, limit=settings.max_form_bytes),
         Middleware(LocaleMiddleware, tz=settings.timezone),
@@ -71,7 +72,7 @@ def middleware(settings: Settings) -> list[Middleware]:
 async def http_error(request: Request, exc: Exception) -> Response:
     """A page for people; the API keeps its own problem-details answers."""
     assert isinstance(exc, HTTPException)
-    if request.url.path.startswith("/api/"):
+    if request.url.path.startswith(("/api/", "/feeds/", "/data/")):
         # an unknown route or method of the API: problem details like every other API error
         title = HTTPStatus(exc.status_code).phrase
         return problem(exc.status_code, title.lower().replace(" ", "-"), title,
