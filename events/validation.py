@@ -9,9 +9,10 @@ failing field for the error report.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -20,6 +21,8 @@ import fastjsonschema
 import jsonschema
 
 from events.catalog import SCHEMA_DIR, known_types
+
+MAX_REPORTED = 50  # errors named per event (and per part: envelope, payload)
 
 
 @dataclass(frozen=True)
@@ -46,12 +49,16 @@ _URI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://[^\s/?#]+[^\s]*$")
 
 
 def _is_datetime(value: str) -> bool:
-    """RFC 3339 date-time: seconds and an offset are required."""
+    """RFC 3339 date-time: seconds and an offset are required.
+
+    The instant must also exist in UTC within years 1-9999: the aggregates keep every
+    time in UTC, and ``0001-01-01T00:00:00+01:00`` (year 0 in UTC) would make them raise.
+    """
     if not _RFC3339.match(value):
         return False
     try:
-        dt.datetime.fromisoformat(value.upper().replace("Z", "+00:00"))
-    except ValueError:
+        dt.datetime.fromisoformat(value.upper().replace("Z", "+00:00")).astimezone(dt.UTC)
+    except (ValueError, OverflowError):
         return False
     return True
 
@@ -80,6 +87,36 @@ _FORMATS: dict[str, Callable[[str], bool]] = {
 def _strings_only(func: Callable[[str], bool]) -> Callable[[object], bool]:
     # A format constrains strings only; a wrong type is the "type" keyword's error.
     return lambda value: not isinstance(value, str) or func(value)
+
+
+def _canonical(value: Any) -> Any:
+    """A hashable stand-in equal for equal JSON values (1 == 1.0, but true != 1)."""
+    if isinstance(value, Mapping):
+        return frozenset((k, _canonical(v)) for k, v in value.items())
+    if isinstance(value, list):
+        return tuple(_canonical(v) for v in value)
+    if isinstance(value, bool):
+        return (bool, value)
+    return value
+
+
+def _unique_items(validator: Any, unique: Any, instance: Any, schema: Any
+                  ) -> Iterator[jsonschema.ValidationError]:
+    # jsonschema's own check compares unhashable items pairwise: a 1 MiB array of
+    # distinct objects kept a process busy for an hour. Hashing is linear.
+    if not unique or not validator.is_type(instance, "array"):
+        return
+    first: dict[Any, int] = {}
+    for index, item in enumerate(instance):
+        seen = first.setdefault(_canonical(item), index)
+        if seen != index:
+            yield jsonschema.ValidationError(
+                f"has non-unique elements (item {index} repeats item {seen})")
+            return
+
+
+_FullValidator = jsonschema.validators.extend(
+    jsonschema.Draft202012Validator, {"uniqueItems": _unique_items})
 
 
 def _format_checker() -> jsonschema.FormatChecker:
@@ -145,13 +182,19 @@ class Validator:
         first: fastjsonschema.JsonSchemaValueException,
         prefix: str,
     ) -> list[FieldError]:
-        full = jsonschema.Draft202012Validator(schema, format_checker=self._checker)
+        full = _FullValidator(schema, format_checker=self._checker)
+        # iter_errors is lazy: stopping early keeps a huge invalid event cheap to report
+        first_few = list(itertools.islice(full.iter_errors(instance), MAX_REPORTED + 1))
         found = [
             error
-            for err in sorted(full.iter_errors(instance), key=lambda e: [str(p) for p in
-                                                                         e.absolute_path])
+            for err in sorted(first_few[:MAX_REPORTED],
+                              key=lambda e: [str(p) for p in e.absolute_path])
             for error in _field_errors(err, prefix)
         ]
+        if len(first_few) > MAX_REPORTED or len(found) > MAX_REPORTED:
+            found = found[:MAX_REPORTED]
+            found.append(FieldError(prefix, f"more problems not listed (at most {MAX_REPORTED} "
+                                            "are reported per event)"))
         if found:
             return found
         path = [p for p in (first.path or [])[1:]]
@@ -178,7 +221,12 @@ def _field_errors(err: jsonschema.ValidationError, prefix: str) -> list[FieldErr
         if extra:
             return [FieldError(f"{here}/{_escape(name)}",
                                f"{name!r} is not a field of this schema") for name in extra]
-    return [FieldError(here, str(err.message))]
+    return [FieldError(here, _shortened(str(err.message)))]
+
+
+def _shortened(message: str, limit: int = 300) -> str:
+    # jsonschema quotes the whole offending value; a 1 MiB string need not come back
+    return message if len(message) <= limit else message[:limit] + "… (shortened)"
 
 
 def _escape(name: str) -> str:

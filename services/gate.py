@@ -78,7 +78,26 @@ def judge(
         return Rejected(
             f"source {event['source']} does not match the authenticated node {node!r}",
             [FieldError("/source", f"must be /nodes/{node}")], event_id)
+    refused = authority_errors(event)
+    if refused:
+        return Rejected(f"not allowed: {'; '.join(str(e) for e in refused)}", refused, event_id)
     return Accepted(event=event, topic=topic_for(event["type"]), node=node)
+
+
+def authority_errors(event: Mapping[str, Any]) -> list[FieldError]:
+    """What no node may publish, whatever its key: beyond the source, the subject counts.
+
+    A registration carries the node's name and its Ed25519 public key, so a node
+    that registered *another* node could sign as it; and the overdue event is the
+    service's own (its timer writes it straight to the typed topic, never to ingest).
+    """
+    kind = str(event["type"])
+    node = node_of(str(event["source"]))
+    if kind.startswith("gotong.node.registered.") and event["subject"] != node:
+        return [FieldError("/subject", f"a node registers only itself: must be {node!r}")]
+    if kind.startswith("gotong.action_item.overdue."):
+        return [FieldError("/type", "only the service itself publishes overdue events")]
+    return []
 
 
 def dead_letter(

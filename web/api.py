@@ -19,6 +19,7 @@ from starlette.routing import Route
 
 from events.catalog import node_of
 from events.validation import FieldError
+from services.gate import authority_errors
 from services.readmodel.tables import WorkerHeartbeat
 from web import queries
 from web.auth import credential_for_key
@@ -37,7 +38,8 @@ def _today(request: Request) -> dt.date:
     return dt.datetime.now(ZoneInfo(request.app.state.settings.timezone)).date()
 
 
-async def _read_body(request: Request, limit: int) -> bytes:
+async def read_body(request: Request, limit: int) -> bytes:
+    """The body, read in chunks and refused (BodyTooLarge) once past ``limit`` bytes."""
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
         raise BodyTooLarge
@@ -85,7 +87,7 @@ async def post_events(request: Request) -> Response:
                                 'scope="publish"'})
     node = credential.node_id
     try:
-        body = await _read_body(request, settings.max_body_bytes)
+        body = await read_body(request, settings.max_body_bytes)
     except BodyTooLarge:
         return problem(413, "too-large", "Request body too large",
                        f"a request may carry at most {settings.max_body_bytes} bytes")
@@ -111,6 +113,11 @@ async def post_events(request: Request) -> Response:
                            f"this key publishes as /nodes/{node} only, not as {event['source']}",
                            errors=[FieldError(prefix + "/source",
                                               f"must be /nodes/{node}, the key's node")])
+        refused = [] if found else authority_errors(event)
+        if refused:
+            return problem(403, "not-allowed", "Event not allowed",
+                           "; ".join(str(e.prefixed(prefix)) for e in refused),
+                           errors=[e.prefixed(prefix) for e in refused])
         errors.extend(e.prefixed(prefix) for e in found)
     if errors:
         return problem(422, "invalid-event", "Invalid event",

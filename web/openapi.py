@@ -188,7 +188,9 @@ def paths() -> dict[str, Any]:
                                "minItems": 1, "maxItems": 500}]}}}},
                 "responses": {"202": _json(ref("Accepted"), "accepted by Kafka"),
                               "400": _problem("not JSON"), "401": unauthorized,
-                              "403": _problem("another node's source, or no publish scope"),
+                              "403": _problem("another node's source, no publish scope, or "
+                                              "an event no node may publish (registering "
+                                              "another node, an overdue event)"),
                               "413": _problem("too many events or bytes"),
                               "422": _problem("invalid events; errors name each field"),
                               "503": _problem("Kafka unreachable; retry with the same ids")}},
@@ -245,7 +247,7 @@ def paths() -> dict[str, Any]:
                          "schema": ref("SubscriptionRequest")}}},
                      "responses": {"201": _json(ref("SubscriptionCreated"), "subscribed"),
                                    "400": _problem("not JSON"), "401": unauthorized,
-                                   "403": forbidden,
+                                   "403": forbidden, "413": _problem("body above 64 KiB"),
                                    "422": _problem("invalid or refused; errors name the field")}},
             "get": {"summary": "The key's node's subscriptions", "security": BEARER,
                     "responses": {"200": _json(_list("Subscription"), "subscriptions"),
@@ -265,6 +267,7 @@ def paths() -> dict[str, Any]:
                                     "400": _problem("not JSON"), "401": unauthorized,
                                     "403": forbidden, "404": missing,
                                     "409": _problem("disabled for good"),
+                                    "413": _problem("body above 64 KiB"),
                                     "422": _problem("status must be active or paused")}},
             "delete": {"summary": "Delete", "security": BEARER,
                        "responses": {"204": {"description": "deleted"}, "401": unauthorized,

@@ -132,7 +132,9 @@ def form_post(handler: FormHandler) -> Callable[[Request], Awaitable[Response]]:
                                   max_part_size=request.app.state.settings.max_form_bytes)
         sent = form.get("csrf_token")
         expected = getattr(request.state, "csrf_token", None)
-        if not isinstance(sent, str) or not expected or not hmac.compare_digest(sent, expected):
+        # compared as bytes: compare_digest raises on a str with non-ASCII characters
+        if not isinstance(sent, str) or not expected or not hmac.compare_digest(
+                sent.encode(), expected.encode()):
             raise HTTPException(403, "missing or invalid CSRF token")
         return await handler(request, form)
 
@@ -141,4 +143,26 @@ def form_post(handler: FormHandler) -> Callable[[Request], Awaitable[Response]]:
 
 def text(form: FormData, name: str) -> str:
     value = form.get(name)
-    return value.strip() if isinstance(value, str) else ""
+    # U+0000 is never meant in a form, and PostgreSQL refuses it in a lookup
+    return value.replace("\x00", "").strip() if isinstance(value, str) else ""
+
+
+class RejectNul:
+    """400 for a path or query string holding U+0000 (%00): no database takes it in text."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or (
+                "\x00" not in scope["path"] and b"%00" not in scope.get("query_string", b"")):
+            await self.app(scope, receive, send)
+            return
+        from web.problems import problem  # the API's errors are problem details
+
+        detail = "the path or the query string holds a NUL character (%00)"
+        if scope["path"].startswith(("/api/", "/feeds/", "/data/")):
+            response: Response = problem(400, "bad-request", "Bad request", detail)
+        else:
+            response = Response(detail, status_code=400, media_type="text/plain")
+        await response(scope, receive, send)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from http import HTTPStatus
 from pathlib import Path
 
 from starlette.exceptions import HTTPException
@@ -16,7 +17,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from services.settings import Settings
 from web import account_pages, forms_commitment, forms_meeting, forms_thread, live, pages
 from web.i18n import LocaleMiddleware
-from web.security import BodyLimitMiddleware, SessionMiddleware
+from web.problems import problem
+from web.security import BodyLimitMiddleware, RejectNul, SessionMiddleware
 from web.templating import templates
 
 STATIC = Path(__file__).resolve().parent / "static"
@@ -62,6 +64,7 @@ class PageGZip:
 
 def middleware(settings: Settings) -> list[Middleware]:
     return [
+        Middleware(RejectNul),
         Middleware(PageGZip),
         Middleware(BodyLimitMiddleware, limit=settings.max_form_bytes),
         Middleware(LocaleMiddleware, tz=settings.timezone),
@@ -72,7 +75,13 @@ def middleware(settings: Settings) -> list[Middleware]:
 async def http_error(request: Request, exc: Exception) -> Response:
     """A page for people; the API keeps its own problem-details answers."""
     assert isinstance(exc, HTTPException)
-    if request.url.path.startswith("/api/") or request.url.path.startswith("/live/"):
+    if request.url.path.startswith(("/api/", "/feeds/", "/data/")):
+        # an unknown route or method of the API: problem details like every other API error
+        title = HTTPStatus(exc.status_code).phrase
+        return problem(exc.status_code, title.lower().replace(" ", "-"), title,
+                       f"{exc.detail}: {request.method} {request.url.path}",
+                       headers=exc.headers)
+    if request.url.path.startswith("/live/"):
         return PlainTextResponse(exc.detail, status_code=exc.status_code, headers=exc.headers)
     return templates.TemplateResponse(request, "error.html", {"status_code": exc.status_code},
                                       status_code=exc.status_code, headers=exc.headers)

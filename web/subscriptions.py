@@ -23,6 +23,7 @@ from services.webhooks.sealing import seal
 from services.webhooks.signing import new_secret
 from services.webhooks.targets import TargetRefused, check_target
 from web import feed_params as params
+from web.api import BodyTooLarge, read_body
 from web.auth import Credential
 from web.problems import JSONResponse, problem
 
@@ -54,10 +55,13 @@ async def _owner(request: Request) -> Credential | Response:
 
 
 async def _read_json(request: Request) -> Any:
-    body = await request.body()
-    if len(body) > MAX_BODY:
-        raise ValueError(f"the body is larger than {MAX_BODY} bytes")
-    return orjson.loads(body)
+    # read at most MAX_BODY bytes: request.body() would hold any size in memory first
+    return orjson.loads(await read_body(request, MAX_BODY))
+
+
+def _too_large() -> Response:
+    return problem(413, "too-large", "Request body too large",
+                   f"a subscription request may carry at most {MAX_BODY} bytes")
 
 
 async def create(request: Request) -> Response:
@@ -66,7 +70,9 @@ async def create(request: Request) -> Response:
         return owner
     try:
         body = await _read_json(request)
-    except (ValueError, orjson.JSONDecodeError) as exc:
+    except BodyTooLarge:
+        return _too_large()
+    except orjson.JSONDecodeError as exc:
         return problem(400, "not-json", "Body is not JSON", str(exc))
     if not isinstance(body, dict):
         return _invalid([FieldError("", "must be an object with url, types, nodes, subjects")])
@@ -139,7 +145,9 @@ async def change(request: Request) -> Response:
         return row
     try:
         body = await _read_json(request)
-    except (ValueError, orjson.JSONDecodeError) as exc:
+    except BodyTooLarge:
+        return _too_large()
+    except orjson.JSONDecodeError as exc:
         return problem(400, "not-json", "Body is not JSON", str(exc))
     status = body.get("status") if isinstance(body, dict) else None
     if status not in (ACTIVE, PAUSED) or set(body) != {"status"}:

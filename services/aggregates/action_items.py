@@ -26,7 +26,9 @@ def fold(state: State, event: Event) -> None:
         first = not state["exists"]
         state["exists"] = True
         state["title"] = data["title"]
-        state["owner_node_id"] = data["owner_node_id"]
+        # a reassignment held before the creation came after it: its owner stands
+        if not (first and any(h["kind"] == "reassigned" for h in state["history"])):
+            state["owner_node_id"] = data["owner_node_id"]
         state["due_date"] = data["due_date"]
         state["description"] = data.get("description")
         state["meeting_id"] = data.get("meeting_id")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -30,9 +31,19 @@ def _rfc3339(stamp: str) -> str:
     return stamp.replace("+00:00", "Z")
 
 
+# Characters XML 1.0 does not allow at all, not even escaped: one of them in one title
+# would make the whole feed unreadable for every subscriber.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+
+
+def xml_text(text: str) -> str:
+    return _NOT_XML.sub("\ufffd", text)
+
+
 def _text(parent: ET.Element, name: str, text: str, **attrs: str) -> ET.Element:
-    element = ET.SubElement(parent, f"{{{ATOM}}}{name}", attrs)
-    element.text = text
+    element = ET.SubElement(parent, f"{{{ATOM}}}{name}",
+                            {k: xml_text(v) for k, v in attrs.items()})
+    element.text = xml_text(text)
     return element
 
 
@@ -62,6 +73,6 @@ def document(key: str, title: str, self_url: str, alternate: str,
         by = ET.SubElement(item, f"{{{ATOM}}}author")
         _text(by, "name", entry.author)
         for term in entry.categories:
-            ET.SubElement(item, f"{{{ATOM}}}category", {"term": term})
+            ET.SubElement(item, f"{{{ATOM}}}category", {"term": xml_text(term)})
         _text(item, "summary", entry.summary, type="text")
     return b'<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(feed, encoding="utf-8")

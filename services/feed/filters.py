@@ -39,6 +39,8 @@ class FeedFilter:
                               if v.strip())
             if any(len(v) > 200 for v in items):
                 raise ValueError(f"{name}: a value is longer than 200 characters")
+            if any("\x00" in v for v in items):
+                raise ValueError(f"{name}: a value holds a NUL character")
             parsed[name] = items
         for t in parsed["type"]:
             wanted = t[:-2] + ".x.v1" if t.endswith(".*") else t

@@ -100,6 +100,17 @@ def _insert(connection: Connection, table: Table) -> Any:
     raise RuntimeError(f"unsupported database: {connection.dialect.name}")
 
 
+def _without_nul(value: Any) -> Any:
+    """PostgreSQL text and jsonb cannot hold U+0000, which JSON events may: U+FFFD instead."""
+    if isinstance(value, str):
+        return value.replace("\x00", "\ufffd") if "\x00" in value else value
+    if isinstance(value, Mapping):
+        return {_without_nul(k): _without_nul(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_without_nul(v) for v in value]
+    return value
+
+
 def upsert(connection: Connection, rows: Rows) -> int:
     """Insert or update rows by primary key, never replacing a newer version.
 
@@ -110,6 +121,8 @@ def upsert(connection: Connection, rows: Rows) -> int:
         values = list(batch)
         if not values:
             continue
+        if connection.dialect.name == "postgresql":
+            values = [_without_nul(v) for v in values]
         table: Table = READ_MODEL[name].__table__  # type: ignore[attr-defined]
         keys = [c.name for c in table.primary_key.columns]
         stmt = _insert(connection, table)

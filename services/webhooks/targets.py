@@ -32,6 +32,8 @@ def host_of(url: str) -> str:
     """The host of an acceptable URL (http or https, a host, no credentials); else raise."""
     if len(url) > 2000:
         raise TargetRefused("the URL is longer than 2000 characters")
+    if any(ord(c) <= 32 or ord(c) == 127 for c in url):
+        raise TargetRefused("the URL holds a space or a control character")
     try:
         parts = urlsplit(url)
         parts.port  # noqa: B018 (raises on a bad port)
