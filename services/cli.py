@@ -13,6 +13,7 @@ import click
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+from events.catalog import SERVICE_NODE
 from events.validation import default_validator
 from services import settings as settings_module
 from services.cli_kafka import kafka
@@ -117,6 +118,9 @@ def node_add(node_id: str, kind: str, name: str, description: str | None, contac
     from services.readmodel.db import make_engine, migrate
     from web.auth import has_key, issue_key
 
+    if node_id == SERVICE_NODE:
+        raise click.ClickException(
+            f"{SERVICE_NODE!r} is the service's own node id (its overdue events): choose another")
     s = settings_module.get()
     data: dict[str, Any] = {"name": name, "kind": kind}
     for field, value in (("description", description), ("contact", contact),

@@ -9,7 +9,7 @@ from typing import Any
 
 import orjson
 
-from events.catalog import node_of, topic_for
+from events.catalog import SERVICE_NODE, node_of, topic_for
 from events.signing import ATTEST_HEADER, attested_node, verify_signature
 from events.validation import FieldError, Validator
 
@@ -89,13 +89,13 @@ def authority_errors(event: Mapping[str, Any]) -> list[FieldError]:
 
     A registration carries the node's name and its Ed25519 public key, so a node
     that registered *another* node could sign as it; and the overdue event is the
-    service's own (its timer writes it straight to the typed topic, never to ingest).
+    service's own (its timer publishes it through ingest, attested as the service).
     """
     kind = str(event["type"])
     node = node_of(str(event["source"]))
     if kind.startswith("gotong.node.registered.") and event["subject"] != node:
         return [FieldError("/subject", f"a node registers only itself: must be {node!r}")]
-    if kind.startswith("gotong.action_item.overdue."):
+    if kind.startswith("gotong.action_item.overdue.") and node != SERVICE_NODE:
         return [FieldError("/type", "only the service itself publishes overdue events")]
     return []
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
+from events.catalog import SERVICE_NODE
 from services.readmodel.tables import NodeCredential
 
 KEY_PREFIX = "gtk_"
@@ -56,6 +57,8 @@ def check_scopes(scopes: Iterable[str]) -> tuple[str, ...]:
 
 def issue_key(engine: Engine, node_id: str, scopes: Iterable[str] = DEFAULT_SCOPES) -> str:
     """Create and store (hashed) a new API key for ``node_id``; return the key itself."""
+    if node_id == SERVICE_NODE:
+        raise ValueError(f"{SERVICE_NODE!r} is the service's own node: it has no API key")
     key = new_key()
     with Session(engine) as session:
         session.add(NodeCredential(key_id=secrets.token_hex(8), node_id=node_id,

@@ -242,3 +242,28 @@ def test_dead_letter_of_an_empty_record_is_empty_text() -> None:
     record = orjson.loads(dead_letter(Rejected("empty"), None, origin=ORIGIN, received_at="t"))
 
     assert (record["original"], record["original_size"], record["truncated"]) == ("", 0, False)
+
+
+def test_the_overdue_event_is_accepted_from_the_service_alone(validator: Validator) -> None:
+    from services.worker import overdue_event
+
+    from_service = orjson.dumps(overdue_event("aksi-42", "2026-01-31"))
+    verdict = run(validator, from_service, attested(from_service, "gotong"))
+    assert isinstance(verdict, Accepted), verdict
+    assert verdict.topic == "gotong.action-items"
+
+    forged = orjson.dumps(overdue_event("aksi-42", "2026-01-31")
+                          | {"source": f"/nodes/{NODE}"})
+    verdict = run(validator, forged, attested(forged))
+    assert isinstance(verdict, Rejected)
+    assert verdict.reason.startswith("not allowed")
+
+
+def test_no_api_key_is_ever_issued_for_the_service_node(tmp_path: Any) -> None:
+    from services.readmodel.db import make_engine, migrate
+    from web.auth import issue_key
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'rm.db'}")
+    migrate(engine)
+    with pytest.raises(ValueError, match="service's own node"):
+        issue_key(engine, "gotong")
