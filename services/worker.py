@@ -32,7 +32,7 @@ from events.catalog import (
     SERVICE_NODE,
 )
 from events.validation import Validator, default_validator
-from services import delivery
+from services import delivery, faust_runtime
 from services.aggregates import AGGREGATES, Aggregate
 from services.aggregates.action_items import needs_overdue_event
 from services.aggregates.base import absorb, new_state
@@ -132,7 +132,7 @@ class Worker:
 
     def _make_app(self) -> faust.App:
         s = self.settings
-        return faust.App(
+        return faust_runtime.App(
             s.app_id,
             broker=[f"kafka://{b.strip()}" for b in s.bootstrap.split(",")],
             store="rocksdb://" if s.table_store == "rocksdb" else "memory://",
@@ -311,4 +311,5 @@ def run(settings: Settings, loglevel: str = "INFO") -> None:
     (settings.data_dir / "worker").mkdir(parents=True, exist_ok=True)
     worker = Worker(settings)
     migrate(worker.engine)
-    faust.Worker(worker.app, loglevel=loglevel).execute_from_commandline()
+    faust_runtime.Worker(worker.app, loglevel=loglevel,
+                         stop_timeout=settings.worker_stop_timeout_s).execute_from_commandline()
