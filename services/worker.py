@@ -307,9 +307,9 @@ def run(settings: Settings, loglevel: str = "INFO") -> None:
 
     from services.topics import ensure_topics
 
-    asyncio.run(ensure_topics(settings))
     (settings.data_dir / "worker").mkdir(parents=True, exist_ok=True)
     worker = Worker(settings)
+    asyncio.run(ensure_topics(settings, worker.app))
     migrate(worker.engine)
     faust_runtime.Worker(worker.app, loglevel=loglevel,
                          stop_timeout=settings.worker_stop_timeout_s).execute_from_commandline()
