@@ -43,7 +43,8 @@ def faust_topics(app: faust.App) -> dict[str, tuple[int, dict[str, str]]]:
     Created here beforehand, they are in the consumer's first subscription; created
     by Faust during start-up, they were missing from it until a later rebalance.
     """
-    topics = {f"{app.conf.id}-__assignor-__leader": (1, {})}  # Faust's LeaderAssignor
+    topics: dict[str, tuple[int, dict[str, str]]] = {
+        f"{app.conf.id}-__assignor-__leader": (1, {})}  # Faust's LeaderAssignor
     for table in app.tables.values():
         changelog = table.changelog_topic
         policy = ",".join(p for p, on in (("compact", changelog.compacting),
