@@ -11,6 +11,16 @@
   cancels it and lets that task's ``CancelledError`` escape. Faust's consumer
   thread then never reports itself stopped, and the worker waits for mode's
   60 s shutdown timeout before it exits (longer than ``gotong up`` waits).
+- **No commit past an unprocessed event.** Faust's commit bookkeeping lets the
+  committed offset jump over the very message it points at (``_new_offset`` only
+  waits when the first acked offset is *more* than one past it, faust-streaming
+  #606), and fills offsets it never delivered as if processed ("gaps", meant for
+  compacted topics). After a recovery Faust can drop queued messages (#596); with
+  both, such a message was committed without being processed: an acknowledged
+  event never reached the typed topics (found by tests/faults). Here a commit
+  waits for the event at the committed offset, and skipped offsets are never
+  committed: the next start reads them (late, so possibly out of order: Faust's
+  skip itself is not fixed here).
 - **A bounded stop.** Whatever else waits for a broker that is gone (a commit, a
   flush), a worker told to stop exits within ``GOTONG_WORKER_STOP_TIMEOUT``.
 """
@@ -27,7 +37,7 @@ from typing import Any, ClassVar
 
 import faust
 from faust.transport.drivers import aiokafka as driver
-from faust.types import ConsumerT, ProducerT, TransportT
+from faust.types import TP, ConsumerT, ProducerT, TransportT
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +63,23 @@ class ConsumerThread(driver.AIOKafkaConsumerThread):
 class Consumer(driver.Consumer):
     def _new_consumer_thread(self) -> driver.AIOKafkaConsumerThread:
         return ConsumerThread(self, loop=self.loop, beacon=self.beacon)
+
+    def _new_offset(self, tp: TP) -> int | None:
+        acked = self._acked[tp]
+        committed = self._committed_offset[tp]
+        if acked and committed is not None and min(acked) > committed:
+            return None  # the event at the committed offset is not processed yet
+        offset: int | None = super()._new_offset(tp)
+        return offset
+
+    async def _add_gap(self, tp: TP, offset_from: int, offset_to: int) -> None:
+        # The topics the agents read are neither compacted nor transactional: offsets
+        # Faust did not deliver were skipped (messages queued during a recovery and
+        # cleared after it, faust-streaming #596), not absent. They are not counted as
+        # processed, so the commit stops before them and the next start reads them.
+        self.log.warning("offsets %s..%s of %s were not delivered to a stream: not "
+                         "committed, read again at the next start", offset_from,
+                         offset_to - 1, tp)
 
 
 class Transport(driver.Transport):
