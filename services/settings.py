@@ -75,6 +75,8 @@ class Settings:
     projection_wait_s: float = 2.0
     login_max_failures: int = 5
     login_window_s: int = 300
+    # a worker told to stop (SIGTERM/SIGINT) exits after this long even if Kafka is gone
+    worker_stop_timeout_s: float = 15.0
 
     @property
     def bootstrap(self) -> str:
@@ -137,6 +139,7 @@ def load() -> Settings:
         batch_within_s=float(os.environ.get("GOTONG_BATCH_WITHIN") or 0.01),
         overdue_check_s=float(os.environ.get("GOTONG_OVERDUE_CHECK_SECONDS") or 10),
         publish_timeout_s=float(os.environ.get("GOTONG_PUBLISH_TIMEOUT") or 10),
+        worker_stop_timeout_s=float(os.environ.get("GOTONG_WORKER_STOP_TIMEOUT") or 15),
         secret_key_override=os.environ.get("GOTONG_SECRET_KEY") or None,
         java_home=Path(os.environ["JAVA_HOME"]) if os.environ.get("JAVA_HOME") else None,
         kafka_heap_opts=os.environ.get("GOTONG_KAFKA_HEAP_OPTS") or "-Xms256m -Xmx1g",

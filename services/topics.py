@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import contextlib
 import logging
+from typing import TYPE_CHECKING
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 
 from events.catalog import ALL_TOPICS, DEAD_LETTER_TOPIC
 from services.settings import Settings
+
+if TYPE_CHECKING:
+    import faust
 
 log = logging.getLogger(__name__)
 
@@ -33,21 +37,44 @@ def internal_topics(settings: Settings) -> tuple[str, ...]:
     return (delivery_topic(settings),)
 
 
-async def ensure_topics(settings: Settings) -> list[str]:
-    """Create the topics that do not exist yet; return the names created."""
+def faust_topics(app: faust.App) -> dict[str, tuple[int, dict[str, str]]]:
+    """The topics Faust would create itself at start-up: (partitions, config) by name.
+
+    Created here beforehand, they are in the consumer's first subscription; created
+    by Faust during start-up, they were missing from it until a later rebalance.
+    """
+    topics: dict[str, tuple[int, dict[str, str]]] = {
+        f"{app.conf.id}-__assignor-__leader": (1, {})}  # Faust's LeaderAssignor
+    for table in app.tables.values():
+        changelog = table.changelog_topic
+        policy = ",".join(p for p, on in (("compact", changelog.compacting),
+                                          ("delete", changelog.deleting)) if on)
+        topics[changelog.get_topic_name()] = (
+            table.partitions or app.conf.topic_partitions,
+            {"cleanup.policy": policy} if policy else {},
+        )
+    return topics
+
+
+async def ensure_topics(settings: Settings, app: faust.App | None = None) -> list[str]:
+    """Create the topics that do not exist yet (with ``app``, Faust's own too); return
+    the names created."""
     admin = AIOKafkaAdminClient(bootstrap_servers=settings.bootstrap, request_timeout_ms=15000)
     await admin.start()
     try:
         existing = set(await admin.list_topics())
-        wanted = (*ALL_TOPICS, *internal_topics(settings))
+        wanted = {t: (settings.topic_partitions, topic_config(t))
+                  for t in (*ALL_TOPICS, *internal_topics(settings))}
+        if app is not None:
+            wanted |= faust_topics(app)
         missing = [t for t in wanted if t not in existing]
         if missing:
             new = [
                 NewTopic(
                     name=t,
-                    num_partitions=settings.topic_partitions,
+                    num_partitions=wanted[t][0],
                     replication_factor=settings.topic_replication,
-                    topic_configs=topic_config(t),
+                    topic_configs=wanted[t][1],
                 )
                 for t in missing
             ]

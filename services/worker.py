@@ -11,7 +11,6 @@ changes nothing.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import logging
 import os
@@ -25,8 +24,6 @@ from zoneinfo import ZoneInfo
 
 import faust
 import orjson
-from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import TopicAlreadyExistsError
 from aiokafka.partitioner import murmur2
 from faust.streams import _current_event
 from faust.types import EventT
@@ -38,7 +35,7 @@ from events.catalog import (
 )
 from events.signing import ATTEST_HEADER, attest
 from events.validation import Validator, default_validator
-from services import delivery
+from services import delivery, faust_runtime
 from services.aggregates import AGGREGATES, Aggregate
 from services.aggregates.action_items import needs_overdue_event
 from services.aggregates.base import absorb, new_state
@@ -134,7 +131,7 @@ class Worker:
 
     def _make_app(self) -> faust.App:
         s = self.settings
-        return faust.App(
+        return faust_runtime.App(
             s.app_id,
             broker=[f"kafka://{b.strip()}" for b in s.bootstrap.split(",")],
             store="rocksdb://" if s.table_store == "rocksdb" else "memory://",
@@ -304,61 +301,15 @@ def partition_for(key: bytes, partitions: int) -> int:
     return (murmur2(key) & 0x7FFFFFFF) % partitions
 
 
-def internal_topics(worker: Worker) -> list[NewTopic]:
-    """The topics Faust would create for itself while starting: changelogs, leader topic.
-
-    Created beforehand: a topic that appears while the consumer group forms changes
-    the group's metadata and forces a second rebalance in the middle of the first
-    batches (seen to stall the worker's streams for good).
-    """
-    app = worker.app
-    replication = worker.settings.topic_replication
-    topics = [NewTopic(f"{app.conf.id}-__assignor-__leader", 1, replication)]
-    for table in app.tables.values():
-        name = table.changelog_topic.get_topic_name()
-        partitions = table.partitions or worker.settings.topic_partitions
-        topics.append(NewTopic(name, partitions, replication,
-                               topic_configs={"cleanup.policy": "compact"}))
-    return topics
-
-
-async def create_internal_topics(worker: Worker) -> list[str]:
-    admin = AIOKafkaAdminClient(bootstrap_servers=worker.settings.bootstrap,
-                                request_timeout_ms=15000)
-    await admin.start()
-    try:
-        existing = set(await admin.list_topics())
-        missing = [t for t in internal_topics(worker) if t.name not in existing]
-        if missing:
-            with contextlib.suppress(TopicAlreadyExistsError):
-                await admin.create_topics(missing)
-        return [t.name for t in missing]
-    finally:
-        await admin.close()
-
-
 def run(settings: Settings, loglevel: str = "INFO") -> None:
     """Create the topics, migrate the read model, and run the worker until stopped."""
     import asyncio
 
     from services.topics import ensure_topics
 
-    asyncio.run(ensure_topics(settings))
     (settings.data_dir / "worker").mkdir(parents=True, exist_ok=True)
     worker = Worker(settings)
-    asyncio.run(create_internal_topics(worker))
+    asyncio.run(ensure_topics(settings, worker.app))
     migrate(worker.engine)
-    QuietWorker(worker.app, loglevel=loglevel).execute_from_commandline()
-
-
-class QuietWorker(faust.Worker):
-    """Faust's worker without its terminal spinner.
-
-    At a log level of WARNING or above the spinner sets the root logger to DEBUG so
-    that every record turns it; then every debug call of aiokafka and Faust builds
-    a log record, several per event (measured: about 5% of the worker's CPU).
-    """
-
-    def on_setup_root_logger(self, logger: logging.Logger, level: int) -> None:
-        self.spinner = None
-        super().on_setup_root_logger(logger, level)
+    faust_runtime.Worker(worker.app, loglevel=loglevel,
+                         stop_timeout=settings.worker_stop_timeout_s).execute_from_commandline()

@@ -19,6 +19,7 @@ from web import api, feeds, site
 log = logging.getLogger(__name__)
 
 PRODUCER_RETRY_S = 2.0
+KAFKA_CHECK_S = 2.0
 
 
 async def _keep_producer_started(app: Starlette) -> None:
@@ -40,6 +41,14 @@ async def _keep_producer_started(app: Starlette) -> None:
         return
 
 
+async def _watch_kafka(app: Starlette) -> None:
+    """Keep ``app.state.kafka_available`` current: the pages show a read-only notice without it."""
+    while True:
+        producer = app.state.producer
+        app.state.kafka_available = producer is not None and await producer.is_reachable()
+        await asyncio.sleep(KAFKA_CHECK_S)
+
+
 @contextlib.asynccontextmanager
 async def lifespan(app: Starlette) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
@@ -47,14 +56,17 @@ async def lifespan(app: Starlette) -> AsyncIterator[None]:
     await asyncio.to_thread(migrate, app.state.engine)
     app.state.validator = default_validator()
     app.state.producer = None
+    app.state.kafka_available = False
     starter = asyncio.create_task(_keep_producer_started(app))
+    watcher = asyncio.create_task(_watch_kafka(app))
     try:
         async with feeds.running(app):
             yield
     finally:
-        starter.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await starter
+        for task in (starter, watcher):
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
         if app.state.producer is not None:
             await app.state.producer.stop()
         app.state.engine.dispose()

@@ -24,6 +24,8 @@ def _site_context(request: Request) -> dict[str, Any]:
         "csrf_token": getattr(state, "csrf_token", ""),
         "locale": getattr(state, "locale", i18n.DEFAULT_LOCALE),
         "locales": i18n.LOCALES,
+        # Kafka unreachable: pages still read the read model, but nothing can be sent
+        "read_only": not getattr(request.app.state, "kafka_available", True),
     }
 
 
