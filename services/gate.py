@@ -89,7 +89,8 @@ def authority_errors(event: Mapping[str, Any]) -> list[FieldError]:
 
     A registration carries the node's name and its Ed25519 public key, so a node
     that registered *another* node could sign as it; and the overdue event is the
-    service's own (its timer publishes it through ingest, attested as the service).
+    service's own (its timer writes it to the typed topic; an attested service event
+    passes).
     """
     kind = str(event["type"])
     node = node_of(str(event["source"]))

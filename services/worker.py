@@ -1,12 +1,10 @@
-"""The Faust app: the gate agent, the timers, and the webhook agents.
+"""The Faust app: the gate, one aggregation agent per aggregate, and the timers.
 
 Agents are short loops around the pure core: ``services.gate.judge`` decides what
 an ingest record is, ``services.aggregates`` folds events into state, the
-projector writes the read model. The gate does all three for a batch in one pass
-(ingest, typed topics and tables share the subject as key and so their
-partitions). Delivery is at-least-once; every effect is idempotent (the event
-ids in each state, the version guard of the read model), so a redelivery
-changes nothing.
+projector writes the read model. Delivery is at-least-once; every effect is
+idempotent (the gate's seen-table, the event ids in each state, the version
+guard of the read model), so a redelivery changes nothing.
 """
 
 from __future__ import annotations
@@ -24,16 +22,15 @@ from zoneinfo import ZoneInfo
 
 import faust
 import orjson
-from aiokafka.partitioner import murmur2
 from faust.streams import _current_event
 from faust.types import EventT
 
 from events.catalog import (
+    AGGREGATE_TOPICS,
     DEAD_LETTER_TOPIC,
     INGEST_TOPIC,
     SERVICE_NODE,
 )
-from events.signing import ATTEST_HEADER, attest
 from events.validation import Validator, default_validator
 from services import delivery, faust_runtime
 from services.aggregates import AGGREGATES, Aggregate
@@ -116,15 +113,19 @@ class Worker:
                "value_serializer": "raw"}
         self.ingest = self.app.topic(INGEST_TOPIC, **raw)
         self.dead = self.app.topic(DEAD_LETTER_TOPIC, **raw)
+        self.typed = {agg: self.app.topic(t, **raw) for agg, t in AGGREGATE_TOPICS.items()}
         # Keys are JSON strings; values are bytes we encode ourselves with orjson, which
         # is several times faster than Faust's JSON codec and hands us a fresh object
         # on every read (so a batch may fold into it in place).
         table = {"partitions": settings.topic_partitions, "key_type": str, "value_type": bytes}
+        self.seen = self.app.Table("gate-seen", default=None, **table)
         self.node_keys = self.app.GlobalTable("node-public-keys", default=None, **table)
         self.tables = {
             name: self.app.Table(f"{name}-state", default=None, **table) for name in AGGREGATES
         }
         self.app.agent(self.ingest, name="gate")(self._gate)
+        for name, aggregate in AGGREGATES.items():
+            self.app.agent(self.typed[name], name=f"fold-{name}")(self._folder(aggregate))
         self.app.timer(settings.overdue_check_s, name="overdue")(self._publish_overdue)
         self.app.timer(2.0, name="heartbeat")(self._heartbeat)
         self.delivery = delivery.register(self)  # webhooks (issue 4): its own agents
@@ -148,38 +149,22 @@ class Worker:
             broker_heartbeat_interval=3.0,
             stream_buffer_maxsize=max(4096, s.batch_size * 2),
             producer_linger_ms=2,
-            producer_max_batch_size=256 * 1024,
             table_standby_replicas=0,
             key_serializer="raw",
             value_serializer="raw",
         )
 
-    # -- the gate: judge, dedupe, fold, route ------------------------------------------
+    # -- the gate -------------------------------------------------------------
 
     async def _gate(self, stream: faust.StreamT) -> None:
         s = self.settings
         async for batch in stream.take_events(s.batch_size, within=s.batch_within_s):
-            await self.process_batch(batch)
+            await self.judge_batch(batch)
 
-    async def process_batch(self, batch: Sequence[EventT]) -> None:
-        """Judge a batch of ingest records and fold the accepted ones, in one pass.
-
-        The ingest topic is keyed by subject like the typed topics and the tables,
-        so the partition a record arrives on is the partition of its aggregate's
-        state: the gate folds events straight into the tables (one Kafka hop, not
-        two) and writes each new event to its typed topic, the log that feeds,
-        webhooks and ``gotong rebuild`` read. A duplicate is an event its aggregate
-        has already folded (every state keeps the ids of its events), so it is
-        neither folded nor written again.
-
-        Order of effects, so that a crash at any point loses nothing: typed
-        records acknowledged, then the read model, then the tables, then (by Faust,
-        after this returns) the ingest offsets. A crash in between replays the batch;
-        the replay finds the events in the state or not at all.
-        """
-        pending: list[Any] = []
-        groups: dict[tuple[str, str], list[tuple[EventT, Accepted]]] = {}
-        partitions = self._ingest_partitions()
+    async def judge_batch(self, batch: Sequence[EventT]) -> None:
+        accepted: list[tuple[EventT, Accepted]] = []
+        in_batch: set[str] = set()
+        pending = []
         for fe in batch:
             raw = fe.value if isinstance(fe.value, bytes) else None
             verdict = judge(raw, _headers(fe), validator=self.validator, secret=self.secret,
@@ -187,61 +172,23 @@ class Worker:
             if isinstance(verdict, Rejected):
                 pending.append(await self._dead_letter(fe, verdict))
                 continue
-            if partition_for(verdict.key, partitions) != fe.message.partition:
-                pending.append(await self._reroute(fe, verdict))
+            dedupe = verdict.dedupe_key
+            if dedupe in in_batch:
                 continue
-            groups.setdefault((_aggregate(verdict), verdict.event["subject"]), []).append(
-                (fe, verdict))
-        changed: list[tuple[Aggregate, str, dict[str, Any], EventT]] = []
-        replayed: list[tuple[Aggregate, str, bytes, EventT]] = []
-        producer = self.app.producer
-        for (name, subject), items in groups.items():
-            aggregate = AGGREGATES[name]
-            last = items[-1][0]
-            with pinned(last):
-                stored = self.tables[name].get(subject)
-            # a freshly decoded object: ours to fold into in place
-            state = orjson.loads(stored) if stored else new_state(subject)
-            fresh = False
-            for fe, verdict in items:
-                if absorb(aggregate.fold, state, verdict.event):
-                    fresh = True
-                    pending.append(await producer.send(
-                        verdict.topic, verdict.key, fe.value, None, None, None))
-            if fresh:
-                changed.append((aggregate, subject, state, last))
-            elif stored:
-                replayed.append((aggregate, subject, stored, last))
+            with pinned(fe):
+                if self.seen.get(dedupe) is not None:
+                    continue
+            in_batch.add(dedupe)
+            accepted.append((fe, verdict))
+            pending.append(await self.app.producer.send(
+                AGGREGATE_TOPICS[_aggregate(verdict)], verdict.key, fe.value, None, None, None))
         for future in pending:
             await future
-        # The read model before the tables: the read model is never behind them.
-        await self.projector.project(agg.rows(state) for agg, _, state, _ in changed)
-        for aggregate, subject, state, last in changed:
-            with pinned(last):
-                self.tables[aggregate.name][subject] = orjson.dumps(state)
-            if aggregate.name == "node":
-                self._remember_key(state, last)
-        # Only duplicates: after a crash the local store can be ahead of the changelog
-        # (written locally, never flushed); writing the state again closes that gap.
-        for aggregate, subject, stored, last in replayed:
-            with pinned(last):
-                self.tables[aggregate.name][subject] = stored
-        self.projector.events_processed += len(batch)
-
-    def _ingest_partitions(self) -> int:
-        known = self.app.consumer.topic_partitions(INGEST_TOPIC)
-        return known or self.settings.topic_partitions
-
-    async def _reroute(self, fe: EventT, verdict: Accepted) -> Any:
-        """Send a record keyed other than by its subject back to ingest, keyed right.
-
-        Its aggregate's state lives with another partition (maybe on another worker),
-        so it is folded there. Rare: the web, the CLI and the client key by subject;
-        a direct producer may not (another partitioner, another key).
-        """
-        log.info("re-keying %s to its subject %r", _origin(fe), verdict.event["subject"])
-        headers = [(k, v) for k, v in _headers(fe).items()]
-        return await self.ingest.send(key=verdict.key, value=fe.value, headers=headers)
+        # Only once the typed topics hold the events are they marked as seen:
+        # a crash in between gives a duplicate (harmless), never a loss.
+        for fe, verdict in accepted:
+            with pinned(fe):
+                self.seen[verdict.dedupe_key] = b"1"
 
     async def _dead_letter(self, fe: EventT, rejected: Rejected) -> Any:
         record = dead_letter(rejected, fe.value if isinstance(fe.value, bytes) else None,
@@ -257,7 +204,68 @@ class Worker:
         value = self.node_keys.get(node)
         return value.decode() if value else None
 
-    # -- state ------------------------------------------------------------------------
+    # -- aggregation ------------------------------------------------------------
+
+    def _folder(self, aggregate: Aggregate) -> Any:
+        async def fold(stream: faust.StreamT) -> None:
+            s = self.settings
+            async for batch in stream.take_events(s.batch_size, within=s.batch_within_s):
+                await self.fold_batch(aggregate, batch)
+
+        fold.__name__ = f"fold_{aggregate.name}"
+        return fold
+
+    async def fold_batch(self, aggregate: Aggregate, batch: Sequence[EventT]) -> None:
+        table = self.tables[aggregate.name]
+        by_subject: dict[str, list[tuple[EventT, Mapping[str, Any]]]] = {}
+        pending = []
+        for fe in batch:
+            event, rejected = self._decode_typed(fe)
+            if rejected is not None:
+                pending.append(await self._dead_letter(fe, rejected))
+                continue
+            assert event is not None
+            by_subject.setdefault(event["subject"], []).append((fe, event))
+        changed = []
+        replayed = []
+        for subject, items in by_subject.items():
+            last = items[-1][0]
+            with pinned(last):
+                stored = table.get(subject)
+            # a freshly decoded object: ours to fold into in place
+            state = orjson.loads(stored) if stored else new_state(subject)
+            folded = [absorb(aggregate.fold, state, event) for _, event in items]
+            if any(folded):
+                changed.append((subject, state, last))
+            elif stored:
+                replayed.append((subject, stored, last))
+        # The read model first, then the table: the read model is never behind.
+        await self.projector.project(aggregate.rows(state) for _, state, _ in changed)
+        for subject, state, last in changed:
+            with pinned(last):
+                table[subject] = orjson.dumps(state)
+            if aggregate.name == "node":
+                self._remember_key(state, last)
+        # Only duplicates: after a crash the local store can be ahead of the changelog
+        # (written locally, never flushed); writing the state again closes that gap.
+        for subject, stored, last in replayed:
+            with pinned(last):
+                table[subject] = stored
+        for future in pending:
+            await future
+        self.projector.events_processed += len(batch)
+
+    def _decode_typed(self, fe: EventT) -> tuple[Mapping[str, Any] | None, Rejected | None]:
+        raw = fe.value if isinstance(fe.value, bytes) else None
+        try:
+            event = orjson.loads(raw or b"")
+        except orjson.JSONDecodeError as exc:
+            return None, Rejected(f"not JSON on a typed topic: {exc}")
+        errors = self.validator.errors(event)
+        if errors:
+            return None, Rejected("not a valid event on a typed topic: "
+                                  + "; ".join(str(e) for e in errors), errors)
+        return event, None
 
     def _remember_key(self, state: Mapping[str, Any], fe: EventT) -> None:
         key = (state.get("public_key") or "").encode()
@@ -270,17 +278,14 @@ class Worker:
     async def _publish_overdue(self) -> None:
         today = dt.datetime.now(ZoneInfo(self.settings.timezone)).date()
         table = self.tables["action_item"]
+        topic = self.typed["action_item"]
         for item_id, stored in list(table.items()):
             if item_id in self.overdue_sent or not stored:
                 continue
             state = orjson.loads(stored)
             if needs_overdue_event(state, today):
-                # through the front door like any event, attested as the service itself:
-                # the gate folds it and writes it to the typed topic
-                value = orjson.dumps(overdue_event(item_id, state["due_date"]))
-                future = await self.ingest.send(
-                    key=item_id.encode(), value=value,
-                    headers=[(ATTEST_HEADER, attest(self.secret, SERVICE_NODE, value))])
+                event = overdue_event(item_id, state["due_date"])
+                future = await topic.send(key=item_id.encode(), value=orjson.dumps(event))
                 await future
                 self.overdue_sent.add(item_id)
                 log.info("published overdue for %s (due %s)", item_id, state["due_date"])
@@ -294,11 +299,6 @@ class Worker:
 
 def _aggregate(verdict: Accepted) -> str:
     return str(verdict.event["type"]).split(".")[1]
-
-
-def partition_for(key: bytes, partitions: int) -> int:
-    """The partition Kafka's default partitioner (murmur2, as in Java and aiokafka) picks."""
-    return (murmur2(key) & 0x7FFFFFFF) % partitions
 
 
 def run(settings: Settings, loglevel: str = "INFO") -> None:
