@@ -95,6 +95,11 @@ def test_wiped_table_store_is_rebuilt_from_the_changelogs(
     with fault_stacks.start("wipe") as stack:
         workers = extra_workers(stack)
         workers.start("b")
+        store = workers.data_dir("b") / "worker"
+        # b must hold partitions (its stores opened) before the events flow: the pipeline
+        # can be through the first half before a second worker has joined the group
+        wait_for(lambda: any(store.rglob("CURRENT")), timeout=120,
+                 what="worker b to be assigned partitions and open its stores")
         node = stack.node()
         run = uid("k6")
         events = workload(run, 8_000, node)
@@ -104,7 +109,6 @@ def test_wiped_table_store_is_rebuilt_from_the_changelogs(
         first = oracle_snapshot(events[:half])
         read = lambda: ours(snapshot_of(stack.settings.database_url), run)  # noqa: E731
         wait_until_equal(read, first, timeout=120)
-        store = workers.data_dir("b") / "worker"
         assert any(store.rglob("*.sst")) or any(store.rglob("CURRENT")), "no RocksDB store"
         workers.stop("b", signal.SIGKILL)
         shutil.rmtree(store)
