@@ -42,6 +42,7 @@ from services.webhooks import store
 from services.webhooks.attempt import Outcome, attempt
 from services.webhooks.retry import next_delay
 from services.webhooks.sealing import unseal
+from services.webhooks.targets import CheckedResolver
 
 if TYPE_CHECKING:
     from services.worker import Worker
@@ -159,7 +160,8 @@ class Delivery:
         if self._client is None:
             self._client = aiohttp.ClientSession(
                 trust_env=False, connector=aiohttp.TCPConnector(
-                    limit=self.settings.webhook_concurrency, limit_per_host=10))
+                    limit=self.settings.webhook_concurrency, limit_per_host=10,
+                    resolver=CheckedResolver(self.settings.webhook_allowed_hosts)))
         return self._client
 
     async def deliver_batch(self, batch: Sequence[EventT]) -> None:

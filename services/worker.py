@@ -31,7 +31,7 @@ from events.catalog import (
     INGEST_TOPIC,
     SERVICE_NODE,
 )
-from events.validation import Validator, default_validator
+from events.validation import FieldError, Validator, default_validator
 from services import delivery, faust_runtime
 from services.aggregates import AGGREGATES, Aggregate
 from services.aggregates.action_items import needs_overdue_event
@@ -190,8 +190,27 @@ class Worker:
             with pinned(fe):
                 self.seen[verdict.dedupe_key] = b"1"
 
-    async def _dead_letter(self, fe: EventT, rejected: Rejected) -> Any:
-        record = dead_letter(rejected, fe.value if isinstance(fe.value, bytes) else None,
+    async def _dead_letter_refused(
+        self, state: Mapping[str, Any], count: int,
+        items: Sequence[tuple[EventT, Mapping[str, Any]]], held: Sequence[Mapping[str, Any]],
+    ) -> list[Any]:
+        """Dead letters for the events the aggregate's rule refused (a node acting on what
+        it does not own); one that was held for its aggregate's creation comes with it."""
+        from_batch = {event["id"]: fe for fe, event in items}
+        held_by_id = {event["id"]: event for event in held}
+        pending = []
+        for entry in state["refused"][-count:]:
+            fe = from_batch.get(entry["id"])
+            raw = fe.value if fe is not None else orjson.dumps(held_by_id.get(entry["id"]))
+            rejected = Rejected(f"not allowed: {entry['reason']}",
+                                [FieldError("/source", entry["reason"])], entry["id"])
+            pending.append(await self._dead_letter(fe or items[-1][0], rejected, raw))
+        return pending
+
+    async def _dead_letter(self, fe: EventT, rejected: Rejected, raw: Any = None) -> Any:
+        if raw is None:
+            raw = fe.value
+        record = dead_letter(rejected, raw if isinstance(raw, bytes) else None,
                              origin=_origin(fe), received_at=_now())
         log.info("dead-lettered %s: %s", _origin(fe), rejected.reason[:200])
         return await self.dead.send(
@@ -234,7 +253,12 @@ class Worker:
                 stored = table.get(subject)
             # a freshly decoded object: ours to fold into in place
             state = orjson.loads(stored) if stored else new_state(subject)
+            refused_before = state.get("refused_count", 0)
+            held = state.get("held") or []
             folded = [absorb(aggregate.fold, state, event) for _, event in items]
+            if state.get("refused_count", 0) != refused_before:
+                pending.extend(await self._dead_letter_refused(
+                    state, state["refused_count"] - refused_before, items, held))
             if any(folded):
                 changed.append((subject, state, last))
             elif stored:

@@ -63,12 +63,17 @@ async def do_login(request: Request, form: FormData) -> Response:
         errors["password"] = _("Enter your password.")
     if errors:
         return _form(request, values, errors, 400)
+    # counted before the password is checked, taken back if it was right: attempts
+    # sent together cannot all pass the limit while the first is being checked
+    mark = limiter.attempt(keys)
+    if mark is None:
+        return _form(request, values, {"form": _("Too many failed attempts. Wait a few minutes "
+                                                 "and try again.")}, 429)
     engine = request.app.state.engine
     user = await asyncio.to_thread(authenticate, engine, values["username"], password)
     if user is None:
-        limiter.failed(keys)
         return _form(request, values, {"form": _("Wrong username or password.")}, 400)
-    limiter.succeeded([f"user:{values['username']}"])
+    limiter.succeeded(keys, mark, forget=[f"user:{values['username']}"])
     old = getattr(request.state, "session_token", None)
     if old:
         await asyncio.to_thread(end_session, engine, old)

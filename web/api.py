@@ -21,7 +21,7 @@ from events.catalog import node_of
 from events.validation import FieldError
 from services.gate import authority_errors
 from services.readmodel.tables import WorkerHeartbeat
-from web import queries
+from web import ownership, queries
 from web.auth import credential_for_key
 from web.problems import JSONResponse, problem
 
@@ -123,6 +123,12 @@ async def post_events(request: Request) -> Response:
         return problem(422, "invalid-event", "Invalid event",
                        f"{len(errors)} problem(s) in the request; nothing was published",
                        errors=errors)
+    not_yours = await asyncio.to_thread(
+        ownership.refusals, state.engine, events, lambda i: "" if single else f"/{i}")
+    if not_yours:
+        return problem(403, "not-allowed", "Event not allowed",
+                       "; ".join(str(e) for e in not_yours) + "; nothing was published",
+                       errors=not_yours)
     producer = state.producer
     if producer is None or not producer.started:
         return problem(503, "kafka-unavailable", "Event log unavailable",

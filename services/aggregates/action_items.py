@@ -4,14 +4,38 @@ from __future__ import annotations
 
 import datetime as dt
 
-from services.aggregates.base import Event, State, apply, node_of, utc
+from events.catalog import SERVICE_NODE
+from services.aggregates.base import Event, State, apply, guarded, node_of, utc
 
 AGGREGATE = "action_item"
 
 CLOSED = frozenset({"done", "cancelled"})
 
 
-def fold(state: State, event: Event) -> None:
+CREATED = "gotong.action_item.created.v1"
+PROGRESS = "gotong.action_item.progress_reported.v1"
+STATUS = "gotong.action_item.status_changed.v1"
+REASSIGNED = "gotong.action_item.reassigned.v1"
+OVERDUE = "gotong.action_item.overdue.v1"
+
+
+def rule(state: State, event: Event) -> str | None:
+    """Who may change an action item: its owner reports; its creator and owner steer it."""
+    kind, node = event["type"], node_of(event)
+    creator, owner = state.get("node_id"), state.get("owner_node_id")
+    if kind == CREATED and node != creator:
+        return f"only the node that created action item {state['id']!r} ({creator}) updates it"
+    if kind == PROGRESS and node != owner:
+        return f"only the owner node of action item {state['id']!r} ({owner}) reports progress"
+    if kind in (STATUS, REASSIGNED) and node not in (creator, owner):
+        return (f"only the owner ({owner}) or the creator ({creator}) of action item "
+                f"{state['id']!r} changes its status or owner")
+    if kind == OVERDUE and node != SERVICE_NODE:
+        return "only the service itself publishes overdue events"
+    return None
+
+
+def _fold(state: State, event: Event) -> None:
     kind = event["type"]
     data = event["data"]
     at = utc(event["time"])
@@ -26,9 +50,7 @@ def fold(state: State, event: Event) -> None:
         first = not state["exists"]
         state["exists"] = True
         state["title"] = data["title"]
-        # a reassignment held before the creation came after it: its owner stands
-        if not (first and any(h["kind"] == "reassigned" for h in state["history"])):
-            state["owner_node_id"] = data["owner_node_id"]
+        state["owner_node_id"] = data["owner_node_id"]
         state["due_date"] = data["due_date"]
         state["description"] = data.get("description")
         state["meeting_id"] = data.get("meeting_id")
@@ -64,6 +86,9 @@ def fold(state: State, event: Event) -> None:
     else:
         return
     state["history"].append(entry)
+
+
+fold = guarded(_fold, CREATED, frozenset({PROGRESS, STATUS, REASSIGNED, OVERDUE}), rule)
 
 
 def evolve(state: State | None, event: Event) -> State:

@@ -30,6 +30,61 @@ def node_of(event: Event) -> str:
     return source.removeprefix("/nodes/")
 
 
+Rule = Callable[[State, Event], "str | None"]
+
+#: the refusals a state remembers (the count goes on): enough to show, bounded
+KEEP_REFUSED = 50
+
+
+def guarded(fold: Evolve, creation: str, checked: frozenset[str], rule: Rule) -> Evolve:
+    """``fold`` behind the aggregate's object-level rule: who may change what.
+
+    A node's key proves who publishes, not what it may touch: the owner of an action
+    item reports its progress, a meeting's convener publishes its minutes, only the
+    creator updates what it created. ``rule(state, event)`` says why ``event`` may not
+    change ``state`` (or None); it is asked for the creation event once the aggregate
+    exists, and for the types in ``checked``.
+
+    Such an event that arrives before its aggregate's creation cannot be judged yet:
+    it is held in the state and folded, in arrival order, right after the creation,
+    which gives the result of the canonical order (creation first). A refused event
+    changes nothing but the state's ``refused`` list (its id, type, node and reason;
+    the worker dead-letters it), and still counts as applied, so a redelivery is a
+    duplicate.
+    """
+
+    def guarded_fold(state: State, event: Event) -> None:
+        kind = event["type"]
+        if not state["exists"]:
+            if kind == creation:
+                fold(state, event)
+                for held in state.pop("held", []):
+                    guarded_fold(state, held)
+            elif kind in checked:
+                state.setdefault("held", []).append(dict(event))
+            else:
+                fold(state, event)
+            return
+        if kind == creation or kind in checked:
+            reason = rule(state, event)
+            if reason is not None:
+                refuse(state, event, reason)
+                return
+        fold(state, event)
+
+    guarded_fold.__name__ = getattr(fold, "__name__", "fold")
+    guarded_fold.__doc__ = fold.__doc__
+    return guarded_fold
+
+
+def refuse(state: State, event: Event, reason: str) -> None:
+    refused = state.setdefault("refused", [])
+    refused.append({"id": event["id"], "type": event["type"], "node_id": node_of(event),
+                    "reason": reason})
+    state["refused_count"] = state.get("refused_count", 0) + 1
+    del refused[:-KEEP_REFUSED]
+
+
 def new_state(subject: str) -> State:
     return {"id": subject, "exists": False, "version": 0, "applied": []}
 

@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
-from services.aggregates.base import Event, State, apply, node_of, utc
+from services.aggregates.base import Event, State, apply, guarded, node_of, utc
 
 AGGREGATE = "forum"
 
 
-def fold(state: State, event: Event) -> None:
-    if event["type"] == "gotong.forum.opened.v1":
+OPENED = "gotong.forum.opened.v1"
+
+
+def rule(state: State, event: Event) -> str | None:
+    """A forum's title and description are changed only by the node that opened it."""
+    if node_of(event) != state.get("node_id"):
+        return (f"only the node that opened forum {state['id']!r} ({state.get('node_id')}) "
+                "changes it")
+    return None
+
+
+def _fold(state: State, event: Event) -> None:
+    if event["type"] == OPENED:
         data = event["data"]
         at = utc(event["time"])
         state["exists"] = True
@@ -19,6 +30,9 @@ def fold(state: State, event: Event) -> None:
         state["description"] = data.get("description")
         state["area"] = data.get("area")
         state["program"] = data.get("program")
+
+
+fold = guarded(_fold, OPENED, frozenset(), rule)
 
 
 def evolve(state: State | None, event: Event) -> State:

@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
-from services.aggregates.base import Event, State, apply, node_of, utc
+from services.aggregates.base import Event, State, apply, guarded, node_of, utc
 
 AGGREGATE = "meeting"
 
 
-def fold(state: State, event: Event) -> None:
+SCHEDULED = "gotong.meeting.scheduled.v1"
+MINUTES = "gotong.meeting.minutes_published.v1"
+
+
+def rule(state: State, event: Event) -> str | None:
+    """A meeting (its schedule, its minutes) belongs to the node that convened it."""
+    if node_of(event) != state.get("node_id"):
+        return (f"only the node that convened meeting {state['id']!r} "
+                f"({state.get('node_id')}) reschedules it or publishes its minutes")
+    return None
+
+
+def _fold(state: State, event: Event) -> None:
     kind = event["type"]
     data = event["data"]
     at = utc(event["time"])
@@ -30,6 +42,9 @@ def fold(state: State, event: Event) -> None:
             "node_id": node_of(event),
             "published_at": at,
         }
+
+
+fold = guarded(_fold, SCHEDULED, frozenset({MINUTES}), rule)
 
 
 def evolve(state: State | None, event: Event) -> State:

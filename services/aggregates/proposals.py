@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from services.aggregates.base import Event, State, apply, node_of, utc
+from services.aggregates.base import Event, State, apply, guarded, node_of, utc
 
 AGGREGATE = "proposal"
 
@@ -19,7 +19,19 @@ def endorser_key(endorser: str) -> str:
     return " ".join(endorser.split()).casefold()
 
 
-def fold(state: State, event: Event) -> None:
+SUBMITTED = "gotong.proposal.submitted.v1"
+
+
+def rule(state: State, event: Event) -> str | None:
+    """Comments, endorsements and status changes are open to every node; a proposal's
+    text is changed only by the node that submitted it."""
+    if event["type"] == SUBMITTED and node_of(event) != state.get("node_id"):
+        return (f"only the node that submitted proposal {state['id']!r} "
+                f"({state.get('node_id')}) changes it")
+    return None
+
+
+def _fold(state: State, event: Event) -> None:
     kind = event["type"]
     data = event["data"]
     at = utc(event["time"])
@@ -84,6 +96,9 @@ def _index(state: State, name: str, of: str, key: Callable[[Any], str]) -> list[
     if index is None:
         index = state[name] = [key(item) for item in state[of]]
     return index  # type: ignore[no-any-return]
+
+
+fold = guarded(_fold, SUBMITTED, frozenset(), rule)
 
 
 def evolve(state: State | None, event: Event) -> State:

@@ -50,6 +50,8 @@ async def attempt(client: aiohttp.ClientSession, url: str, secret: str, message_
                                timeout=aiohttp.ClientTimeout(total=timeout_s)) as response:
             status = response.status
             retry_after = response.headers.get("retry-after")
+    except TargetRefused as exc:  # the name now resolves elsewhere (CheckedResolver)
+        return done(error=f"refused: {exc}")
     except TimeoutError:
         return done(error=f"no answer within {timeout_s}s")
     except aiohttp.ClientError as exc:

@@ -1,10 +1,13 @@
 """Which webhook targets are allowed: no private, loopback or link-local addresses.
 
 A subscription's URL is checked when it is created and again before every
-delivery (DNS may have changed). ``GOTONG_WEBHOOK_ALLOWED_HOSTS`` names hosts
-that may be private anyway (an agency's own network; the tests' loopback
-receivers). Redirects are never followed, so a public target cannot bounce a
-delivery to a forbidden address.
+delivery (DNS may have changed). The delivery itself connects only to addresses
+checked at that moment: its HTTP client resolves names through
+``CheckedResolver``, so a name that answers with a public address to the check
+and a private one to the connection (DNS rebinding) is still refused.
+``GOTONG_WEBHOOK_ALLOWED_HOSTS`` names hosts that may be private anyway (an
+agency's own network; the tests' loopback receivers). Redirects are never
+followed, so a public target cannot bounce a delivery to a forbidden address.
 """
 
 from __future__ import annotations
@@ -14,6 +17,9 @@ import ipaddress
 import socket
 from collections.abc import Iterable
 from urllib.parse import urlsplit
+
+from aiohttp.abc import AbstractResolver, ResolveResult
+from aiohttp.resolver import ThreadedResolver
 
 
 class TargetRefused(ValueError):
@@ -78,3 +84,24 @@ async def check_target(url: str, allowed: Iterable[str]) -> None:
     except (OSError, TimeoutError) as exc:
         raise TargetRefused(f"{host} does not resolve ({exc})") from None
     check_addresses(host, [str(info[4][0]) for info in infos], allowed)
+
+
+class CheckedResolver(AbstractResolver):
+    """aiohttp's name resolution for deliveries: only public addresses (or allowed hosts).
+
+    The addresses returned here are the ones aiohttp connects to, so the check and
+    the connection see the same answer; a forbidden one raises ``TargetRefused``.
+    """
+
+    def __init__(self, allowed: Iterable[str]) -> None:
+        self._allowed = tuple(h.lower() for h in allowed)
+        self._resolver = ThreadedResolver()
+
+    async def resolve(self, host: str, port: int = 0,
+                      family: socket.AddressFamily = socket.AF_INET) -> list[ResolveResult]:
+        results = await self._resolver.resolve(host, port, family)
+        check_addresses(host.lower(), [r["host"] for r in results], self._allowed)
+        return results
+
+    async def close(self) -> None:
+        await self._resolver.close()

@@ -7,7 +7,10 @@ Checklist items covered here:
   stays bounded;
 - source binding beyond ``source``: a node cannot register another node (which would
   let it sign as that node) nor publish the service's overdue event (403);
+- object-level rules over the node API: a node cannot report on another node's action
+  item (403 from the API; refused by the fold and dead-lettered when it gets onto the log);
 - 50 concurrent endorsements by one person, through the site, count once;
+- 30 concurrent login guesses check at most the limit's number of passwords;
 - stored XSS payloads come back escaped in Atom, iCalendar and CSV (formula injection);
 - keys, secrets and passwords never appear in the logs.
 
@@ -28,12 +31,18 @@ import time
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import httpx
 import icalendar
+import orjson
 import pytest
+from sqlmodel import Session
 
-from tests.stack import SECRET, Stack, event, uid
+from events.signing import ATTEST_HEADER, attest
+from services.readmodel.tables import ActionItem
+from tests.kafka_io import produce, read_all
+from tests.stack import SECRET, Stack, event, uid, wait_for
 from web.accounts import add_user
 
 pytestmark = pytest.mark.kafka
@@ -128,6 +137,49 @@ def test_a_node_cannot_register_another_node_nor_publish_overdue(stack: Stack) -
     assert nodes[victim]["name"] == f"Node {victim}"
 
 
+def _item_row(stack: Stack, item: str) -> ActionItem | None:
+    with Session(stack.engine) as session:
+        return session.get(ActionItem, item)
+
+
+def test_a_node_cannot_act_on_an_action_item_it_does_not_own(stack: Stack) -> None:
+    owner, stranger = stack.node(), stack.node()
+    item = uid("rtl")
+    stack.publish(owner, [event("gotong.action_item.created.v1", item, {
+        "title": "Mesin jahit", "owner_node_id": owner, "due_date": "2027-06-30"}, owner)])
+    wait_for(lambda: _item_row(stack, item), 30, "the action item in the read model")
+    foreign = event("gotong.action_item.progress_reported.v1", item, {"percent": 90}, stranger)
+
+    # early: the API knows the item, and says whose it is
+    answer = stack.post(stranger, [foreign])
+    assert answer.status_code == 403, answer.text
+    problem = answer.json()
+    assert problem["errors"][0]["pointer"] == "#/0/source"
+    assert owner in problem["detail"]
+
+    # late: the same event on the log (as when the API could not know the item yet);
+    # the fold refuses it and dead-letters it with the reason
+    raw = orjson.dumps(foreign)
+    produce(stack.settings.bootstrap, "gotong.ingest",
+            [(item.encode(), raw, [(ATTEST_HEADER, attest(SECRET.encode(), stranger, raw))])])
+    stack.publish(owner, [event("gotong.action_item.progress_reported.v1", item,
+                                {"percent": 40}, owner)])
+    row = wait_for(lambda: (r := _item_row(stack, item)) and r.percent == 40 and r, 30,
+                   "the owner's progress")
+
+    def letter() -> dict[str, Any] | None:
+        return next((d for d in (orjson.loads(r.value) for r in read_all(
+            stack.settings.bootstrap, "gotong.dead-letter")) if d["event_id"] == foreign["id"]),
+            None)
+
+    dead = wait_for(letter, 30, "the refused event in the dead-letter topic")
+    assert dead["reason"].startswith("not allowed: only the owner node")
+    assert dead["errors"][0]["pointer"] == "/source"
+    assert orjson.loads(dead["original"])["id"] == foreign["id"]
+    assert [h["kind"] for h in row.history] == ["created", "progress"]
+    assert row.history[-1]["node_id"] == owner
+
+
 def _login(stack: Stack, username: str) -> tuple[httpx.Client, str]:
     """A browser logged in to the real web process; its cookies are ``Secure``, so they are
     carried by hand over the test's plain HTTP."""
@@ -180,6 +232,34 @@ def test_fifty_concurrent_endorsements_by_one_person_count_once(stack: Stack) ->
                              lambda p: p["endorsement_count"] >= 1)
     assert thread["endorsement_count"] == 1
     assert [e["endorser"] for e in thread["endorsers"]] == [f"Ibu Warga ({username})"]
+
+
+def test_concurrent_login_guesses_do_not_slip_past_the_limit(stack: Stack) -> None:
+    username = uid("sasaran").lower()
+    add_user(stack.engine, username, name="Ibu Sasaran", node_id=stack.node(), role="member",
+             password=PASSWORD)
+    limit = stack.settings.login_max_failures
+    # a client address of its own (the web trusts X-Forwarded-For from loopback), so the
+    # throttle of this test leaves the other tests' logins alone
+    headers = {"x-forwarded-for": "198.51.100.77"}
+    with httpx.Client(base_url=stack.base_url, timeout=60, headers=headers) as client:
+        page = client.get("/login")
+        token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+        assert token
+        cookie = "; ".join(f"{k}={v}" for k, v in page.cookies.items())
+
+        def guess(n: int) -> int:
+            return client.post("/login", headers={"cookie": cookie}, data={
+                "username": username, "password": f"tebakan-{n}",
+                "csrf_token": token[1]}).status_code
+
+        with ThreadPoolExecutor(max_workers=30) as pool:
+            codes = list(pool.map(guess, range(30)))
+        right = client.post("/login", headers={"cookie": cookie}, data={
+            "username": username, "password": PASSWORD, "csrf_token": token[1]})
+    assert codes.count(400) == limit, codes  # every password checked was a wrong one
+    assert codes.count(429) == 30 - limit, codes
+    assert right.status_code == 429  # the username is throttled, even with the password
 
 
 def test_stored_markup_is_escaped_in_atom_icalendar_and_csv(stack: Stack) -> None:

@@ -180,3 +180,55 @@ def test_reassignment_keeps_the_due_date() -> None:
     state = fold(created(), reassigned)
 
     assert action_items.is_overdue(state, DUE_DATE + dt.timedelta(days=1))
+
+
+# -- who may change an item (object-level rules) ---------------------------------------
+
+
+def test_progress_from_a_node_that_does_not_own_the_item_is_refused() -> None:
+    foreign = event("progress_reported", {"percent": 90}, node="bappeda-bitung")
+
+    state = fold(created(), progress(30), foreign)
+
+    assert (state["percent"], state["status"]) == (30, "in_progress")
+    assert [(r["id"], r["node_id"]) for r in state["refused"]] == [
+        (foreign["id"], "bappeda-bitung")]
+    assert "dinsos-bitung" in state["refused"][0]["reason"]
+    assert fold(created(), progress(30), foreign, foreign)["refused_count"] == 1  # a duplicate
+
+
+def test_the_creator_and_the_owner_steer_the_item_and_nobody_else() -> None:
+    by_creator = event("status_changed", {"status": "cancelled"}, node="forum-maesa")
+    by_stranger = event("status_changed", {"status": "done"}, node="bappeda-bitung")
+    handed_on = event("reassigned", {"owner_node_id": "dinkop-ukm-bitung"})  # by the owner
+
+    assert fold(created(), by_stranger)["status"] == "open"
+    assert fold(created(), by_creator)["status"] == "cancelled"
+    state = fold(created(), handed_on, progress(50))  # dinsos is no longer the owner
+
+    assert (state["owner_node_id"], state["percent"]) == ("dinkop-ukm-bitung", 0)
+    assert state["refused_count"] == 1
+
+
+def test_only_the_creator_may_create_the_item_again() -> None:
+    hijack = event("created", {"title": "Milik kami", "owner_node_id": "bappeda-bitung",
+                               "due_date": DUE}, node="bappeda-bitung")
+
+    state = fold(created(), hijack)
+
+    assert (state["title"], state["owner_node_id"]) == ("Menyediakan 10 mesin jahit",
+                                                        "dinsos-bitung")
+    assert state["refused"][0]["type"] == "gotong.action_item.created.v1"
+
+
+def test_reports_before_the_creation_are_judged_once_it_arrives() -> None:
+    mine, made = progress(30), created()
+    foreign = event("progress_reported", {"percent": 90}, node="bappeda-bitung")
+
+    early = fold(mine, foreign, made)
+    canonical = fold(made, mine, foreign)
+
+    assert (early["percent"], early["refused_count"]) == (30, 1)
+    assert "held" not in early
+    assert {k: v for k, v in early.items() if k != "applied"} == {
+        k: v for k, v in canonical.items() if k != "applied"}

@@ -31,13 +31,14 @@ def scheduled(**data: Any) -> dict[str, Any]:
     return event("scheduled", base | data)
 
 
-def minutes(summary: str = "Jadwal pelatihan disepakati.") -> dict[str, Any]:
+def minutes(summary: str = "Jadwal pelatihan disepakati.",
+            node: str = "kecamatan-maesa") -> dict[str, Any]:
     data = {
         "attendees": [{"name": "Hendra Lumenta", "node_id": "dinsos-bitung"}],
         "decisions": [{"text": "Pelatihan bulan April.", "proposal_id": "usulan-menjahit"}],
         "summary": summary,
     }
-    return event("minutes_published", data, node="dinsos-bitung")
+    return event("minutes_published", data, node=node)
 
 
 def fold(*events: dict[str, Any]) -> dict[str, Any]:
@@ -70,7 +71,25 @@ def test_published_minutes_are_on_the_meeting() -> None:
 
     assert row["has_minutes"] is True
     assert published["decisions"][0]["proposal_id"] == "usulan-menjahit"
-    assert published["node_id"] == "dinsos-bitung"
+    assert published["node_id"] == "kecamatan-maesa"
+
+
+def test_minutes_from_a_node_that_did_not_convene_the_meeting_are_refused() -> None:
+    state = fold(scheduled(), minutes(node="dinsos-bitung"))
+
+    assert state["minutes"] is None
+    assert [(r["node_id"], r["type"]) for r in state["refused"]] == [
+        ("dinsos-bitung", "gotong.meeting.minutes_published.v1")]
+    assert "kecamatan-maesa" in state["refused"][0]["reason"]
+
+
+def test_minutes_before_the_schedule_wait_for_it_and_are_then_judged() -> None:
+    mine, theirs = minutes(), minutes(node="dinsos-bitung")
+    state = fold(mine, theirs, scheduled())
+
+    assert state["minutes"]["node_id"] == "kecamatan-maesa"
+    assert [r["id"] for r in state["refused"]] == [theirs["id"]]
+    assert "held" not in state
 
 
 def test_minutes_before_the_schedule_are_on_the_meeting_once_scheduled() -> None:
@@ -90,11 +109,14 @@ def test_later_minutes_replace_earlier_minutes() -> None:
     assert state["minutes"]["summary"] == "Final."
 
 
-def test_rescheduling_moves_the_start_but_keeps_the_organiser() -> None:
-    moved = event("scheduled", {"forum_id": "forum-maesa", "title": "Musyawarah September",
-                                "starts_at": "2026-09-24T09:00:00+08:00"}, node="dinsos-bitung")
+def test_rescheduling_moves_the_start_and_only_the_organiser_may() -> None:
+    moved = {"forum_id": "forum-maesa", "title": "Musyawarah September",
+             "starts_at": "2026-09-24T09:00:00+08:00"}
 
-    state = fold(scheduled(), moved)
-
+    state = fold(scheduled(), event("scheduled", moved))
     assert state["starts_at"] == "2026-09-24T01:00:00.000000Z"
-    assert state["node_id"] == "kecamatan-maesa"
+
+    hijack = fold(scheduled(), event("scheduled", moved, node="dinsos-bitung"))
+    assert hijack["starts_at"] == "2026-09-17T01:00:00.000000Z"
+    assert hijack["node_id"] == "kecamatan-maesa"
+    assert hijack["refused_count"] == 1

@@ -169,3 +169,30 @@ def test_only_web_addresses_become_links(url: str | None, allowed: bool) -> None
 
 def test_due_dates_compare_as_text() -> None:
     assert dt.date(2026, 3, 9).isoformat() < dt.date(2026, 10, 1).isoformat()
+
+
+def test_login_limiter_counts_an_attempt_before_its_password_is_checked() -> None:
+    now = [0.0]
+    limiter = LoginLimiter(max_failures=3, window_s=60, clock=lambda: now[0])
+    keys = ["ip:1", "user:ani"]
+    # ten attempts under way at once: only three get to check a password
+    marks = [limiter.attempt(keys) for _ in range(10)]
+    assert sum(m is not None for m in marks) == 3
+    # one of them was right: its attempt is taken back, the username forgotten
+    limiter.succeeded(keys, marks[0], forget=["user:ani"])
+    assert limiter.attempt(["ip:1", "user:ani"]) is not None
+    assert limiter.attempt(["ip:1"]) is None
+
+
+def test_login_limiter_memory_is_bounded_by_its_key_count() -> None:
+    now = [0.0]
+    limiter = LoginLimiter(max_failures=3, window_s=60, clock=lambda: now[0], max_keys=1_000)
+    for n in range(50_000):
+        limiter.failed([f"user:made-up-{n}"])
+        now[0] += 0.0001
+    assert len(limiter) <= 1_000
+    # the newest are still counted
+    limiter.failed(["user:made-up-49999"] * 2)
+    assert limiter.blocked(["user:made-up-49999"])
+    now[0] += 61
+    assert not limiter.blocked(["user:made-up-49999"])

@@ -68,3 +68,58 @@ def test_sealed_secret_opens_only_with_the_service_secret() -> None:
     assert "whsec" not in sealed and unseal(b"service", sealed) == "whsec_abc"
     with pytest.raises(Exception):  # noqa: B017 (nacl's CryptoError)
         unseal(b"other", sealed)
+
+
+def test_a_name_that_resolves_privately_at_connection_time_is_not_connected_to() -> None:
+    """DNS rebinding: the check before the delivery saw a public address, the connection
+    would see a private one. The delivery's own resolver refuses it; nothing is sent."""
+    import aiohttp
+
+    from services.webhooks import attempt as attempt_module
+    from services.webhooks.targets import CheckedResolver
+
+    received: list[bytes] = []
+
+    async def scenario() -> attempt_module.Outcome:
+        async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            received.append(await reader.read(1024))
+            writer.write(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n")
+            await writer.drain()
+            writer.close()
+
+        server = await asyncio.start_server(handle, "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+
+        async def public_at_check_time(url: str, allowed: object) -> None:
+            return None  # what a rebinding name answers first
+
+        original = attempt_module.check_target
+        attempt_module.check_target = public_at_check_time  # type: ignore[assignment]
+        connector = aiohttp.TCPConnector(resolver=CheckedResolver(allowed=()))
+        try:
+            async with aiohttp.ClientSession(connector=connector) as client:
+                return await attempt_module.attempt(
+                    client, f"http://localhost:{port}/hook", signing.new_secret(), "msg_1",
+                    b"{}", allowed_hosts=(), timeout_s=5)
+        finally:
+            attempt_module.check_target = original  # type: ignore[assignment]
+            server.close()
+            await server.wait_closed()
+
+    outcome = asyncio.run(scenario())
+    assert not outcome.delivered
+    assert outcome.error is not None and outcome.error.startswith("refused: localhost resolves")
+    assert received == []
+
+
+def test_the_delivery_resolver_lets_an_allowed_host_through() -> None:
+    from services.webhooks.targets import CheckedResolver
+
+    async def scenario() -> list[str]:
+        resolver = CheckedResolver(allowed=("LOCALHOST",))
+        try:
+            return [r["host"] for r in await resolver.resolve("localhost", 80)]
+        finally:
+            await resolver.close()
+
+    assert "127.0.0.1" in asyncio.run(scenario())
