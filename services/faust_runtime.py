@@ -124,7 +124,8 @@ class Consumer(driver.Consumer):
     def __post_init__(self) -> None:
         super().__post_init__()
         self._reseeks = {}
-        self._sought_generation: int | None = None
+        self._resumes = 0
+        self._sought_at_resume = 0
 
     def _new_consumer_thread(self) -> driver.AIOKafkaConsumerThread:
         return ConsumerThread(self, loop=self.loop, beacon=self.beacon)
@@ -152,6 +153,11 @@ class Consumer(driver.Consumer):
         acks_enabled_for = self.app.topics.acks_enabled_for
         resought: set[TP] = set()
         async for tp, message in super().getmany(timeout):
+            if self._rebalanced():
+                # a recovery finished while this batch was handed out: nothing more of
+                # it (records skipped while the flow was suspended lie before it)
+                await self._seek_after_rebalance()
+                return
             if tp in resought:
                 continue  # fetched before the seek: it comes again
             offset = message.offset
@@ -177,23 +183,30 @@ class Consumer(driver.Consumer):
 
         A rebalance clears the records queued for the streams (``flow_control.clear``)
         and Faust's recovery then seeks to the committed offsets; but the fetch loop can
-        still be inside a batch fetched before, and mark those records as read after
-        the seek. The cleared records were then never processed (faust-streaming
-        #596), and the partition's commit stopped before them until the next start,
-        which processed them late and out of order. Seeking again here, between two
-        fetches, when nothing fetched before is still being handed out, makes every
-        partition resume at its first unprocessed record.
+        still be inside a batch fetched before, and while the flow is suspended it
+        marks records as read without handing them to a stream. Those records were then
+        never processed (faust-streaming #596), or, once a later seek brought them
+        back, processed after the records behind them. Seeking again here, before the
+        fetch loop hands out any record after the recovery, makes every partition
+        resume at its first unprocessed record, in order.
         """
-        generation = self.app.consumer_generation_id
-        if generation == self._sought_generation:
+        if not self._rebalanced():
             return
-        if not self.app.tables.recovery.completed.is_set():
-            return  # recovery seeks at its end; this one follows it
-        self._sought_generation = generation
+        self._sought_at_resume = self._resumes
         self._reseeks.clear()
         await self.perform_seek()
         self.log.info("generation %s: partitions sought to their committed offsets",
-                      generation)
+                      self.app.consumer_generation_id)
+
+    def resume_flow(self) -> None:
+        # the end of every recovery (and the start); the next record handed out waits
+        # for the seek above
+        self._resumes += 1
+        super().resume_flow()
+
+    def _rebalanced(self) -> bool:
+        """The flow resumed (a recovery finished) and this fetch loop has not sought since."""
+        return self._resumes != self._sought_at_resume
 
     def _may_reseek(self, tp: TP, offset: int) -> bool:
         """At most a few seeks back to the same offset (offsets a topic really lacks)."""

@@ -174,7 +174,7 @@ def test_a_node_cannot_act_on_an_action_item_it_does_not_own(stack: Stack) -> No
 
     dead = wait_for(letter, 30, "the refused event in the dead-letter topic")
     assert dead["reason"].startswith("not allowed: only the owner node")
-    assert dead["errors"][0]["pointer"] == "/source"
+    assert dead["errors"][0]["pointer"] == "#/source"
     assert orjson.loads(dead["original"])["id"] == foreign["id"]
     assert [h["kind"] for h in row.history] == ["created", "progress"]
     assert row.history[-1]["node_id"] == owner
