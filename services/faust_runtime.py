@@ -45,6 +45,8 @@ import faust
 from faust.transport.drivers import aiokafka as driver
 from faust.types import TP, ConsumerT, Message, ProducerT, TransportT
 
+from services import log_throttle
+
 log = logging.getLogger(__name__)
 
 
@@ -263,6 +265,7 @@ class Worker(faust.Worker):
         # about 5% of the worker's CPU in a profile of bench pipeline).
         self.spinner = None
         super().on_setup_root_logger(logger, level)
+        log_throttle.install(logger)
 
     def _schedule_shutdown(self, signal: signal.Signals) -> None:
         if self._deadline is None:

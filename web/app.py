@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 from starlette.applications import Starlette
 
 from events.validation import default_validator
+from services import log_throttle
 from services.producer import IngestProducer
 from services.readmodel.db import make_engine, migrate
 from services.settings import Settings
@@ -52,6 +53,7 @@ async def _watch_kafka(app: Starlette) -> None:
 @contextlib.asynccontextmanager
 async def lifespan(app: Starlette) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
+    log_throttle.ensure_handler()  # Kafka clients' errors while the broker is away
     app.state.engine = make_engine(settings.database_url)
     await asyncio.to_thread(migrate, app.state.engine)
     app.state.validator = default_validator()

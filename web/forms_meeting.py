@@ -14,6 +14,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from events.catalog import SERVICE_NODE
 from services.readmodel.tables import ActionItem, Forum, Meeting, Node, Proposal
 from web.accounts import CurrentUser
 from web.formkit import (
@@ -60,6 +61,13 @@ async def _get(request: Request, model: Any) -> Any:
 def may_run(user: CurrentUser, meeting: Meeting) -> bool:
     """A meeting's minutes and commitments belong to coordinators of the node that convened it."""
     return user.is_admin or (user.can_coordinate and user.node_id == meeting.node_id)
+
+
+def acting_node(user: CurrentUser, meeting: Meeting) -> str:
+    """As whom the minutes and commitments are published: the convening node, or the
+    service itself when an admin runs another node's meeting (the aggregates' rules let
+    only the convener, or the service, publish a meeting's minutes)."""
+    return user.node_id if user.node_id == meeting.node_id else SERVICE_NODE
 
 
 def _render(request: Request, name: str, context: dict[str, Any], status_code: int = 200
@@ -183,7 +191,8 @@ async def publish_minutes(request: Request, form: FormData) -> Response:
     }
     before = await asyncio.to_thread(version_of, engine, Meeting, meeting.id)
     try:
-        await publish(request, user, "gotong.meeting.minutes_published.v1", meeting.id, data)
+        await publish(request, user, "gotong.meeting.minutes_published.v1", meeting.id, data,
+                      as_node=acting_node(user, meeting))
     except NotPublished as exc:
         if exc.fields:
             return _render(request, "minutes_form.html",
@@ -255,7 +264,8 @@ async def create_action_item(request: Request, form: FormData) -> Response:
             "due_date": values["due_date"], "description": values["description"],
             "meeting_id": meeting.id, "proposal_id": decision.get("proposal_id")}
     try:
-        await publish(request, user, "gotong.action_item.created.v1", item_id, data)
+        await publish(request, user, "gotong.action_item.created.v1", item_id, data,
+                      as_node=acting_node(user, meeting))
     except NotPublished as exc:
         if exc.fields:
             return _render(request, "action_item_form.html", context | {"errors": exc.fields}, 400)

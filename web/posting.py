@@ -38,11 +38,11 @@ def new_id(prefix: str) -> str:
 
 
 def make_event(user: CurrentUser, type_: str, subject: str,
-               data: Mapping[str, Any]) -> dict[str, Any]:
+               data: Mapping[str, Any], as_node: str | None = None) -> dict[str, Any]:
     return {
         "specversion": "1.0",
         "id": str(uuid.uuid4()),
-        "source": f"/nodes/{user.node_id}",
+        "source": f"/nodes/{as_node or user.node_id}",
         "type": type_,
         "subject": subject,
         "time": dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
@@ -52,9 +52,11 @@ def make_event(user: CurrentUser, type_: str, subject: str,
 
 
 async def publish(request: Request, user: CurrentUser, type_: str, subject: str,
-                  data: Mapping[str, Any]) -> dict[str, Any]:
+                  data: Mapping[str, Any], as_node: str | None = None) -> dict[str, Any]:
+    """Publish as the user's node, or as ``as_node`` (an admin acting for the service)."""
     state = request.app.state
-    event = make_event(user, type_, subject, data)
+    node = as_node or user.node_id
+    event = make_event(user, type_, subject, data, node)
     problems = state.validator.errors(event)
     if problems:
         fields = {p.pointer.removeprefix("/data/").split("/")[0]: p.detail for p in problems}
@@ -63,7 +65,7 @@ async def publish(request: Request, user: CurrentUser, type_: str, subject: str,
     if producer is None or not producer.started:
         raise NotPublished("kafka-unavailable")
     try:
-        await asyncio.wait_for(producer.publish(user.node_id, [event]),
+        await asyncio.wait_for(producer.publish(node, [event]),
                                timeout=state.settings.publish_timeout_s)
     except (KafkaError, TimeoutError) as exc:
         raise NotPublished("kafka-unavailable") from exc
