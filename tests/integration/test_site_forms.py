@@ -225,6 +225,24 @@ def test_coordinator_of_another_node_cannot_publish_minutes(site: DemoSite) -> N
     assert response.status_code == 403
 
 
+def test_an_admin_publishes_minutes_of_another_nodes_meeting_as_the_service(
+        site: DemoSite) -> None:
+    starts = (dt.datetime.now() + dt.timedelta(days=9)).strftime("%Y-%m-%dT09:00")
+    site.login("hendra")  # dinsos-bitung convenes the meeting
+    scheduled = site.post(f"/forums/{MAESA}/meetings", {
+        "title": "Musyawarah khusus", "starts_at": starts, "location": "Aula Camat"})
+    meeting = scheduled.headers["location"].split("/meetings/")[1].split("?")[0]
+    site.login("admin-uji")  # an admin of bappeda-bitung
+    published = site.post(f"/meetings/{meeting}/minutes", {
+        "attendees": "Admin Bappeda | bappeda-bitung", "decisions": "Lanjut",
+        "summary": "Dicatat oleh admin."})
+    assert published.status_code == 303
+    assert "pending" not in published.headers["location"]
+    page = site.client.get(f"/meetings/{meeting}")
+    # the minutes' rule lets only the convener (dinsos) or the service publish them
+    assert page.context["meeting"].minutes["node_id"] == "gotong"
+
+
 def test_coordinator_turns_a_decision_into_a_commitment(site: DemoSite) -> None:
     site.login("hendra")
     form = site.client.get(f"/meetings/{MAESA_MARCH}/action-items/new", params={"decision": 0})
