@@ -154,17 +154,24 @@ class Consumer(driver.Consumer):
         read_offset = self._read_offset
         acks_enabled_for = self.app.topics.acks_enabled_for
         resought: set[TP] = set()
+        sought_all = False
         async for tp, message in super().getmany(timeout):
+            if not acks_enabled_for(message.topic):
+                # a changelog read by a recovery: never sought here, never held back
+                # (dropping one would leave a table without that state)
+                yield tp, message
+                continue
             if self._rebalanced():
-                # a recovery finished while this batch was handed out: nothing more of
-                # it (records skipped while the flow was suspended lie before it)
+                # the flow resumed while this batch was handed out: nothing more of it
+                # from the streams' topics (records skipped while the flow was
+                # suspended lie before it)
                 await self._seek_after_rebalance()
-                return
-            if tp in resought:
+                sought_all = True
+            if sought_all or tp in resought:
                 continue  # fetched before the seek: it comes again
             offset = message.offset
             last = read_offset.get(tp)
-            if last is not None and acks_enabled_for(message.topic):
+            if last is not None:
                 if offset > last + 1:
                     resume_at = last + 1
                 elif offset < last:
@@ -196,9 +203,21 @@ class Consumer(driver.Consumer):
             return
         self._sought_at_resume = self._resumes
         self._reseeks.clear()
-        await self.perform_seek()
-        self.log.info("generation %s: partitions sought to their committed offsets",
-                      self.app.consumer_generation_id)
+        # to the committed offsets, as Faust's perform_seek, and also where the group
+        # has committed nothing yet: there aiokafka leaves the position as it is, past
+        # records that were fetched and held back (to the log's start instead)
+        committed = await self.seek_to_committed()
+        fresh = [tp for tp, offset in committed.items()
+                 if not offset and self.app.topics.acks_enabled_for(tp.topic)]
+        if fresh:
+            await self._thread.seek_to_beginning(*fresh)
+        for tp, offset in committed.items():
+            self._read_offset[tp] = offset if offset and offset > 0 else None
+            if offset:
+                self._committed_offset[tp] = offset
+        self.log.info("generation %s: partitions sought to their committed offsets "
+                      "(%d without one: to their start)", self.app.consumer_generation_id,
+                      len(fresh))
 
     def resume_flow(self) -> None:
         # the end of every recovery (and the start); the next record handed out waits
