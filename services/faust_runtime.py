@@ -209,10 +209,14 @@ class Consumer(driver.Consumer):
         committed = await self.seek_to_committed()
         fresh = [tp for tp, offset in committed.items()
                  if not offset and self.app.topics.acks_enabled_for(tp.topic)]
-        if fresh:
-            await self._thread.seek_to_beginning(*fresh)
+        starts: Mapping[TP, int] = await self.earliest_offsets(*fresh) if fresh else {}
+        for tp, start in starts.items():
+            # a concrete position (seek_to_beginning would leave none until the next
+            # fetch, and Faust's livelock check then fails on aiokafka's assertion)
+            await self.seek(tp, start)
         for tp, offset in committed.items():
-            self._read_offset[tp] = offset if offset and offset > 0 else None
+            if tp not in starts:
+                self._read_offset[tp] = offset if offset and offset > 0 else None
             if offset:
                 self._committed_offset[tp] = offset
         self.log.info("generation %s: partitions sought to their committed offsets "
