@@ -245,9 +245,10 @@ class Consumer(driver.Consumer):
 
     async def _add_gap(self, tp: TP, offset_from: int, offset_to: int) -> None:
         # The topics the agents read are neither compacted nor transactional: offsets
-        # Faust did not deliver were skipped (messages queued during a recovery and
-        # cleared after it, faust-streaming #596), not absent. They are not counted as
-        # processed, so the commit stops before them and the next start reads them.
+        # Faust did not deliver were skipped, not absent. ``getmany`` reads such a
+        # partition again; only when that keeps failing (offsets really gone) does a
+        # gap reach here. It is not counted as processed, so the commit stops before
+        # it and the next start reads from there.
         self.log.warning("offsets %s..%s of %s were not delivered to a stream: not "
                          "committed, read again at the next start", offset_from,
                          offset_to - 1, tp)

@@ -29,6 +29,13 @@ class Throttle(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         if record.levelno < logging.WARNING or not record.name.startswith(self.prefixes):
             return True
+        # one verdict per record: with several handlers the filter sees it once for each
+        verdict: bool | None = getattr(record, "_throttle_verdict", None)
+        if verdict is None:
+            verdict = record._throttle_verdict = self._judge(record)  # type: ignore[attr-defined]
+        return verdict
+
+    def _judge(self, record: logging.LogRecord) -> bool:
         kind = (record.name, record.levelno, str(record.msg))
         now = self.clock()
         last, left_out = self._kinds.get(kind, (None, 0))

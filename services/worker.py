@@ -207,10 +207,12 @@ class Worker:
             pending.append(await self._dead_letter(fe or items[-1][0], rejected, raw))
         return pending
 
-    async def _dead_letter(self, fe: EventT, rejected: Rejected, raw: Any = None) -> Any:
+    async def _dead_letter(self, fe: EventT, rejected: Rejected,
+                           raw: bytes | None = None) -> Any:
+        """The dead letter for ``fe`` (or for ``raw``, an event that came with it)."""
         if raw is None:
-            raw = fe.value
-        record = dead_letter(rejected, raw if isinstance(raw, bytes) else None,
+            raw = fe.value if isinstance(fe.value, bytes) else None
+        record = dead_letter(rejected, raw,
                              origin=_origin(fe), received_at=_now())
         log.info("dead-lettered %s: %s", _origin(fe), rejected.reason[:200])
         return await self.dead.send(

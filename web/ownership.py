@@ -16,12 +16,11 @@ from typing import Any
 from sqlalchemy import Engine, select
 from sqlmodel import Session
 
+from events.catalog import aggregate_of
 from events.validation import FieldError
 from services.aggregates import action_items, forums, meetings, proposals
-from services.aggregates.base import State
+from services.aggregates.base import Rule, State
 from services.readmodel.tables import ActionItem, Forum, Meeting, Proposal
-
-Rule = Callable[[State, Mapping[str, Any]], "str | None"]
 
 RULES: dict[str, tuple[Rule, Any]] = {
     "action_item": (action_items.rule, ActionItem),
@@ -37,7 +36,7 @@ def refusals(engine: Engine, events: Sequence[Mapping[str, Any]],
     wanted: dict[str, list[tuple[int, Mapping[str, Any]]]] = {}
     touched: set[tuple[str, str]] = set()
     for index, event in enumerate(events):
-        aggregate = str(event["type"]).split(".")[1]
+        aggregate = aggregate_of(str(event["type"]))
         key = (aggregate, str(event["subject"]))
         if key in touched:
             continue  # an earlier event of this request may change who may

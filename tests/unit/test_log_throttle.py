@@ -32,3 +32,26 @@ def test_other_loggers_and_lower_levels_pass_untouched() -> None:
     assert throttle.filter(_record("aiokafka.client", "Unable to update metadata"))
     assert throttle.filter(_record("aiokafka.conn", "Unable connect"))  # another kind
     assert not throttle.filter(_record("aiokafka.client", "Unable to update metadata"))
+
+
+def test_every_handler_gets_a_record_the_throttle_lets_through() -> None:
+    logger = logging.getLogger("aiokafka.test-two-handlers")
+    logger.propagate = False
+    seen: list[list[str]] = [[], []]
+
+    class Keep(logging.Handler):
+        def __init__(self, into: list[str]) -> None:
+            super().__init__()
+            self.into = into
+
+        def emit(self, record: logging.LogRecord) -> None:
+            self.into.append(record.getMessage())
+
+    throttle = Throttle(interval_s=30, clock=lambda: 0.0)
+    for into in seen:
+        handler = Keep(into)
+        handler.addFilter(throttle)
+        logger.addHandler(handler)
+    for _ in range(3):
+        logger.error("Unable connect to node")
+    assert seen == [["Unable connect to node"], ["Unable connect to node"]]
