@@ -51,7 +51,7 @@ main.add_command(user)
 @click.option("--loglevel", default="INFO", show_default=True, help="Faust log level.")
 def worker(loglevel: str) -> None:
     """Run the Faust worker: the gate, the aggregation agents, the timers, the projector."""
-    from services.worker import run
+    from services.pipeline.worker import run
 
     run(settings_module.get(), loglevel=loglevel)
 
@@ -247,7 +247,7 @@ def _publish_http(url: str, key: str | None, file: Path, events: list[Any]) -> N
 @main.command()
 def rebuild() -> None:
     """Empty the read model and rebuild it from the Kafka log."""
-    from services.rebuild import rebuild as run_rebuild
+    from services.pipeline.rebuild import rebuild as run_rebuild
 
     s = settings_module.get()
     with _progress() as progress:

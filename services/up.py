@@ -110,7 +110,7 @@ def load_demo(settings: Settings) -> int:
 
 
 def run_up(settings: Settings, *, demo: bool, port: int | None) -> int:
-    from services.topics import ensure_topics
+    from services.pipeline.topics import ensure_topics
 
     if port is not None:
         settings = replace(settings, http_port=port)

@@ -19,7 +19,7 @@ from starlette.routing import Route
 
 from events.catalog import node_of
 from events.validation import FieldError
-from services.gate import authority_errors
+from services.pipeline.gate import authority_errors
 from services.readmodel.tables import WorkerHeartbeat
 from web import ownership, queries
 from web.auth import credential_for_key

@@ -17,7 +17,7 @@ import httpx
 
 from services.bench.common import BenchEnv, console, free_port
 from services.bench.workload import NODES
-from services.topics import ensure_topics
+from services.pipeline.topics import ensure_topics
 
 LATENCY_LABELS = {
     "rate": "target rate (events/s)", "events": "events seen in the API",

@@ -27,7 +27,7 @@ from rich.progress import MofNCompleteColumn, Progress, TimeElapsedColumn
 from services.bench.common import BenchEnv, console, free_port, rss_mb
 from services.bench.dataset import FORUMS, Sizes, expected_events, forum_id, load, proposal_id
 from services.bench.workload import NODES
-from services.topics import ensure_topics
+from services.pipeline.topics import ensure_topics
 
 LABELS = {
     "proposals": "proposals", "comments": "comments", "items": "action items",

@@ -24,7 +24,7 @@ from events.signing import ATTEST_HEADER, attest
 from services.bench.common import BenchEnv, applied_events, console, cpu_seconds, rss_mb
 from services.bench.workload import generate
 from services.kafka_clients import partitions_of, stop_consumer
-from services.topics import ensure_topics
+from services.pipeline.topics import ensure_topics
 
 Record = tuple[bytes, bytes, list[tuple[str, bytes]]]
 

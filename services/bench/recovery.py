@@ -10,8 +10,8 @@ from typing import Any
 from services.bench.common import BenchEnv, console, rss_mb
 from services.bench.pipeline import encode, publish_and_wait, start_worker
 from services.bench.workload import generate
-from services.rebuild import rebuild
-from services.topics import ensure_topics
+from services.pipeline.rebuild import rebuild
+from services.pipeline.topics import ensure_topics
 
 LABELS = {
     "events": "events of state",

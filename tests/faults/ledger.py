@@ -354,7 +354,7 @@ def _unordered(snapshot: Snapshot) -> Snapshot:
 
 def assert_exact(actual: Snapshot, expected: Snapshot) -> None:
     """The read model equals the replay. Content is asserted; a difference in order
-    only (an event applied late, see services/faust_runtime.py) is an expected failure
+    only (an event applied late, see services/pipeline/runtime.py) is an expected failure
     with the count, since Faust's skip after a recovery is not fixed yet."""
     assert _unordered(actual) == _unordered(expected), differences(actual, expected)
     if actual != expected:

@@ -70,7 +70,7 @@ def test_workers_added_and_removed_under_load_give_the_exact_result(
             driver.stop()
         # no restart at the end: the workers as the faults left them (a and b) must
         # have processed everything (Faust's skip after a recovery, #596, read again
-        # at once: services/faust_runtime.py)
+        # at once: services/pipeline/runtime.py)
         acked = driver.ledger.acked
         expected = oracle_snapshot(acked)
         actual = wait_until_equal(lambda: ours(snapshot_of(stack.settings.database_url), run),

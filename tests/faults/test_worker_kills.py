@@ -54,7 +54,7 @@ def test_worker_killed_repeatedly_under_load_loses_and_doubles_nothing(
         finally:
             driver.stop()
         # one clean restart: what Faust skipped after a recovery is read again
-        # (never committed, see services/faust_runtime.py)
+        # (never committed, see services/pipeline/runtime.py)
         stack.restart_worker()
         acked = driver.ledger.acked
         expected = oracle_snapshot(acked)

@@ -17,7 +17,7 @@ import pytest
 from aiokafka import AIOKafkaProducer
 
 from services import broker, settings
-from services.worker import Worker
+from services.pipeline.worker import Worker
 from tests.faults.conftest import FaultStacks
 from tests.faults.ledger import report
 

@@ -10,8 +10,8 @@ import pytest
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 
-from services.topics import ensure_topics, faust_topics
-from services.worker import Worker
+from services.pipeline.topics import ensure_topics, faust_topics
+from services.pipeline.worker import Worker
 from tests.kafka_fixtures import running_test_broker
 
 pytestmark = pytest.mark.kafka

@@ -36,7 +36,7 @@ from events.validation import _FORMATS as FORMATS
 from events.validation import Validator, load_schema
 from services.aggregates import AGGREGATES
 from services.aggregates.base import State, absorb, new_state, replay
-from services.gate import Accepted, Rejected, dead_letter, judge
+from services.pipeline.gate import Accepted, Rejected, dead_letter, judge
 from tests.security import strategies as gen
 
 EXAMPLES = 150

@@ -1,4 +1,4 @@
-"""services/gate.py with events/signing.py: who may put what on the typed topics."""
+"""services/pipeline/gate.py with events/signing.py: who may put what on the typed topics."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import pytest
 
 from events.signing import ATTEST_HEADER, attest, sign
 from events.validation import FieldError, Validator, load_schema
-from services.gate import Accepted, Rejected, dead_letter, judge
+from services.pipeline.gate import Accepted, Rejected, dead_letter, judge
 
 SECRET = b"service-secret"
 NODE = "pkk-bitung-tengah"
@@ -245,7 +245,7 @@ def test_dead_letter_of_an_empty_record_is_empty_text() -> None:
 
 
 def test_the_overdue_event_is_accepted_from_the_service_alone(validator: Validator) -> None:
-    from services.worker import overdue_event
+    from services.pipeline.worker import overdue_event
 
     from_service = orjson.dumps(overdue_event("aksi-42", "2026-01-31"))
     verdict = run(validator, from_service, attested(from_service, "gotong"))

@@ -45,7 +45,7 @@ from services.webhooks.sealing import unseal
 from services.webhooks.targets import CheckedResolver
 
 if TYPE_CHECKING:
-    from services.worker import Worker
+    from services.pipeline.worker import Worker
 
 log = logging.getLogger(__name__)
 
@@ -76,7 +76,7 @@ class Active:
 
 class Delivery:
     def __init__(self, worker: Worker) -> None:
-        from services.worker import pinned
+        from services.pipeline.worker import pinned
 
         self._pinned = pinned
         self.settings = s = worker.settings
@@ -86,7 +86,7 @@ class Delivery:
         raw: dict[str, Any] = {"key_type": bytes, "value_type": bytes, "key_serializer": "raw",
                "value_serializer": "raw"}
         self.source = app.topic(*TYPED_TOPICS, **raw)
-        # created beforehand by services.topics.ensure_topics: a topic Faust creates
+        # created beforehand by services.pipeline.topics.ensure_topics: a topic Faust creates
         # while starting is missing from the consumer's first subscription
         self.tasks = app.topic(delivery_topic(s), partitions=s.topic_partitions, **raw)
         self.retries = app.Table("webhook-retries", default=None,

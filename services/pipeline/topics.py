@@ -32,7 +32,7 @@ def topic_config(name: str) -> dict[str, str]:
 
 def internal_topics(settings: Settings) -> tuple[str, ...]:
     """Topics of features that Faust must find at start-up (not part of the contract)."""
-    from services.delivery import delivery_topic
+    from services.pipeline.delivery import delivery_topic
 
     return (delivery_topic(settings),)
 

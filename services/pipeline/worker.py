@@ -32,12 +32,12 @@ from events.catalog import (
     SERVICE_NODE,
 )
 from events.validation import FieldError, Validator, default_validator
-from services import delivery, faust_runtime
 from services.aggregates import AGGREGATES, Aggregate
 from services.aggregates.action_items import needs_overdue_event
 from services.aggregates.base import absorb, new_state
-from services.gate import Accepted, Rejected, dead_letter, judge
-from services.projector import Projector
+from services.pipeline import delivery, runtime
+from services.pipeline.gate import Accepted, Rejected, dead_letter, judge
+from services.pipeline.projector import Projector
 from services.readmodel.db import make_engine, migrate
 from services.settings import Settings
 
@@ -132,7 +132,7 @@ class Worker:
 
     def _make_app(self) -> faust.App:
         s = self.settings
-        return faust_runtime.App(
+        return runtime.App(
             s.app_id,
             broker=[f"kafka://{b.strip()}" for b in s.bootstrap.split(",")],
             store="rocksdb://" if s.table_store == "rocksdb" else "memory://",
@@ -331,11 +331,11 @@ def run(settings: Settings, loglevel: str = "INFO") -> None:
     """Create the topics, migrate the read model, and run the worker until stopped."""
     import asyncio
 
-    from services.topics import ensure_topics
+    from services.pipeline.topics import ensure_topics
 
     (settings.data_dir / "worker").mkdir(parents=True, exist_ok=True)
     worker = Worker(settings)
     asyncio.run(ensure_topics(settings, worker.app))
     migrate(worker.engine)
-    faust_runtime.Worker(worker.app, loglevel=loglevel,
+    runtime.Worker(worker.app, loglevel=loglevel,
                          stop_timeout=settings.worker_stop_timeout_s).execute_from_commandline()
