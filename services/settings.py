@@ -55,7 +55,6 @@ class Settings:
     kafka_home: Path
     timezone: str
     batch_size: int
-    batch_within_s: float
     overdue_check_s: float
     publish_timeout_s: float
     secret_key_override: str | None = field(default=None, repr=False)
@@ -77,6 +76,10 @@ class Settings:
     login_window_s: int = 300
     # a worker told to stop (SIGTERM/SIGINT) exits after this long even if Kafka is gone
     worker_stop_timeout_s: float = 15.0
+    # the ingest agent: decoded aggregate states kept between batches (MiB of their JSON),
+    # and how long the worker's producer waits to fill a batch of records
+    state_cache_mb: int = 32
+    producer_linger_ms: int = 2
 
     @property
     def bootstrap(self) -> str:
@@ -135,8 +138,9 @@ def load() -> Settings:
             os.environ.get("GOTONG_KAFKA_HOME") or REPO_ROOT / "deploy" / "kafka" / "target"
         ),
         timezone=os.environ.get("GOTONG_TIMEZONE") or "Asia/Makassar",
-        batch_size=_int("GOTONG_BATCH_SIZE", 1000),
-        batch_within_s=float(os.environ.get("GOTONG_BATCH_WITHIN") or 0.01),
+        batch_size=_int("GOTONG_BATCH_SIZE", 5000),
+        state_cache_mb=_int("GOTONG_STATE_CACHE_MB", 32),
+        producer_linger_ms=_int("GOTONG_PRODUCER_LINGER_MS", 2),
         overdue_check_s=float(os.environ.get("GOTONG_OVERDUE_CHECK_SECONDS") or 10),
         publish_timeout_s=float(os.environ.get("GOTONG_PUBLISH_TIMEOUT") or 10),
         worker_stop_timeout_s=float(os.environ.get("GOTONG_WORKER_STOP_TIMEOUT") or 15),

@@ -1,8 +1,9 @@
-"""Webhook delivery as Faust agents, so it survives restarts.
+"""Webhook delivery, so it survives restarts.
 
-- ``webhook-match`` reads the typed topics and, for every active subscription
-  that wants an event, writes a delivery task to ``<app id>-webhook-deliveries``
-  (keyed by subscription). The task's ``message_id`` (the ``webhook-id``
+- Matching happens in the ingest agent: for every event it folds, ``tasks_for``
+  gives a delivery task per active subscription that wants it, written to
+  ``<app id>-webhook-deliveries`` (keyed by subscription) before the state that
+  says the event was applied. The task's ``message_id`` (the ``webhook-id``
   header) derives from the subscription and the event id, so it is the same on
   every retry and for a duplicate record of the event.
 - ``webhook-deliver`` attempts the tasks. A failed task waits in the
@@ -23,16 +24,18 @@ import datetime as dt
 import logging
 import time
 import uuid
-from collections.abc import Mapping, Sequence
+import weakref
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import aiohttp
 import faust
 import orjson
+from faust.streams import _current_event
 from faust.types import EventT
 
-from events.catalog import TYPED_TOPICS
 from services.feed.filters import FeedFilter, Matcher
 from services.feed.privacy import redacted
 from services.feed.seed import seeded_matcher
@@ -49,12 +52,12 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+
 def delivery_topic(settings: Settings) -> str:
     """The internal topic of delivery tasks, named like Faust's own (app id prefix)."""
     return f"{settings.app_id}-webhook-deliveries"
 
 MESSAGE_NAMESPACE = uuid.UUID("3b0c5a8e-6d0f-4d8a-9c39-4f7b0f1d2a61")
-REFRESH_AT_LEAST_S = 30.0
 
 
 def message_id(subscription_id: str, event_id: str) -> str:
@@ -76,16 +79,12 @@ class Active:
 
 class Delivery:
     def __init__(self, worker: Worker) -> None:
-        from services.pipeline.worker import pinned
-
-        self._pinned = pinned
         self.settings = s = worker.settings
         self.engine = worker.engine
         self.service_secret = worker.secret
         app = worker.app
         raw: dict[str, Any] = {"key_type": bytes, "value_type": bytes, "key_serializer": "raw",
                "value_serializer": "raw"}
-        self.source = app.topic(*TYPED_TOPICS, **raw)
         # created beforehand by services.pipeline.topics.ensure_topics: a topic Faust creates
         # while starting is missing from the consumer's first subscription
         self.tasks = app.topic(delivery_topic(s), partitions=s.topic_partitions, **raw)
@@ -97,16 +96,10 @@ class Delivery:
         self._requeued: dict[str, int] = {}
         self._client: aiohttp.ClientSession | None = None
         self._limit = asyncio.Semaphore(s.webhook_concurrency)
-        app.agent(self.source, name="webhook-match")(self._match)
         app.agent(self.tasks, name="webhook-deliver")(self._deliver)
         app.timer(s.webhook_retry_tick_s, name="webhook-retry")(self._requeue_due)
 
     # -- matching ------------------------------------------------------------------
-
-    async def _match(self, stream: faust.StreamT) -> None:
-        s = self.settings
-        async for batch in stream.take_events(s.batch_size, within=s.batch_within_s):
-            await self.match_batch(batch)
 
     async def _refresh(self) -> None:
         started = time.time()
@@ -124,31 +117,25 @@ class Delivery:
         self._private = {row.id for row in rows if row.private}
         self._refreshed_at = started
 
-    async def match_batch(self, batch: Sequence[EventT]) -> None:
-        newest = max((fe.message.timestamp or 0.0) for fe in batch) if batch else 0.0
-        # A subscription created just before an event must see it: refresh whenever
-        # the batch holds events newer than the last look at the subscriptions.
-        if newest >= self._refreshed_at or time.time() - self._refreshed_at > REFRESH_AT_LEAST_S:
-            await self._refresh()
-        pending = []
-        for fe in batch:
-            try:
-                event = orjson.loads(fe.value if isinstance(fe.value, bytes) else b"")
-            except orjson.JSONDecodeError:
-                continue
-            if not isinstance(event, dict) or "id" not in event:
-                continue
-            appended = fe.message.timestamp or 0.0
+    async def tasks_for(self, events: Sequence[tuple[Mapping[str, Any], float | None]]
+                        ) -> list[tuple[str, bytes, bytes]]:
+        """Delivery tasks (topic, key, value) for ``events`` (each with the time it was
+        received): one per active subscription that wants it and existed by then."""
+        await self._refresh()
+        if not self.subscriptions:
+            return []
+        topic = delivery_topic(self.settings)
+        tasks = []
+        for event, received in events:
+            appended = received or time.time()
             for sub in self.subscriptions.values():
                 if appended < sub.created_s or not sub.matcher.matches(event):
                     continue
                 shown = event if sub.id in self._private else redacted(event)
                 task = {"message_id": message_id(sub.id, str(event["id"])),
                         "subscription_id": sub.id, "attempt": 1, "event": shown}
-                pending.append(await self.tasks.send(key=sub.id.encode(),
-                                                     value=orjson.dumps(task)))
-        for future in pending:
-            await future
+                tasks.append((topic, sub.id.encode(), orjson.dumps(task)))
+        return tasks
 
     # -- delivering ----------------------------------------------------------------
 
@@ -181,7 +168,7 @@ class Delivery:
         for (fe, task), (_, retry) in zip(tasks, results, strict=True):
             key = task["message_id"]
             self._requeued.pop(key, None)
-            with self._pinned(fe):
+            with pinned(fe):
                 if retry is not None:
                     self.retries[key] = retry
                 elif self.retries.get(key) is not None:
@@ -253,6 +240,17 @@ class Delivery:
             self._requeued[key] = task["attempt"]
 
 
+@contextmanager
+def pinned(event: EventT) -> Iterator[None]:
+    """Make ``event`` the current event while touching a table: inside a ``take_events``
+    batch the agent's own task has none, and the write goes to the event's partition."""
+    token = _current_event.set(weakref.ref(event))
+    try:
+        yield
+    finally:
+        _current_event.reset(token)
+
+
 def register(worker: Worker) -> Delivery:
-    """Declare the delivery topics, table, agents and timer on ``worker.app``."""
+    """Declare the delivery topic, table, agent and timer on ``worker.app``."""
     return Delivery(worker)

@@ -1,4 +1,10 @@
-"""Projection of aggregate states into the SQL read model, batched and idempotent."""
+"""Projection of aggregate states into the SQL read model: one transaction per batch.
+
+The ingest agent hands over the rows of every aggregate a batch changed (the
+latest row per key) *before* it stores the new states in its tables, so the read
+model is never behind them: a crash folds the batch again, and the version guard
+of the upsert makes the second write a no-op.
+"""
 
 from __future__ import annotations
 
@@ -6,67 +12,37 @@ import asyncio
 import logging
 import threading
 import time
-from collections.abc import Iterable
 
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from services.readmodel.db import Rows, merge_rows, upsert
+from services.readmodel.db import Rows, upsert
 from services.readmodel.tables import WorkerHeartbeat
 
 log = logging.getLogger(__name__)
 
 
 class Projector:
-    """Writes rows for changed aggregates, committing whatever is waiting in one transaction.
-
-    Called by the aggregation agents *before* they store the new state in their
-    Faust table and before the batch is acknowledged, so the read model is never
-    behind the tables: a crash replays the batch, and the version guard of the
-    upsert makes the replay a no-op.
-
-    Group commit: while one transaction is being written, the batches of every
-    agent that arrive queue up and go together in the next one. Idle, a batch is
-    written at once; busy, many batches share one commit.
-    """
-
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._lock = threading.Lock()
-        self._waiting: list[tuple[Rows, asyncio.Future[None]]] = []
-        self._flusher: asyncio.Task[None] | None = None
         self.rows_written = 0
         self.events_processed = 0
         self.transactions = 0
+        self.seconds = 0.0
+        self.last_seconds = 0.0
 
-    async def project(self, parts: Iterable[Rows]) -> None:
-        merged = merge_rows(parts)
-        if not merged:
-            return
-        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._waiting.append((merged, done))
-        if self._flusher is None or self._flusher.done():
-            self._flusher = asyncio.create_task(self._flush())
-        await done
+    async def write(self, rows: Rows) -> None:
+        """Upsert ``rows`` (by table) in one transaction, in a thread."""
+        await asyncio.to_thread(self._write, rows)
 
-    async def _flush(self) -> None:
-        while self._waiting:
-            batch, self._waiting = self._waiting, []
-            try:
-                await asyncio.to_thread(self._write, merge_rows(rows for rows, _ in batch))
-            except Exception as exc:  # handed to every waiting agent, which then crashes
-                for _, done in batch:
-                    if not done.done():
-                        done.set_exception(exc)
-            else:
-                for _, done in batch:
-                    if not done.done():
-                        done.set_result(None)
-
-    def _write(self, merged: Rows) -> None:
+    def _write(self, rows: Rows) -> None:
+        started = time.perf_counter()
         with self._lock, self.engine.begin() as connection:
-            self.rows_written += upsert(connection, merged)
-            self.transactions += 1
+            self.rows_written += upsert(connection, rows)
+        self.transactions += 1
+        self.last_seconds = time.perf_counter() - started
+        self.seconds += self.last_seconds
 
     async def heartbeat(self, worker_id: str) -> None:
         await asyncio.to_thread(self._heartbeat, worker_id)

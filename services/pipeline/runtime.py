@@ -38,16 +38,20 @@ import logging
 import os
 import signal
 import threading
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from typing import Any, ClassVar
 
 import faust
 from faust.transport.drivers import aiokafka as driver
-from faust.types import TP, ConsumerT, Message, ProducerT, TransportT
+from faust.types import TP, ConsumerT, Message, ProducerT, TopicT, TransportT
 
 from services import log_throttle
+from services.pipeline.batch_agents import BatchAgent, BatchConsumer, Process, declare
 
 log = logging.getLogger(__name__)
+
+
+Headers = Sequence[tuple[str, bytes]]
 
 
 class ChangelogNotWritten(Exception):
@@ -79,19 +83,65 @@ class IdempotentProducer(driver.Producer):
         super().__post_init__()
         self._in_flight: set[asyncio.Future[Any]] = set()
         self._failed: list[BaseException] = []
+        self._partition_counts: dict[str, int] = {}
 
     def _settings_extra(self) -> Mapping[str, Any]:
         return {**super()._settings_extra(), "acks": "all", "enable_idempotence": True}
 
     def send_soon(self, fut: Any) -> None:
-        self._in_flight.add(fut)
-        fut.add_done_callback(self._sent)
+        self._track(fut)
         super().send_soon(fut)
 
     def _sent(self, fut: asyncio.Future[Any]) -> None:
         self._in_flight.discard(fut)
         if not fut.cancelled() and fut.exception() is not None:
             self._failed.append(fut.exception())  # type: ignore[arg-type]
+
+    async def send_many(self, topic: str, partition: int,
+                        records: Iterable[tuple[bytes | None, bytes, Headers]], *,
+                        track: bool = False) -> list[tuple[asyncio.Future[Any], int]]:
+        """Append ``records`` to ``partition`` of ``topic`` in order, as few record batches
+        as they fit in: one future per batch (and its record count), not per record
+        (aiokafka's ``send_batch``; a future and its callbacks per record cost more than
+        building the record). ``track``: the next ``flush`` (before every offset commit)
+        waits for them, like Faust's own table writes."""
+        producer = self._ensure_producer()
+        sent: list[tuple[asyncio.Future[Any], int]] = []
+        batch = producer.create_batch()
+
+        async def submit() -> None:
+            future = await producer.send_batch(batch, topic, partition=partition)
+            if track:
+                self._track(future)
+            sent.append((future, batch.record_count()))
+
+        for key, value, headers in records:
+            if batch.append(key=key, value=value, timestamp=None, headers=headers) is None:
+                if batch.record_count():
+                    await submit()
+                    batch = producer.create_batch()
+                if batch.append(key=key, value=value, timestamp=None,
+                                headers=headers) is None:  # larger than a batch on its own
+                    future = await producer.send(topic, value, key=key, partition=partition,
+                                                 headers=headers)
+                    if track:
+                        self._track(future)
+                    sent.append((future, 1))
+        if batch.record_count():
+            await submit()
+        return sent
+
+    async def partitions_of(self, topic: str) -> int:
+        """How many partitions ``topic`` has (from the producer's metadata, kept)."""
+        count = self._partition_counts.get(topic)
+        if count is None:
+            found = await self._ensure_producer().partitions_for(topic)
+            count = self._partition_counts[topic] = len(found)
+        return count
+
+    def _track(self, fut: asyncio.Future[Any]) -> None:
+        self._in_flight.add(fut)
+        fut.add_done_callback(self._sent)
 
     async def flush(self) -> None:
         waiting = set(self._in_flight)
@@ -120,7 +170,7 @@ class ConsumerThread(driver.AIOKafkaConsumerThread):
                 await self._consumer._client.close()  # noqa: SLF001
 
 
-class Consumer(driver.Consumer):
+class Consumer(BatchConsumer):
     _reseeks: dict[tuple[TP, int], int]
 
     def __post_init__(self) -> None:
@@ -260,7 +310,21 @@ class Transport(driver.Transport):
 
 
 class App(faust.App):
-    """A Faust app on the transport above (``kafka://`` URLs, as before)."""
+    """A Faust app on the transport above (``kafka://`` URLs, as before), with batch agents."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.batch_agents: dict[str, BatchAgent] = {}
+
+    def batch_agent(self, topic: TopicT, *, name: str,
+                    discard: Callable[[], None] | None = None) -> Callable[[Process], Process]:
+        """Declare ``process`` as the handler of ``topic``'s records, a fetch at a time
+        (``services.pipeline.batch_agents``)."""
+        def register(process: Process) -> Process:
+            declare(self, self.batch_agents,
+                    BatchAgent(name, topic, process, discard or (lambda: None)))
+            return process
+        return register
 
     def _new_transport(self) -> TransportT:
         return Transport(self.conf.broker_consumer, self)

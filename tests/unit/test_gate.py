@@ -245,7 +245,7 @@ def test_dead_letter_of_an_empty_record_is_empty_text() -> None:
 
 
 def test_the_overdue_event_is_accepted_from_the_service_alone(validator: Validator) -> None:
-    from services.pipeline.worker import overdue_event
+    from services.pipeline.overdue import overdue_event
 
     from_service = orjson.dumps(overdue_event("aksi-42", "2026-01-31"))
     verdict = run(validator, from_service, attested(from_service, "gotong"))

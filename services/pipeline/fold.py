@@ -1,0 +1,189 @@
+"""One batch of ingest records through the gate and into the aggregates' states, pure.
+
+``fold_batch`` decides everything a batch does and performs none of it: which
+records are dead letters (and why), which belong to another partition, which
+events go to the typed topics, which aggregate states changed. Kafka, SQL and the
+Faust tables are the caller's (``services.pipeline.ingest``); here there is only
+the gate's judgement (``services.pipeline.gate``), the pure folds of
+``services.aggregates`` and a ``load`` function for a state not seen yet.
+
+One hop: ``gotong.ingest``, the typed topics and the state tables share the subject
+as key and the partition count, so the record of an event and the state of its
+aggregate live in the same partition, and the worker that reads one owns the other.
+A record written to another partition (no key, another key, another partitioner)
+is handed back to ingest under its subject, and folded where it belongs.
+
+Duplicates are found in the state itself: each state keeps the ids of the events
+folded into it, those the aggregate's rule refused included.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import orjson
+from aiokafka.partitioner import murmur2
+
+from events.validation import FieldError
+from services.aggregates import AGGREGATES
+from services.aggregates.base import State, absorb
+from services.pipeline.gate import Accepted, Rejected
+
+Event = Mapping[str, Any]
+
+
+class Record(Protocol):
+    """What the fold reads of a Kafka record (Faust's ``Message`` is one)."""
+
+    @property
+    def topic(self) -> str: ...
+    @property
+    def partition(self) -> int: ...
+    @property
+    def offset(self) -> int: ...
+    @property
+    def key(self) -> bytes | None: ...
+    @property
+    def value(self) -> bytes | None: ...
+    @property
+    def headers(self) -> Any: ...
+    @property
+    def timestamp(self) -> float | None: ...
+
+
+Judge = Callable[[Record], "Accepted | Rejected"]
+Load = Callable[[str, str, int], State]
+
+
+@dataclass(frozen=True)
+class Typed:
+    """A record for a typed topic: the event's bytes as they came, keyed by subject."""
+
+    topic: str
+    partition: int
+    key: bytes
+    value: bytes
+
+
+@dataclass(frozen=True)
+class DeadLetter:
+    record: Record  # where it came from
+    rejected: Rejected
+    raw: bytes | None  # the original bytes (for an event held in a state: re-encoded)
+
+
+@dataclass(frozen=True)
+class Misrouted:
+    """A valid record in a partition that does not own its subject: back to ingest."""
+
+    record: Record
+    key: bytes
+    partition: int
+
+
+@dataclass
+class Changed:
+    """An aggregate state the batch touched; ``folded`` False means duplicates only
+    (written again all the same: the local store can be ahead of the changelog after
+    a crash, and writing the state closes that gap)."""
+
+    aggregate: str
+    subject: str
+    partition: int
+    state: State
+    folded: bool = False
+
+
+@dataclass
+class Folded:
+    typed: list[Typed] = field(default_factory=list)
+    dead: list[DeadLetter] = field(default_factory=list)
+    misrouted: list[Misrouted] = field(default_factory=list)
+    changed: dict[tuple[str, str], Changed] = field(default_factory=dict)
+    # the events folded now, in log order, with their ingest record's timestamp
+    accepted: list[tuple[Event, float | None]] = field(default_factory=list)
+    duplicates: int = 0
+    refused: int = 0
+
+    def rows(self) -> Iterable[Mapping[str, list[dict[str, object]]]]:
+        """The read-model rows of every state that changed."""
+        return (AGGREGATES[c.aggregate].rows(c.state) for c in self.changed.values() if c.folded)
+
+
+_HASHES: dict[bytes, int] = {}
+_HASHES_KEPT = 200_000
+
+
+def partition_for(key: bytes, partitions: int) -> int:
+    """Kafka's default partition for a key (murmur2, as the Java client and aiokafka).
+
+    aiokafka's murmur2 is pure Python (8 µs a key); a subject's events come again and
+    again, so the hashes are kept (a bounded dict, emptied when full).
+    """
+    hashed = _HASHES.get(key)
+    if hashed is None:
+        if len(_HASHES) >= _HASHES_KEPT:
+            _HASHES.clear()
+        hashed = _HASHES[key] = murmur2(key) & 0x7FFFFFFF
+    return hashed % partitions
+
+
+def fold_batch(records: Sequence[Record], *, judge: Judge, load: Load,
+               partitions: int) -> Folded:
+    """What ``records`` (ingest records, in log order) do; states are folded in place."""
+    out = Folded()
+    by_id: dict[str, Record] = {}
+    for record in records:
+        verdict = judge(record)
+        if isinstance(verdict, Rejected):
+            out.dead.append(DeadLetter(record, verdict, record.value))
+            continue
+        event = verdict.event
+        subject = str(event["subject"])
+        key = subject.encode()
+        home = partition_for(key, partitions)
+        if home != record.partition:
+            out.misrouted.append(Misrouted(record, key, home))
+            continue
+        name = str(event["type"]).split(".")[1]
+        slot = out.changed.get((name, subject))
+        if slot is None:
+            slot = out.changed[(name, subject)] = Changed(name, subject, home,
+                                                          load(name, subject, home))
+        state = slot.state
+        held = state.get("held") or []
+        refused_before = state.get("refused_count", 0)
+        if not absorb(AGGREGATES[name].fold, state, event):
+            out.duplicates += 1
+            continue
+        slot.folded = True
+        by_id[str(event["id"])] = record
+        out.typed.append(Typed(verdict.topic, home, key, record.value or b""))
+        out.accepted.append((event, record.timestamp))
+        refused_now = state.get("refused_count", 0) - refused_before
+        if refused_now:
+            out.refused += refused_now
+            out.dead.extend(_refusals(state, refused_now, record, by_id, held))
+    return out
+
+
+def _refusals(state: State, count: int, record: Record, by_id: Mapping[str, Record],
+              held: Sequence[Event]) -> list[DeadLetter]:
+    """Dead letters for the events the aggregate's rule just refused (a node acting on
+    what it does not own). An event held until its aggregate's creation is judged with
+    the creation: its dead letter carries it re-encoded, from the creation's record."""
+    held_by_id = {str(e["id"]): e for e in held}
+    letters = []
+    for entry in state["refused"][-count:]:
+        refused_id = str(entry["id"])
+        own = by_id.get(refused_id)  # its own record, when it came in this batch
+        if own is not None:
+            raw = own.value
+        else:
+            raw = orjson.dumps(held_by_id[refused_id]) if refused_id in held_by_id else None
+        rejected = Rejected(f"not allowed: {entry['reason']}",
+                            [FieldError("/source", entry["reason"])], refused_id)
+        letters.append(DeadLetter(own or record, rejected, raw))
+    return letters

@@ -1,0 +1,208 @@
+"""The ingest agent: a batch of ``gotong.ingest`` records in, every effect out, in one hop.
+
+For each batch (``services.pipeline.fold`` decides, this module performs):
+
+1. the typed records, the dead letters, the misrouted records handed back to
+   ingest and the webhook tasks are given to the producer, in log order;
+2. the rows of every changed aggregate go to the read model in one transaction,
+   while Kafka acknowledges the records;
+3. only then is each changed state written to its table (RocksDB and changelog):
+   a state never says "applied" for an event whose typed record or read-model row
+   could still be missing. A crash before this point folds the batch again (its
+   typed records may then be written twice: the fold and the rebuild skip the
+   copies); a crash after it finds the events in the state, as duplicates.
+
+The batch's offsets are committed by Faust after its producer flush, so after the
+changelog holds the states (``runtime.IdempotentProducer``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import time
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from events.catalog import DEAD_LETTER_TOPIC, INGEST_TOPIC
+from events.validation import Validator
+from services.aggregates.base import State
+from services.pipeline.fold import DeadLetter, Folded, Record, fold_batch, partition_for
+from services.pipeline.gate import Accepted, Rejected, dead_letter, judge
+from services.pipeline.projector import Projector
+from services.pipeline.state import StateStore
+from services.readmodel.db import merge_rows
+
+log = logging.getLogger(__name__)
+
+
+class Producer(Protocol):
+    """Faust's producer, as the pipeline uses it."""
+
+    async def send(self, topic: str, key: bytes | None, value: bytes | None,
+                   partition: int | None, timestamp: float | None,
+                   headers: Any) -> Awaitable[Any]: ...
+
+    async def send_many(self, topic: str, partition: int,
+                        records: Iterable[tuple[bytes | None, bytes, Any]], *,
+                        track: bool = False) -> list[tuple[asyncio.Future[Any], int]]: ...
+
+    async def partitions_of(self, topic: str) -> int: ...
+
+
+class Webhooks(Protocol):
+    async def tasks_for(self, events: Sequence[tuple[Mapping[str, Any], float | None]]
+                        ) -> list[tuple[str, bytes, bytes]]: ...
+
+
+@dataclass
+class Stats:
+    """What the ingest agent has done since the worker started (for metrics and logs)."""
+
+    batches: int = 0
+    records: int = 0
+    folded: int = 0
+    duplicates: int = 0
+    dead_lettered: int = 0
+    refused: int = 0
+    misrouted: int = 0
+    by_type: dict[str, int] = field(default_factory=dict)
+    dead_by_reason: dict[str, int] = field(default_factory=dict)
+    fold_s: float = 0.0
+    kafka_s: float = 0.0
+    state_s: float = 0.0
+
+
+@dataclass
+class Ingest:
+    """The ingest agent's dependencies; ``process`` is the batch handler."""
+
+    producer: Producer
+    store: StateStore
+    projector: Projector
+    validator: Validator
+    secret: bytes
+    public_key_for: Callable[[str], str | None]
+    partitions: Callable[[], int]
+    webhooks: Webhooks | None = None
+    on_changed: Callable[[str, str, int, State], None] | None = None
+    stats: Stats = field(default_factory=Stats)
+
+    def judge(self, record: Record) -> Accepted | Rejected:
+        raw = record.value if isinstance(record.value, bytes) else None
+        try:
+            return judge(raw, headers_of(record), validator=self.validator, secret=self.secret,
+                         public_key_for=self.public_key_for)
+        except Exception as exc:  # a defect of ours must not stop the partition
+            log.exception("judging the record at %s:%s failed", record.partition, record.offset)
+            return Rejected(f"internal error while checking the record: {exc!r}")
+
+    async def process(self, records: Sequence[Record]) -> None:
+        started = time.perf_counter()
+        folded = fold_batch(records, judge=self.judge, load=self.store.load,
+                            partitions=self.partitions())
+        folding_done = time.perf_counter()
+        sent = await self._send(folded)
+        rows = merge_rows(folded.rows())
+        written = asyncio.ensure_future(self.projector.write(rows)) if rows else None
+        await _all(sent + ([written] if written else []))
+        kafka_done = time.perf_counter()
+        await self.store.write(folded.changed.values(), self.producer)
+        if self.on_changed is not None:
+            for item in folded.changed.values():
+                if item.folded:
+                    self.on_changed(item.aggregate, item.subject, item.partition, item.state)
+        self._count(records, folded, started, folding_done, kafka_done)
+
+    async def _send(self, folded: Folded) -> list[Awaitable[Any]]:
+        send = self.producer.send
+        by_partition: dict[tuple[str, int], list[tuple[bytes | None, bytes, Any]]] = {}
+        for t in folded.typed:
+            by_partition.setdefault((t.topic, t.partition), []).append((t.key, t.value, []))
+        pending: list[Awaitable[Any]] = []
+        for (topic, partition), records in by_partition.items():
+            pending.extend(f for f, _ in await self.producer.send_many(topic, partition, records))
+        if folded.dead:
+            pending.extend(await self._dead_letters(folded.dead))
+        for moved in folded.misrouted:
+            pending.append(await send(INGEST_TOPIC, moved.key, moved.record.value,
+                                      moved.partition, None, _header_list(moved.record)))
+        if self.webhooks is not None and folded.accepted:
+            for topic, key, value in await self.webhooks.tasks_for(folded.accepted):
+                pending.append(await send(topic, key, value, None, None, None))
+        return pending
+
+    async def _dead_letters(self, letters: Sequence[DeadLetter]) -> list[Awaitable[Any]]:
+        """The dead-letter records (original bytes, reason, origin), one record batch per
+        partition of ``gotong.dead-letter``, and one log line for the batch."""
+        received_at = _now()
+        partitions = await self.producer.partitions_of(DEAD_LETTER_TOPIC)
+        by_partition: dict[int, list[tuple[bytes | None, bytes, Any]]] = {}
+        for n, letter in enumerate(letters):
+            record = letter.record
+            key = record.key if isinstance(record.key, bytes) else None
+            origin = {"topic": record.topic, "partition": record.partition,
+                      "offset": record.offset, "timestamp": record.timestamp,
+                      "key": key.decode("utf-8", "replace") if key is not None else None}
+            value = dead_letter(letter.rejected, letter.raw, origin=origin,
+                                received_at=received_at)
+            partition = partition_for(key, partitions) if key else n % partitions
+            by_partition.setdefault(partition, []).append(
+                (key, value, [("gotong-reason", letter.rejected.reason[:512].encode())]))
+        first = letters[0]
+        log.info("dead-lettered %d record(s), the first at %s:%s:%s: %s", len(letters),
+                 first.record.topic, first.record.partition, first.record.offset,
+                 first.rejected.reason[:200])
+        pending: list[Awaitable[Any]] = []
+        for partition, records in by_partition.items():
+            pending.extend(f for f, _ in await self.producer.send_many(
+                DEAD_LETTER_TOPIC, partition, records))
+        return pending
+
+    def _count(self, records: Sequence[Record], folded: Folded, started: float,
+               folding_done: float, kafka_done: float) -> None:
+        s = self.stats
+        s.batches += 1
+        s.records += len(records)
+        s.folded += len(folded.accepted)
+        s.duplicates += folded.duplicates
+        s.dead_lettered += len(folded.dead)
+        s.refused += folded.refused
+        s.misrouted += len(folded.misrouted)
+        for event, _ in folded.accepted:
+            kind = str(event["type"])
+            s.by_type[kind] = s.by_type.get(kind, 0) + 1
+        for letter in folded.dead:
+            reason = letter.rejected.reason.split(":", 1)[0][:60]
+            s.dead_by_reason[reason] = s.dead_by_reason.get(reason, 0) + 1
+        s.fold_s += folding_done - started
+        s.kafka_s += kafka_done - folding_done
+        s.state_s += time.perf_counter() - kafka_done
+        self.projector.events_processed += len(records)
+
+
+async def _all(pending: Sequence[Awaitable[Any]]) -> None:
+    """Wait for every send and write; then raise the first failure, if any."""
+    results = await asyncio.gather(*pending, return_exceptions=True)
+    for result in results:
+        if isinstance(result, BaseException):
+            raise result
+
+
+def headers_of(record: Record) -> dict[str, bytes]:
+    raw = record.headers
+    if not raw:
+        return {}
+    items = raw.items() if isinstance(raw, Mapping) else raw
+    return {k if type(k) is str else str(k): v if type(v) is bytes else bytes(v)
+            for k, v in items if v is not None}
+
+
+def _header_list(record: Record) -> list[tuple[str, bytes]]:
+    return list(headers_of(record).items())
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
