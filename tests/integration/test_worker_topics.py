@@ -25,7 +25,7 @@ def test_ensure_topics_creates_the_changelogs_and_the_leader_topic_faust_would_c
                                        data_dir=tmp_path, database_url="sqlite://")
         app = Worker(settings).app
         wanted = faust_topics(app)
-        assert "topics-check-gate-seen-changelog" in wanted
+        assert "topics-check-proposal-state-changelog" in wanted
         assert "topics-check-__assignor-__leader" in wanted
         assert len(wanted) == len(app.tables) + 1
 
