@@ -34,6 +34,7 @@ from aiokafka.conn import create_conn
 from aiokafka.errors import KafkaError
 from aiokafka.protocol.metadata import MetadataRequest
 
+from services import lifetime
 from services.settings import REPO_ROOT, Settings
 
 POM = REPO_ROOT / "deploy" / "kafka" / "pom.xml"
@@ -358,6 +359,8 @@ def _launch(settings: Settings, files: BrokerFiles, java: str, lib: Path) -> int
             stderr=subprocess.STDOUT,
             cwd=files.root,
             start_new_session=True,  # outlives the command that started it, ignores its Ctrl-C
+            # ... unless it is a benchmark's broker, which must not outlive the benchmark
+            preexec_fn=lifetime.preexec() if settings.exit_with_parent else None,
         )
     _children[process.pid] = process
     files.pid_file.write_text(f"{process.pid}\n")

@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import json
+import os
+import tempfile
 import uuid
 from pathlib import Path
 from typing import Any
@@ -41,6 +43,10 @@ def _progress(transient: bool = False) -> Progress:
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 def main() -> None:
     """Gotong: event-driven collaboration for a city's social programs."""
+    if settings_module.get().exit_with_parent:
+        from services.lifetime import exit_with_parent
+
+        exit_with_parent()
 
 
 main.add_command(kafka)
@@ -50,7 +56,8 @@ main.add_command(user)
 @main.command()
 @click.option("--loglevel", default="INFO", show_default=True, help="Faust log level.")
 def worker(loglevel: str) -> None:
-    """Run the Faust worker: the gate, the aggregation agents, the timers, the projector."""
+    """Run the Faust worker: the ingest agent (gate, fold, typed topics, read model), the
+    webhook deliveries and the timers."""
     from services.pipeline.worker import run
 
     run(settings_module.get(), loglevel=loglevel)
@@ -63,6 +70,9 @@ def worker(loglevel: str) -> None:
               help="Web processes sharing the port (the pages are CPU-bound: one per core).")
 def web(host: str | None, port: int | None, workers: int) -> None:
     """Run the web site and JSON API (Starlette on uvicorn)."""
+    if workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        # each process writes its metrics here; /metrics adds them up (web/metrics.py)
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="gotong-metrics-")
     import uvicorn
 
     from web.app import create_app
@@ -280,17 +290,28 @@ def _bench_options(func: Any) -> Any:
 @bench.command("pipeline")
 @click.option("--events", "count", type=click.IntRange(1), default=100_000, show_default=True,
               help="How many demo-shaped events to publish.")
+@click.option("--workers", type=click.IntRange(1, 32), default=1, show_default=True,
+              help="Then publish N more events to this many workers: the speed-up over one.")
+@click.option("--profile", is_flag=True,
+              help="Sample the worker with py-spy; write a summary beside the results.")
 @_bench_options
-def bench_pipeline(count: int, as_json: bool, results_dir: Path, keep: bool) -> None:
+def bench_pipeline(count: int, workers: int, profile: bool, as_json: bool, results_dir: Path,
+                   keep: bool) -> None:
     """Publish N events to gotong.ingest and time until the read model holds all of them."""
+    import time
+
     from services.bench.common import bench_env, report
     from services.bench.pipeline import LABELS, run_pipeline
 
     s = settings_module.get()
+    profile_to = results_dir / f"pipeline-{time.strftime('%Y%m%d-%H%M%S')}-profile.txt" \
+        if profile else None
     with bench_env(s, keep=keep) as env:
-        result = run_pipeline(env, count)
+        result = run_pipeline(env, count, workers=workers, profile_to=profile_to)
         report("pipeline", result.figures(), settings=env.settings, results_dir=results_dir,
                as_json=as_json, labels=LABELS)
+    if profile_to is not None:
+        err.print(f"profile summary written to {profile_to}")
 
 
 @bench.command("latency")

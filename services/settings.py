@@ -80,6 +80,15 @@ class Settings:
     # and how long the worker's producer waits to fill a batch of records
     state_cache_mb: int = 32
     producer_linger_ms: int = 2
+    # Prometheus: the worker's own /metrics port (0: none) and interface; /healthz says
+    # "degraded" past this many unprocessed ingest records
+    metrics_port: int = 9108
+    metrics_host: str = "127.0.0.1"
+    lag_degraded: int = 10_000
+    # the web's /metrics also answers a bearer of this token (besides the machine itself)
+    metrics_token: str | None = field(default=None, repr=False)
+    # end this process when the one that started it ends (what `gotong bench` starts)
+    exit_with_parent: bool = False
 
     @property
     def bootstrap(self) -> str:
@@ -141,6 +150,11 @@ def load() -> Settings:
         batch_size=_int("GOTONG_BATCH_SIZE", 5000),
         state_cache_mb=_int("GOTONG_STATE_CACHE_MB", 32),
         producer_linger_ms=_int("GOTONG_PRODUCER_LINGER_MS", 2),
+        metrics_port=_int("GOTONG_METRICS_PORT", 9108),
+        metrics_host=os.environ.get("GOTONG_METRICS_HOST") or "127.0.0.1",
+        lag_degraded=_int("GOTONG_LAG_DEGRADED", 10_000),
+        metrics_token=os.environ.get("GOTONG_METRICS_TOKEN") or None,
+        exit_with_parent=_bool("GOTONG_EXIT_WITH_PARENT", False),
         overdue_check_s=float(os.environ.get("GOTONG_OVERDUE_CHECK_SECONDS") or 10),
         publish_timeout_s=float(os.environ.get("GOTONG_PUBLISH_TIMEOUT") or 10),
         worker_stop_timeout_s=float(os.environ.get("GOTONG_WORKER_STOP_TIMEOUT") or 15),

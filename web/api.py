@@ -21,7 +21,7 @@ from events.catalog import node_of
 from events.validation import FieldError
 from services.pipeline.gate import authority_errors
 from services.readmodel.tables import WorkerHeartbeat
-from web import ownership, queries
+from web import metrics, ownership, queries
 from web.auth import credential_for_key
 from web.problems import JSONResponse, problem
 
@@ -222,16 +222,21 @@ async def list_nodes(request: Request) -> Response:
     return JSONResponse({"items": items, "total": len(items)})
 
 
-def _database_and_worker(engine: Any, stale_s: int) -> tuple[bool, float | None]:
+def _database_and_worker(engine: Any, stale_s: int) -> tuple[bool, float | None, int]:
+    """(database answers, age of the newest worker heartbeat, the fresh workers' lag)."""
     with Session(engine) as session:
         session.exec(text("SELECT 1"))  # type: ignore[call-overload]
         newest = session.exec(select(func.max(WorkerHeartbeat.seen_at))).one()
+        lag = session.exec(select(func.coalesce(func.sum(WorkerHeartbeat.lag), 0)).where(
+            WorkerHeartbeat.seen_at >= time.time() - stale_s)).one()
     age = None if newest is None else time.time() - float(newest)
-    return True, age
+    return True, age, int(lag or 0)
 
 
 async def healthz(request: Request) -> Response:
-    """200 only when Kafka answers, the database answers and a worker is making progress."""
+    """200 only when Kafka answers, the database answers and a worker is making progress;
+    "degraded" (still 200) when the workers have more unprocessed ingest records than
+    ``GOTONG_LAG_DEGRADED``: pages and feeds are then behind what was published."""
     state = request.app.state
     settings = state.settings
     checks: dict[str, Any] = {}
@@ -239,15 +244,18 @@ async def healthz(request: Request) -> Response:
     checks["kafka"] = bool(producer is not None and producer.started
                            and await producer.is_reachable())
     try:
-        checks["database"], age = await asyncio.to_thread(
+        checks["database"], age, lag = await asyncio.to_thread(
             _database_and_worker, state.engine, settings.worker_heartbeat_stale_s)
     except Exception as exc:  # any database failure is reported, not raised
         log.warning("health check: database unreachable: %r", exc)
-        checks["database"], age = False, None
+        checks["database"], age, lag = False, None, 0
     checks["worker"] = age is not None and age <= settings.worker_heartbeat_stale_s
     checks["worker_heartbeat_age_s"] = None if age is None else round(age, 1)
+    checks["lag"] = lag
     healthy = checks["kafka"] and checks["database"] and checks["worker"]
-    return JSONResponse({"status": "ok" if healthy else "unavailable", "checks": checks},
+    status = "unavailable" if not healthy else (
+        "degraded" if lag > settings.lag_degraded else "ok")
+    return JSONResponse({"status": status, "checks": checks},
                         status_code=200 if healthy else 503)
 
 
@@ -259,4 +267,5 @@ routes = [
     Route("/api/v1/meetings/{id}", get_meeting, name="api_meeting"),
     Route("/api/v1/nodes", list_nodes, name="api_nodes"),
     Route("/healthz", healthz, name="healthz"),
+    Route("/metrics", metrics.metrics, name="metrics"),
 ]

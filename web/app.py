@@ -11,6 +11,7 @@ from starlette.applications import Starlette
 
 from events.validation import default_validator
 from services import log_throttle
+from services.lifetime import exit_with_parent
 from services.producer import IngestProducer
 from services.readmodel.db import make_engine, migrate
 from services.settings import Settings
@@ -76,6 +77,8 @@ async def lifespan(app: Starlette) -> AsyncIterator[None]:
 
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or get_settings()
+    if settings.exit_with_parent:  # each process of `gotong web --workers N` (bench)
+        exit_with_parent()
     routes = [*api.routes, *feeds.routes, *site.routes]
     app = Starlette(routes=routes, middleware=site.middleware(settings),
                     exception_handlers=site.exception_handlers, lifespan=lifespan)

@@ -17,6 +17,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from services.settings import Settings
 from web import account_pages, forms_commitment, forms_meeting, forms_thread, live, pages
 from web.i18n import LocaleMiddleware
+from web.metrics import MetricsMiddleware
 from web.problems import problem
 from web.security import BodyLimitMiddleware, RejectNul, SessionMiddleware
 from web.templating import templates
@@ -64,6 +65,7 @@ class PageGZip:
 
 def middleware(settings: Settings) -> list[Middleware]:
     return [
+        Middleware(MetricsMiddleware),
         Middleware(RejectNul),
         Middleware(PageGZip),
         Middleware(BodyLimitMiddleware, limit=settings.max_form_bytes),

@@ -21,7 +21,7 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy import Engine, text
 
-from services import broker
+from services import broker, lifetime
 from services.readmodel.db import make_engine, migrate
 from services.settings import Settings
 
@@ -60,6 +60,8 @@ class BenchEnv:
             "GOTONG_DATABASE_URL": f"sqlite:///{self.root / 'readmodel.db'}",
             "GOTONG_APP_ID": f"gotong-bench-{self.run}",
             "GOTONG_SECRET_KEY": self.secret.decode(),
+            "GOTONG_EXIT_WITH_PARENT": "1",
+            "GOTONG_METRICS_PORT": "0",
             **extra,
         }
 
@@ -78,8 +80,10 @@ class BenchEnv:
 
     def spawn(self, args: list[str], env: Mapping[str, str], log: str) -> subprocess.Popen[bytes]:
         out = open(self.root / log, "ab")  # noqa: SIM115 (lives as long as the process)
+        # killed with us, however we end (even by SIGKILL): services/lifetime.py
         process = subprocess.Popen([sys.executable, "-m", "services.cli", *args], env=dict(env),
-                                   stdout=out, stderr=subprocess.STDOUT)
+                                   stdout=out, stderr=subprocess.STDOUT,
+                                   preexec_fn=lifetime.preexec())
         self.processes.append(process)
         return process
 
@@ -101,7 +105,8 @@ def bench_env(base: Settings, keep: bool = False) -> Iterator[BenchEnv]:
     """Start a broker in a scratch dir (unless GOTONG_KAFKA_BOOTSTRAP names a cluster)."""
     run = time.strftime("%Y%m%d%H%M%S")
     root = Path(tempfile.mkdtemp(prefix=f"gotong-bench-{run}-"))
-    settings = replace(base, data_dir=root, secret_key_override="bench-" + run)
+    settings = replace(base, data_dir=root, secret_key_override="bench-" + run,
+                       exit_with_parent=True)
     started = False
     if settings.uses_local_broker:
         settings = replace(settings, kafka_port=free_port(), kafka_controller_port=free_port())

@@ -24,6 +24,7 @@ from typing import Any
 import httpx
 from rich.progress import MofNCompleteColumn, Progress, TimeElapsedColumn
 
+from services import lifetime
 from services.bench.common import BenchEnv, console, free_port, rss_mb
 from services.bench.dataset import FORUMS, Sizes, expected_events, forum_id, load, proposal_id
 from services.bench.workload import NODES
@@ -89,7 +90,8 @@ def build(env: BenchEnv, sizes: Sizes, database: Path) -> dict[str, Any]:
     rebuild_env = env.worker_env("rebuild", GOTONG_DATABASE_URL=f"sqlite:///{database}")
     began = time.perf_counter()
     process = subprocess.Popen([sys.executable, "-m", "services.cli", "rebuild"],
-                               env=rebuild_env, stdout=subprocess.DEVNULL)
+                               env=rebuild_env, stdout=subprocess.DEVNULL,
+                               preexec_fn=lifetime.preexec())
     peak = 0.0
     while process.poll() is None:
         peak = max(peak, _peak_rss_mb(process.pid))

@@ -3,6 +3,13 @@
 In the same run, the baseline: the same N records produced to a scratch topic and
 consumed back with raw aiokafka and no processing. The ratio of the two says how
 much of Kafka's own speed the pipeline keeps.
+
+Each worker serves its Prometheus metrics on a port of its own; read before and
+after the events, they give the stages of the pipeline per event (judging and
+folding, waiting for Kafka and the read model, writing the states). With
+``--workers N`` a second round publishes N new events to N workers sharing the
+partitions, for the speed-up over one; ``--profile`` samples the worker with py-spy
+while the events flow and writes a summary next to the results.
 """
 
 from __future__ import annotations
@@ -10,18 +17,30 @@ from __future__ import annotations
 import asyncio
 import subprocess
 import time
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
+import httpx
 import orjson
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from prometheus_client.parser import text_string_to_metric_families
 from rich.progress import Progress
 from sqlalchemy import Engine
 
 from events.catalog import INGEST_TOPIC, node_of
 from events.signing import ATTEST_HEADER, attest
-from services.bench.common import BenchEnv, applied_events, console, cpu_seconds, rss_mb
+from services.bench.common import (
+    BenchEnv,
+    applied_events,
+    console,
+    cpu_seconds,
+    free_port,
+    rss_mb,
+)
+from services.bench.profile import Profiler
 from services.bench.workload import generate
 from services.kafka_clients import partitions_of, stop_consumer
 from services.pipeline.topics import ensure_topics
@@ -39,29 +58,61 @@ LABELS = {
     "worker_rss_mb": "worker RSS, peak (MiB)",
     "worker_cpu_s": "worker CPU time (s)",
     "events_per_cpu_s": "events per worker CPU second",
+    "events_per_batch": "events per batch",
+    "fold_us": "stage: judge + fold (µs per event)",
+    "kafka_wait_us": "stage: wait for Kafka acks and SQL (µs per event)",
+    "sql_us": "  of which the SQL transaction (µs per event)",
+    "state_us": "stage: state to tables (µs per event)",
+    "worker_cpu_us": "worker CPU (µs per event)",
+    "workers": "workers in the second round",
+    "events_per_s_n": "second round, N workers (events/s)",
+    "speedup": "speed-up of N workers over one",
 }
+
+# stage histograms of services/pipeline/metrics.py: their sums are seconds
+STAGES = {"fold_us": "gotong_fold_seconds", "kafka_wait_us": "gotong_kafka_wait_seconds",
+          "sql_us": "gotong_sql_flush_seconds", "state_us": "gotong_state_flush_seconds"}
+
+
+@dataclass
+class Round:
+    events: int
+    seconds: float
+    rss_mb: float
+    cpu_s: float
+    stages: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def rate(self) -> float:
+        return self.events / self.seconds
 
 
 @dataclass(frozen=True)
 class PipelineResult:
-    events: int
-    seconds: float
+    first: Round
     baseline_events_per_s: float
-    worker_rss_mb: float
-    worker_cpu_s: float
+    second: Round | None = None
+    workers: int = 1
 
     def figures(self) -> dict[str, Any]:
-        rate = self.events / self.seconds
-        return {
-            "events": self.events,
-            "seconds": round(self.seconds, 2),
-            "events_per_s": round(rate, 1),
+        r = self.first
+        figures: dict[str, Any] = {
+            "events": r.events,
+            "seconds": round(r.seconds, 2),
+            "events_per_s": round(r.rate, 1),
             "baseline_events_per_s": round(self.baseline_events_per_s, 1),
-            "ratio": round(rate / self.baseline_events_per_s, 3),
-            "worker_rss_mb": round(self.worker_rss_mb, 1),
-            "worker_cpu_s": round(self.worker_cpu_s, 2),
-            "events_per_cpu_s": round(self.events / max(self.worker_cpu_s, 1e-9), 1),
+            "ratio": round(r.rate / self.baseline_events_per_s, 3),
+            "worker_rss_mb": round(r.rss_mb, 1),
+            "worker_cpu_s": round(r.cpu_s, 2),
+            "events_per_cpu_s": round(r.events / max(r.cpu_s, 1e-9), 1),
+            "worker_cpu_us": round(r.cpu_s / r.events * 1e6, 1),
+            **{k: round(v, 1) for k, v in r.stages.items()},
         }
+        if self.second is not None:
+            figures["workers"] = self.workers
+            figures["events_per_s_n"] = round(self.second.rate, 1)
+            figures["speedup"] = round(self.second.rate / r.rate, 2)
+        return figures
 
 
 def encode(events: list[dict[str, Any]], secret: bytes) -> list[Record]:
@@ -115,25 +166,91 @@ async def baseline(bootstrap: str, records: list[Record], partitions: int, run: 
     return len(records) / elapsed
 
 
-def start_worker(env: BenchEnv, engine: Engine, probe_name: str) -> subprocess.Popen[bytes]:
+@dataclass
+class Worker:
+    name: str
+    process: subprocess.Popen[bytes]
+    metrics_url: str
+
+    def scrape(self) -> dict[str, float]:
+        """The worker's metrics: sample name (with labels) -> value."""
+        text = httpx.get(self.metrics_url, timeout=10).text
+        values: dict[str, float] = {}
+        for family in text_string_to_metric_families(text):
+            for sample in family.samples:
+                labels = ",".join(f"{k}={v}" for k, v in sorted(sample.labels.items()))
+                values[f"{sample.name}{{{labels}}}" if labels else sample.name] = sample.value
+        return values
+
+    def partitions(self) -> int:
+        """How many partitions of gotong.ingest it owns now."""
+        try:
+            return sum(1 for name in self.scrape()
+                       if name.startswith("gotong_consumer_lag{") and INGEST_TOPIC in name)
+        except httpx.HTTPError:
+            return 0
+
+
+def spawn_worker(env: BenchEnv, name: str) -> Worker:
+    port = free_port()
+    process = env.spawn(["worker", "--loglevel", "WARNING"],
+                        env.worker_env(name, GOTONG_METRICS_PORT=str(port)), f"{name}.log")
+    return Worker(name, process, f"http://127.0.0.1:{port}/metrics")
+
+
+def start_worker(env: BenchEnv, engine: Engine, probe_name: str, name: str = "worker"
+                 ) -> Worker:
     """Start a worker and return once a probe event has gone all the way through."""
-    worker = env.spawn(["worker", "--loglevel", "WARNING"], env.worker_env(), "worker.log")
+    worker = spawn_worker(env, name)
     probe = generate(1, probe_name)
     asyncio.run(produce(env.bootstrap, INGEST_TOPIC, encode(probe, env.secret)))
     deadline = time.monotonic() + 300
     while applied_events(engine, f"bench-{probe_name}-") < 1:
-        if worker.poll() is not None or time.monotonic() > deadline:
-            raise RuntimeError(f"the worker did not get ready; see {env.root / 'worker.log'}")
+        if worker.process.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError(f"the worker did not get ready; see {env.root / f'{name}.log'}")
         time.sleep(0.05)
     return worker
 
 
-def publish_and_wait(env: BenchEnv, engine: Engine, worker: subprocess.Popen[bytes],
-                     records: list[Record], prefix: str) -> tuple[float, float, float]:
-    """Publish ``records``; wait until the read model holds them. (seconds, peak RSS, CPU s)"""
+def wait_shared(env: BenchEnv, workers: Sequence[Worker], partitions: int) -> None:
+    """Wait until every worker owns partitions of gotong.ingest and together all of them."""
+    deadline = time.monotonic() + 300
+    while True:
+        owned = [w.partitions() for w in workers]
+        if all(owned) and sum(owned) == partitions:
+            return
+        if any(w.process.poll() is not None for w in workers) or time.monotonic() > deadline:
+            raise RuntimeError(f"the workers did not share the partitions ({owned}); see the "
+                               f"logs in {env.root}")
+        time.sleep(0.5)
+
+
+def _stages(before: Sequence[Mapping[str, float]], after: Sequence[Mapping[str, float]],
+            events: int) -> dict[str, float]:
+    """µs per event in each stage, and events per batch, from the workers' metrics."""
+    def total(name: str, scrapes: Sequence[Mapping[str, float]]) -> float:
+        return sum(s.get(name, 0.0) for s in scrapes)
+
+    stages = {key: (total(f"{metric}_sum", after) - total(f"{metric}_sum", before))
+              / events * 1e6 for key, metric in STAGES.items()}
+    batches = (total("gotong_ingest_batch_records_count", after)
+               - total("gotong_ingest_batch_records_count", before))
+    records = (total("gotong_ingest_batch_records_sum", after)
+               - total("gotong_ingest_batch_records_sum", before))
+    stages["events_per_batch"] = records / batches if batches else 0.0
+    return stages
+
+
+def publish_and_wait(env: BenchEnv, engine: Engine, workers: Sequence[Worker],
+                     records: list[Record], prefix: str,
+                     profiler: Profiler | None = None) -> Round:
+    """Publish ``records``; wait until the read model holds them."""
     count = len(records)
+    before = [w.scrape() for w in workers]
     started = time.perf_counter()
-    cpu_before = cpu_seconds(worker.pid)
+    cpu_before = sum(cpu_seconds(w.process.pid) for w in workers)
+    if profiler is not None:
+        profiler.start(workers[0].process.pid)
     asyncio.run(produce(env.bootstrap, INGEST_TOPIC, records))
     peak = 0.0
     with Progress(console=console, transient=True) as progress:
@@ -141,30 +258,47 @@ def publish_and_wait(env: BenchEnv, engine: Engine, worker: subprocess.Popen[byt
         done = 0
         moved = time.monotonic()
         while done < count:
-            if worker.poll() is not None:
-                raise RuntimeError(f"the worker died; see {env.root / 'worker.log'}")
+            if any(w.process.poll() is not None for w in workers):
+                raise RuntimeError(f"a worker died; see the logs in {env.root}")
             if time.monotonic() - moved > STALL_S:
                 raise RuntimeError(f"the read model stayed at {done:,} of {count:,} events for "
-                                   f"{STALL_S:.0f} s; see {env.root / 'worker.log'}")
+                                   f"{STALL_S:.0f} s; see the logs in {env.root}")
             time.sleep(0.1)
             now = applied_events(engine, prefix)
             if now != done:
                 done, moved = now, time.monotonic()
-            peak = max(peak, rss_mb(worker.pid))
+            peak = max(peak, max(rss_mb(w.process.pid) for w in workers))
             progress.update(task, completed=done)
-    return time.perf_counter() - started, peak, cpu_seconds(worker.pid) - cpu_before
+    seconds = time.perf_counter() - started
+    cpu = sum(cpu_seconds(w.process.pid) for w in workers) - cpu_before
+    if profiler is not None:
+        profiler.stop()
+    time.sleep(2.5)  # the last batch's histograms, the last lag figure
+    stages = _stages(before, [w.scrape() for w in workers], count)
+    return Round(count, seconds, peak, cpu, stages)
 
 
-def run_pipeline(env: BenchEnv, count: int) -> PipelineResult:
+def run_pipeline(env: BenchEnv, count: int, *, workers: int = 1,
+                 profile_to: Path | None = None) -> PipelineResult:
     asyncio.run(ensure_topics(env.settings))
     records = encode(generate(count, env.run), env.secret)
     engine = env.engine()
-    worker = start_worker(env, engine, "probe" + env.run)
+    first = start_worker(env, engine, "probe" + env.run)
+    profiler = Profiler(profile_to) if profile_to is not None else None
     console.print(f"worker ready; publishing {count:,} events")
-    seconds, peak, cpu = publish_and_wait(env, engine, worker, records, f"bench-{env.run}-")
+    one = publish_and_wait(env, engine, [first], records, f"bench-{env.run}-", profiler)
+    more: Round | None = None
+    if workers > 1:
+        others = [spawn_worker(env, f"worker-{n}") for n in range(2, workers + 1)]
+        pool = [first, *others]
+        console.print(f"waiting for {workers} workers to share the partitions")
+        wait_shared(env, pool, env.settings.topic_partitions)
+        second = f"{env.run}n"
+        console.print(f"publishing {count:,} new events to {workers} workers")
+        more = publish_and_wait(env, engine, pool, encode(generate(count, second), env.secret),
+                                f"bench-{second}-")
     env.stop_all()
     engine.dispose()
     console.print("measuring the raw aiokafka baseline")
     base = asyncio.run(baseline(env.bootstrap, records, env.settings.topic_partitions, env.run))
-    return PipelineResult(events=count, seconds=seconds, baseline_events_per_s=base,
-                          worker_rss_mb=peak, worker_cpu_s=cpu)
+    return PipelineResult(first=one, baseline_events_per_s=base, second=more, workers=workers)

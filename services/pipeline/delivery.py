@@ -39,6 +39,7 @@ from faust.types import EventT
 from services.feed.filters import FeedFilter, Matcher
 from services.feed.privacy import redacted
 from services.feed.seed import seeded_matcher
+from services.pipeline import metrics
 from services.readmodel.feed_tables import ACTIVE, DISABLED, PAUSED, WebhookDelivery
 from services.settings import Settings
 from services.webhooks import store
@@ -163,6 +164,8 @@ class Delivery:
         results = await asyncio.gather(*(self._one(subs.get(t["subscription_id"]), t)
                                          for _, t in tasks))
         rows = [row for row, _ in results if row is not None]
+        for row in rows:
+            metrics.WEBHOOKS.labels(row.outcome).inc()
         if rows:
             await asyncio.to_thread(store.record, self.engine, rows)
         for (fe, task), (_, retry) in zip(tasks, results, strict=True):

@@ -26,9 +26,12 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+import orjson
+
 from events.catalog import DEAD_LETTER_TOPIC, INGEST_TOPIC
 from events.validation import Validator
 from services.aggregates.base import State
+from services.pipeline import metrics
 from services.pipeline.fold import DeadLetter, Folded, Record, fold_batch, partition_for
 from services.pipeline.gate import Accepted, Rejected, dead_letter, judge
 from services.pipeline.projector import Projector
@@ -70,6 +73,8 @@ class Stats:
     misrouted: int = 0
     by_type: dict[str, int] = field(default_factory=dict)
     dead_by_reason: dict[str, int] = field(default_factory=dict)
+    cache_hits: int = 0
+    cache_misses: int = 0
     fold_s: float = 0.0
     kafka_s: float = 0.0
     state_s: float = 0.0
@@ -109,6 +114,7 @@ class Ingest:
         written = asyncio.ensure_future(self.projector.write(rows)) if rows else None
         await _all(sent + ([written] if written else []))
         kafka_done = time.perf_counter()
+        metrics.projected([stamp for _, stamp in folded.accepted])
         await self.store.write(folded.changed.values(), self.producer)
         if self.on_changed is not None:
             for item in folded.changed.values():
@@ -177,10 +183,20 @@ class Ingest:
         for letter in folded.dead:
             reason = letter.rejected.reason.split(":", 1)[0][:60]
             s.dead_by_reason[reason] = s.dead_by_reason.get(reason, 0) + 1
-        s.fold_s += folding_done - started
-        s.kafka_s += kafka_done - folding_done
-        s.state_s += time.perf_counter() - kafka_done
+        stages = {"fold": folding_done - started, "kafka": kafka_done - folding_done,
+                  "state": time.perf_counter() - kafka_done}
+        s.fold_s += stages["fold"]
+        s.kafka_s += stages["kafka"]
+        s.state_s += stages["state"]
         self.projector.events_processed += len(records)
+        metrics.batch_done(len(records), (str(e["type"]) for e, _ in folded.accepted),
+                           folded.duplicates,
+                           ((_type_of(d), d.rejected.reason) for d in folded.dead),
+                           len(folded.misrouted), stages)
+        store = self.store
+        metrics.CACHE.labels("hit").inc(store.hits - s.cache_hits)
+        metrics.CACHE.labels("miss").inc(store.misses - s.cache_misses)
+        s.cache_hits, s.cache_misses = store.hits, store.misses
 
 
 async def _all(pending: Sequence[Awaitable[Any]]) -> None:
@@ -189,6 +205,18 @@ async def _all(pending: Sequence[Awaitable[Any]]) -> None:
     for result in results:
         if isinstance(result, BaseException):
             raise result
+
+
+def _type_of(letter: DeadLetter) -> Any:
+    """The type of a dead letter's event, when its bytes say one."""
+    raw = letter.raw
+    if not raw or b'"type"' not in raw:
+        return None
+    try:
+        event = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return None
+    return event.get("type") if isinstance(event, dict) else None
 
 
 def headers_of(record: Record) -> dict[str, bytes]:

@@ -16,6 +16,7 @@ import time
 from sqlalchemy import Engine
 from sqlmodel import Session
 
+from services.pipeline import metrics
 from services.readmodel.db import Rows, upsert
 from services.readmodel.tables import WorkerHeartbeat
 
@@ -43,16 +44,18 @@ class Projector:
         self.transactions += 1
         self.last_seconds = time.perf_counter() - started
         self.seconds += self.last_seconds
+        metrics.SQL.observe(self.last_seconds)
 
-    async def heartbeat(self, worker_id: str) -> None:
-        await asyncio.to_thread(self._heartbeat, worker_id)
+    async def heartbeat(self, worker_id: str, lag: int = 0) -> None:
+        await asyncio.to_thread(self._heartbeat, worker_id, lag)
 
-    def _heartbeat(self, worker_id: str) -> None:
+    def _heartbeat(self, worker_id: str, lag: int) -> None:
         with self._lock, Session(self.engine) as session:
             beat = session.get(WorkerHeartbeat, worker_id) or WorkerHeartbeat(
                 worker_id=worker_id, seen_at=0
             )
             beat.seen_at = time.time()
             beat.events_processed = self.events_processed
+            beat.lag = lag
             session.add(beat)
             session.commit()

@@ -79,6 +79,13 @@ def pinned(partition: int) -> Iterator[None]:
         _current_event.reset(token)
 
 
+def changelog_key(table: Any, key: str) -> bytes:
+    """A table key as Faust writes it to the changelog (and its recovery reads it back)."""
+    encoded: bytes = table.app.serializers.dumps_key(table.key_type, key,
+                                                     serializer=table.key_serializer)
+    return encoded
+
+
 def _persisted(store: Any, tp: TP, count: int, future: Any) -> None:
     """Where Faust's recovery of ``tp`` starts: after the last changelog record the
     store holds (set once Kafka has acknowledged the batch)."""
@@ -124,7 +131,7 @@ class StateStore:
                     data = orjson.dumps(item.state)
                     self.tables[item.aggregate].data[item.subject] = data
                     records.setdefault(item.aggregate, []).append(
-                        (item.subject.encode(), data, []))
+                        (changelog_key(self.tables[item.aggregate], item.subject), data, []))
                     self.bytes_written += len(data)
                     self._keep((item.aggregate, item.subject), item.state, len(data))
             for aggregate, batch in records.items():

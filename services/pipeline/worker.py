@@ -20,7 +20,7 @@ from events.catalog import INGEST_TOPIC
 from events.validation import Validator, default_validator
 from services.aggregates import AGGREGATES
 from services.aggregates.base import State
-from services.pipeline import delivery, runtime
+from services.pipeline import delivery, metrics, runtime
 from services.pipeline.ingest import Ingest
 from services.pipeline.overdue import OverdueWatch
 from services.pipeline.projector import Projector
@@ -132,9 +132,27 @@ class Worker:
                  s.duplicates, s.dead_lettered, s.refused, s.misrouted, s.fold_s, s.kafka_s,
                  p.seconds, p.transactions, s.state_s, store.cached, store.hits, store.misses)
 
+    def _lags(self) -> dict[tuple[str, int], int]:
+        """Records of ``gotong.ingest`` not committed yet, per partition this worker owns."""
+        consumer = self.app.consumer
+        committed = getattr(consumer, "_committed_offset", {})
+        lags = {}
+        for tp in consumer.assignment():
+            if tp.topic != INGEST_TOPIC:
+                continue
+            high = consumer.highwater(tp)
+            if high is None or high < 0:
+                continue
+            lags[(tp.topic, tp.partition)] = max(0, high - (committed.get(tp) or 0))
+        return lags
+
     async def _heartbeat(self) -> None:
         try:
-            await self.projector.heartbeat(self.worker_id)
+            lag = metrics.set_lag(self._lags())
+        except Exception:  # not assigned yet, consumer restarting: no figure this time
+            lag = 0
+        try:
+            await self.projector.heartbeat(self.worker_id, lag)
         except Exception:  # the heartbeat must never stop the worker; /healthz will show it
             log.exception("could not write the worker heartbeat")
 
@@ -147,5 +165,6 @@ def run(settings: Settings, loglevel: str = "INFO") -> None:
     worker = Worker(settings)
     asyncio.run(ensure_topics(settings, worker.app))
     migrate(worker.engine)
+    metrics.serve(settings.metrics_port, settings.metrics_host)
     runtime.Worker(worker.app, loglevel=loglevel,
                    stop_timeout=settings.worker_stop_timeout_s).execute_from_commandline()

@@ -139,6 +139,8 @@ class WorkerHeartbeat(SQLModel, table=True):
     worker_id: str = Field(primary_key=True)
     seen_at: float
     events_processed: int = 0
+    # added by migration 0004_worker_lag: ingest records not processed yet
+    lag: int = 0
 
 
 class NodeCredential(SQLModel, table=True):

@@ -1,0 +1,184 @@
+"""services/pipeline/fold.py: what a batch of ingest records does, decided without Kafka."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+import pytest
+from aiokafka.partitioner import DefaultPartitioner
+
+from events.signing import ATTEST_HEADER, attest
+from events.validation import Validator
+from services.aggregates.base import State, new_state
+from services.pipeline.fold import Folded, fold_batch, partition_for
+from services.pipeline.gate import Accepted, Rejected, judge
+
+SECRET = b"service-secret"
+PARTITIONS = 6
+OWNER, OTHER = "dinsos-bitung", "pkk-girian-weru"
+
+
+@dataclass
+class Record:
+    value: bytes | None
+    key: bytes | None
+    partition: int
+    offset: int = 0
+    topic: str = "gotong.ingest"
+    headers: Any = field(default_factory=list)
+    timestamp: float | None = 1_764_500_000.0
+
+
+@pytest.fixture(scope="module")
+def validator() -> Validator:
+    return Validator()
+
+
+def event(kind: str, subject: str, data: dict[str, Any], node: str = OWNER,
+          id_: str | None = None) -> dict[str, Any]:
+    return {"specversion": "1.0", "id": id_ or f"{subject}-{kind}-{len(str(data))}",
+            "source": f"/nodes/{node}", "type": kind, "subject": subject,
+            "time": dt.datetime(2026, 12, 1, 9, tzinfo=dt.UTC).isoformat(),
+            "datacontenttype": "application/json", "data": data}
+
+
+def record(evt: dict[str, Any], *, offset: int = 0, partition: int | None = None,
+           node: str | None = None) -> Record:
+    raw = orjson.dumps(evt)
+    signer = node or evt["source"].removeprefix("/nodes/")
+    home = partition_for(evt["subject"].encode(), PARTITIONS)
+    return Record(raw, evt["subject"].encode(), home if partition is None else partition,
+                  offset, headers=[(ATTEST_HEADER, attest(SECRET, signer, raw))])
+
+
+def item(subject: str = "rtl-posyandu", owner: str = OWNER, **extra: Any) -> dict[str, Any]:
+    return event("gotong.action_item.created.v1", subject,
+                 {"title": "Laporan posyandu", "owner_node_id": owner, "due_date": "2026-12-20"},
+                 **extra)
+
+
+def progress(subject: str, percent: int, node: str = OWNER, id_: str | None = None
+             ) -> dict[str, Any]:
+    return event("gotong.action_item.progress_reported.v1", subject, {"percent": percent},
+                 node=node, id_=id_ or f"{subject}-progress-{percent}-{node}")
+
+
+class Folder:
+    """fold_batch over in-memory states, as the ingest agent over its tables."""
+
+    def __init__(self, validator: Validator) -> None:
+        self.validator = validator
+        self.states: dict[tuple[str, str], State] = {}
+
+    def judge(self, rec: Any) -> Accepted | Rejected:
+        headers = dict(rec.headers)
+        return judge(rec.value, headers, validator=self.validator, secret=SECRET,
+                     public_key_for=lambda node: None)
+
+    def load(self, aggregate: str, subject: str, partition: int) -> State:
+        assert partition == partition_for(subject.encode(), PARTITIONS)
+        return self.states.setdefault((aggregate, subject), new_state(subject))
+
+    def __call__(self, *records: Record) -> Folded:
+        return fold_batch(list(records), judge=self.judge, load=self.load,
+                          partitions=PARTITIONS)
+
+
+@pytest.fixture
+def fold(validator: Validator) -> Folder:
+    return Folder(validator)
+
+
+@pytest.mark.parametrize("key", [b"21", b"foobar", b"usulan-pelatihan-menjahit", b"rtl-42"])
+def test_the_partition_of_a_key_is_kafkas_default(key: bytes) -> None:
+    expected = DefaultPartitioner()(key, list(range(PARTITIONS)), list(range(PARTITIONS)))
+    assert partition_for(key, PARTITIONS) == expected
+    assert partition_for(key, PARTITIONS) == partition_for(key, PARTITIONS)  # from the cache
+
+
+def test_events_go_to_their_typed_topic_in_log_order_keyed_by_subject(fold: Folder) -> None:
+    created, reported = item(), progress("rtl-posyandu", 40)
+    out = fold(record(created, offset=1), record(reported, offset=2))
+    assert [(t.topic, t.key, orjson.loads(t.value)["id"]) for t in out.typed] == [
+        ("gotong.action-items", b"rtl-posyandu", created["id"]),
+        ("gotong.action-items", b"rtl-posyandu", reported["id"])]
+    assert out.typed[0].value == record(created).value  # the bytes as they came
+    state = fold.states[("action_item", "rtl-posyandu")]
+    assert (state["percent"], state["version"]) == (40, 2)
+    assert [c.folded for c in out.changed.values()] == [True]
+    assert not out.dead and not out.misrouted
+
+
+def test_a_duplicate_changes_nothing_in_the_batch_or_after_it(fold: Folder) -> None:
+    created = item()
+    first = fold(record(created), record(created))
+    assert (len(first.typed), first.duplicates) == (1, 1)
+    again = fold(record(created, offset=9))
+    assert (again.typed, again.accepted, again.duplicates) == ([], [], 1)
+    # written again all the same: the store may be ahead of the changelog after a crash
+    assert [c.folded for c in again.changed.values()] == [False]
+    assert list(again.rows()) == []
+    assert fold.states[("action_item", "rtl-posyandu")]["version"] == 1
+
+
+def test_a_bad_record_is_dead_lettered_with_its_reason_and_the_batch_goes_on(
+    fold: Folder,
+) -> None:
+    created = item()
+    spoofed = record(progress("rtl-posyandu", 10, node=OTHER), node=OWNER)
+    out = fold(Record(b"{not json", b"k", 0), spoofed, record(created))
+    reasons = [d.rejected.reason for d in out.dead]
+    assert reasons[0].startswith("not JSON")
+    assert reasons[1] == ("source /nodes/pkk-girian-weru does not match the authenticated "
+                          "node 'dinsos-bitung'")
+    assert out.dead[0].raw == b"{not json" and out.dead[1].record is spoofed
+    assert len(out.typed) == 1
+
+
+def test_a_record_in_a_partition_that_does_not_own_its_subject_goes_back_to_ingest(
+    fold: Folder,
+) -> None:
+    created = item()
+    home = partition_for(b"rtl-posyandu", PARTITIONS)
+    stray = record(created, partition=(home + 1) % PARTITIONS)
+    out = fold(stray)
+    assert [(m.key, m.partition, m.record) for m in out.misrouted] == [
+        (b"rtl-posyandu", home, stray)]
+    assert not out.typed and not out.changed and not fold.states
+
+
+def test_a_refused_event_is_dead_lettered_and_kept_in_the_log_as_applied(fold: Folder) -> None:
+    fold(record(item()))
+    foreign = progress("rtl-posyandu", 90, node=OTHER)
+    out = fold(record(foreign, offset=5))
+    assert out.refused == 1
+    [letter] = out.dead
+    assert letter.rejected.reason.startswith("not allowed: only the owner node")
+    assert letter.rejected.event_id == foreign["id"] and letter.raw == record(foreign).value
+    # in the typed log too, so that a rebuild refuses it again and counts the same versions
+    assert [orjson.loads(t.value)["id"] for t in out.typed] == [foreign["id"]]
+    state = fold.states[("action_item", "rtl-posyandu")]
+    assert state["percent"] == 0 and state["version"] == 2
+    assert fold(record(foreign, offset=6)).duplicates == 1  # its redelivery: nothing
+
+
+def test_an_event_held_before_its_aggregate_is_refused_with_its_own_bytes(fold: Folder) -> None:
+    early = progress("rtl-posyandu", 30, node=OTHER)
+    held = fold(record(early, offset=1))
+    assert not held.dead and len(held.typed) == 1  # held: judged when the item exists
+    out = fold(record(item(), offset=2))
+    [letter] = out.dead
+    assert letter.rejected.event_id == early["id"]
+    assert orjson.loads(letter.raw or b"")["id"] == early["id"]
+    assert fold.states[("action_item", "rtl-posyandu")]["percent"] == 0
+
+
+def test_every_folded_event_is_reported_with_its_records_time(fold: Folder) -> None:
+    out = fold(record(item()))
+    [(evt, stamp)] = out.accepted
+    assert evt["subject"] == "rtl-posyandu" and stamp == 1_764_500_000.0
+    [rows] = list(out.rows())
+    assert rows["action_items"][0]["id"] == "rtl-posyandu"

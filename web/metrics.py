@@ -1,0 +1,92 @@
+"""``GET /metrics`` of the web process (Prometheus text), and the middleware that counts.
+
+Requests are counted by route template (``/proposals/{id}``, never the path a
+client typed), method and status, with their duration. Under ``gotong web
+--workers N`` every process writes its figures to ``PROMETHEUS_MULTIPROC_DIR``
+(set by the command before the processes start) and ``/metrics`` adds them up.
+
+The figures are for the operators: ``/metrics`` answers requests from the machine
+itself (a scraper beside it, or a reverse proxy that forwards only what it should)
+and anyone presenting ``GOTONG_METRICS_TOKEN`` as a bearer token; others get 404.
+"""
+
+from __future__ import annotations
+
+import hmac
+import os
+import time
+
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    generate_latest,
+)
+from prometheus_client.multiprocess import MultiProcessCollector
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+REQUESTS = Counter("gotong_http_requests", "HTTP requests by route, method and status.",
+                   ["route", "method", "status"])
+DURATION = Histogram("gotong_http_request_seconds", "Time to the end of each response, by route.",
+                     ["route"], buckets=(.002, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 10))
+
+LOOPBACK = ("127.", "::1", "localhost")
+STREAMS = ("/api/v1/stream", "/live/")  # open for minutes: counted, not timed
+
+
+def route_of(scope: Scope) -> str:
+    route = scope.get("route")
+    path = getattr(route, "path", None)
+    return str(path) if path else "unmatched"
+
+
+class MetricsMiddleware:
+    """Counts every HTTP response (a pure ASGI middleware: nothing per body chunk)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = [500]
+
+        async def sending(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status[0] = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, sending)
+        finally:
+            route = route_of(scope)
+            REQUESTS.labels(route, scope["method"], str(status[0])).inc()
+            if not scope["path"].startswith(STREAMS):
+                DURATION.labels(route).observe(time.perf_counter() - started)
+
+
+def _allowed(request: Request) -> bool:
+    token = request.app.state.settings.metrics_token
+    given = request.headers.get("authorization", "")
+    if token and hmac.compare_digest(given.encode(), f"Bearer {token}".encode()):
+        return True
+    host = request.client.host if request.client else ""
+    return host.startswith(LOOPBACK)
+
+
+async def metrics(request: Request) -> Response:
+    if not _allowed(request):
+        return PlainTextResponse("Not Found", status_code=404)
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        registry = CollectorRegistry()
+        MultiProcessCollector(registry)
+    else:
+        registry = REGISTRY
+    return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST,
+                    headers={"Cache-Control": "no-store"})
