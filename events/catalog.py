@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from pathlib import Path
 
@@ -38,6 +39,7 @@ def known_types() -> list[str]:
     )
 
 
+@functools.lru_cache(maxsize=1024)
 def aggregate_of(event_type: str) -> str:
     match = TYPE_PATTERN.match(event_type)
     if match is None:

@@ -15,7 +15,6 @@ Two ways an event on ``gotong.ingest`` proves its origin:
 from __future__ import annotations
 
 import base64
-import hashlib
 import hmac
 from collections.abc import Mapping
 from typing import Any
@@ -50,7 +49,8 @@ def verify_signature(event: Mapping[str, Any], public_key_b64: str) -> bool:
 
 
 def attest(secret: bytes, node_id: str, value: bytes) -> bytes:
-    mac = hmac.new(secret, node_id.encode() + b"\n" + value, hashlib.sha256).hexdigest()
+    # hmac.digest: the one-shot C implementation, several times faster than hmac.new
+    mac = hmac.digest(secret, node_id.encode() + b"\n" + value, "sha256").hex()
     return f"{node_id}.{mac}".encode()
 
 

@@ -150,7 +150,7 @@ class Validator:
 
     def errors(self, event: Any) -> list[FieldError]:
         """Every problem with ``event`` (an already-parsed JSON value); [] when valid."""
-        if not isinstance(event, Mapping):
+        if type(event) is not dict and not isinstance(event, Mapping):
             return [FieldError("", f"an event must be a JSON object, got {_json_kind(event)}")]
         errors: list[FieldError] = []
         try:
@@ -164,7 +164,7 @@ class Validator:
             if isinstance(kind, str) and not any(e.pointer == "/type" for e in errors):
                 errors.append(FieldError("/type", f"unknown event type {kind!r}"))
             return errors
-        if isinstance(data, Mapping):
+        if type(data) is dict or isinstance(data, Mapping):
             # payload errors are reported with envelope errors, so one reply names every fault
             try:
                 payload(data)

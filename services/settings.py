@@ -147,7 +147,7 @@ def load() -> Settings:
             os.environ.get("GOTONG_KAFKA_HOME") or REPO_ROOT / "deploy" / "kafka" / "target"
         ),
         timezone=os.environ.get("GOTONG_TIMEZONE") or "Asia/Makassar",
-        batch_size=_int("GOTONG_BATCH_SIZE", 5000),
+        batch_size=_int("GOTONG_BATCH_SIZE", 20000),
         state_cache_mb=_int("GOTONG_STATE_CACHE_MB", 32),
         producer_linger_ms=_int("GOTONG_PRODUCER_LINGER_MS", 2),
         metrics_port=_int("GOTONG_METRICS_PORT", 9108),

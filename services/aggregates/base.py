@@ -93,13 +93,21 @@ def new_state(subject: str) -> State:
     return {"id": subject, "exists": False, "version": 0, "applied": []}
 
 
-def absorb(fold: Evolve, state: State, event: Event) -> bool:
-    """Fold ``event`` into ``state`` in place, once; False when it was folded in already."""
-    if event["id"] in state["applied"]:
+def absorb(fold: Evolve, state: State, event: Event, seen: set[str] | None = None) -> bool:
+    """Fold ``event`` into ``state`` in place, once; False when it was folded in already.
+
+    ``seen``, when given, is the set of ``state["applied"]``, kept by the caller beside a
+    state it folds into again and again: the test is then constant-time, not a scan of
+    every id the aggregate ever applied.
+    """
+    event_id = event["id"]
+    if event_id in (state["applied"] if seen is None else seen):
         return False
     fold(state, event)
-    state["applied"].append(event["id"])
+    state["applied"].append(event_id)
     state["version"] += 1
+    if seen is not None:
+        seen.add(event_id)
     return True
 
 

@@ -41,7 +41,7 @@ class Profiler:
         self.summary.parent.mkdir(parents=True, exist_ok=True)
         self.process = subprocess.Popen(
             [find_py_spy(), "record", "--pid", str(pid), "--rate", str(RATE_HZ), "--format",
-             "raw", "--output", str(self.raw), "--nonblocking", "--threads"],
+             "raw", "--output", str(self.raw), "--nonblocking", "--threads", "--gil"],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, preexec_fn=lifetime.preexec())
 
     def stop(self) -> None:
@@ -99,7 +99,7 @@ def summarize(raw: str, top: int = 40) -> str:
                                   for name, n in counter.most_common(limit)), ""]
 
     lines = [f"py-spy, {RATE_HZ} samples/s: {total} samples of the worker while the events "
-             "flowed (all threads; idle time not sampled)", ""]
+             "flowed (samples of the thread holding the GIL: where the CPU goes)", ""]
     lines += table("threads", threads, 10)
     lines += table("packages (own time)", packages, 15)
     lines += table("functions, own time", own, top)

@@ -54,7 +54,8 @@ class Record(Protocol):
 
 
 Judge = Callable[[Record], "Accepted | Rejected"]
-Load = Callable[[str, str, int], State]
+#: the state of (aggregate, subject) in a partition, and the set of its applied ids
+Load = Callable[[str, str, int], tuple[State, set[str]]]
 
 
 @dataclass(frozen=True)
@@ -93,6 +94,7 @@ class Changed:
     subject: str
     partition: int
     state: State
+    seen: set[str]
     folded: bool = False
 
 
@@ -151,11 +153,11 @@ def fold_batch(records: Sequence[Record], *, judge: Judge, load: Load,
         slot = out.changed.get((name, subject))
         if slot is None:
             slot = out.changed[(name, subject)] = Changed(name, subject, home,
-                                                          load(name, subject, home))
+                                                          *load(name, subject, home))
         state = slot.state
         held = state.get("held") or []
         refused_before = state.get("refused_count", 0)
-        if not absorb(AGGREGATES[name].fold, state, event):
+        if not absorb(AGGREGATES[name].fold, state, event, slot.seen):
             out.duplicates += 1
             continue
         slot.folded = True

@@ -78,9 +78,10 @@ class Folder:
         return judge(rec.value, headers, validator=self.validator, secret=SECRET,
                      public_key_for=lambda node: None)
 
-    def load(self, aggregate: str, subject: str, partition: int) -> State:
+    def load(self, aggregate: str, subject: str, partition: int) -> tuple[State, set[str]]:
         assert partition == partition_for(subject.encode(), PARTITIONS)
-        return self.states.setdefault((aggregate, subject), new_state(subject))
+        state = self.states.setdefault((aggregate, subject), new_state(subject))
+        return state, set(state["applied"])
 
     def __call__(self, *records: Record) -> Folded:
         return fold_batch(list(records), judge=self.judge, load=self.load,
