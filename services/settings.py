@@ -80,6 +80,8 @@ class Settings:
     # and how long the worker's producer waits to fill a batch of records
     state_cache_mb: int = 32
     producer_linger_ms: int = 2
+    # after a fetch of a few records, how long the ingest agent waits for more
+    batch_linger_ms: int = 0
     # Prometheus: the worker's own /metrics port (0: none) and interface; /healthz says
     # "degraded" past this many unprocessed ingest records
     metrics_port: int = 9108
@@ -150,6 +152,7 @@ def load() -> Settings:
         batch_size=_int("GOTONG_BATCH_SIZE", 20000),
         state_cache_mb=_int("GOTONG_STATE_CACHE_MB", 32),
         producer_linger_ms=_int("GOTONG_PRODUCER_LINGER_MS", 2),
+        batch_linger_ms=_int("GOTONG_BATCH_LINGER_MS", 0),
         metrics_port=_int("GOTONG_METRICS_PORT", 9108),
         metrics_host=os.environ.get("GOTONG_METRICS_HOST") or "127.0.0.1",
         lag_degraded=_int("GOTONG_LAG_DEGRADED", 10_000),

@@ -172,6 +172,33 @@ def applied_events(engine: Engine, prefix: str) -> int:
     return total
 
 
+def scrape(url: str) -> list[tuple[str, dict[str, str], float]]:
+    """The samples of a Prometheus ``/metrics`` page: (name, labels, value)."""
+    import httpx
+    from prometheus_client.parser import text_string_to_metric_families
+
+    text = httpx.get(url, timeout=10).text
+    return [(sample.name, dict(sample.labels), sample.value)
+            for family in text_string_to_metric_families(text) for sample in family.samples]
+
+
+def histogram_quantile(buckets: list[tuple[float, float]], q: float) -> float:
+    """The q-quantile of cumulative (upper bound, count) buckets, as Prometheus computes it."""
+    buckets = sorted(buckets)
+    if not buckets or buckets[-1][1] == 0:
+        return float("nan")
+    rank = q * buckets[-1][1]
+    lower, below = 0.0, 0.0
+    for bound, count in buckets:
+        if count >= rank:
+            if bound == float("inf"):
+                return lower
+            inside = count - below
+            return lower + (bound - lower) * ((rank - below) / inside if inside else 1.0)
+        lower, below = bound, count
+    return lower
+
+
 def machine(settings: Settings) -> dict[str, Any]:
     import aiokafka
     import faust

@@ -15,7 +15,7 @@ from typing import Any
 
 import httpx
 
-from services.bench.common import BenchEnv, console, free_port
+from services.bench.common import BenchEnv, console, free_port, histogram_quantile, scrape
 from services.bench.workload import NODES
 from services.pipeline.topics import ensure_topics
 
@@ -23,6 +23,9 @@ LATENCY_LABELS = {
     "rate": "target rate (events/s)", "events": "events seen in the API",
     "unseen": "accepted, not seen within 30 s", "p50_ms": "p50 (ms)",
     "p90_ms": "p90 (ms)", "p99_ms": "p99 (ms)", "max_ms": "max (ms)",
+    "accept_p50_ms": "POST -> 202, p50 (ms)", "accept_p99_ms": "POST -> 202, p99 (ms)",
+    "projected_p50_ms": "ingest record -> read model row (worker), p50 (ms)",
+    "projected_p99_ms": "ingest record -> read model row (worker), p99 (ms)",
 }
 INGEST_LABELS = {
     "single_events_per_s": "single events (events/s)",
@@ -50,7 +53,8 @@ def percentile(values: list[float], fraction: float) -> float:
     return ordered[index]
 
 
-def start_services(env: BenchEnv, *, worker: bool = True) -> tuple[str, str, str]:
+def start_services(env: BenchEnv, *, worker: bool = True,
+                   metrics_port: int = 0) -> tuple[str, str, str]:
     """Start web (and worker); register a node. Returns (base url, node id, API key)."""
     from web.auth import issue_key
 
@@ -62,7 +66,8 @@ def start_services(env: BenchEnv, *, worker: bool = True) -> tuple[str, str, str
     key = issue_key(engine, node)
     engine.dispose()
     if worker:
-        env.spawn(["worker", "--loglevel", "WARNING"], env.worker_env(), "worker.log")
+        env.spawn(["worker", "--loglevel", "WARNING"],
+                  env.worker_env(GOTONG_METRICS_PORT=str(metrics_port)), "worker.log")
     web = env.spawn(["web"], web_env, "web.log")
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 120
@@ -90,7 +95,7 @@ def _proposal(node: str, forum: str, subject: str) -> dict[str, Any]:
 
 
 async def _latency(base: str, node: str, key: str, rate: float, seconds: float, run: str
-                   ) -> tuple[list[float], int]:
+                   ) -> tuple[list[float], int, list[float]]:
     forum = f"bench-{run}-forum"
     headers = {"Authorization": f"Bearer {key}"}
     accepted: dict[str, float] = {}
@@ -112,10 +117,12 @@ async def _latency(base: str, node: str, key: str, rate: float, seconds: float, 
             await asyncio.sleep(0.1)
         done = asyncio.Event()
         published: dict[str, dt.datetime] = {}
+        answers: list[float] = []
 
         async def send(index: int) -> None:
             event = _proposal(node, forum, f"bench-{run}-p{index}")
             published[event["subject"]] = dt.datetime.fromisoformat(event["time"])
+            began = time.perf_counter()
             for attempt in range(3):  # the same event again is safe: ingest dedupes by id
                 try:
                     response = await client.post("/api/v1/events", json=event)
@@ -125,6 +132,7 @@ async def _latency(base: str, node: str, key: str, rate: float, seconds: float, 
                         return
             if response.status_code == 202:
                 accepted[event["subject"]] = time.perf_counter()
+                answers.append((accepted[event["subject"]] - began) * 1000)
 
         async def look() -> None:
             """One look at the forum, newest first, down to the oldest event not seen yet.
@@ -172,18 +180,33 @@ async def _latency(base: str, node: str, key: str, rate: float, seconds: float, 
         last_send = time.perf_counter()
         done.set()
         await poller
-    return [(visible[s] - t) * 1000 for s, t in accepted.items() if s in visible], len(accepted)
+    return ([(visible[s] - t) * 1000 for s, t in accepted.items() if s in visible],
+            len(accepted), answers)
 
 
 def run_latency(env: BenchEnv, rate: float, seconds: float) -> dict[str, Any]:
-    base, node, key = start_services(env)
+    metrics_port = free_port()
+    base, node, key = start_services(env, metrics_port=metrics_port)
     console.print(f"publishing {rate:g} events/s for {seconds:g} s through POST /api/v1/events")
-    delays, accepted = asyncio.run(_latency(base, node, key, rate, seconds, env.run))
+    delays, accepted, answers = asyncio.run(_latency(base, node, key, rate, seconds, env.run))
+    projected = worker_latency(f"http://127.0.0.1:{metrics_port}/metrics")
     return {
         "rate": rate, "events": len(delays), "unseen": accepted - len(delays),
         "p50_ms": round(percentile(delays, 0.5), 1), "p90_ms": round(percentile(delays, 0.9), 1),
         "p99_ms": round(percentile(delays, 0.99), 1), "max_ms": round(max(delays), 1),
+        "accept_p50_ms": round(percentile(answers, 0.5), 1),
+        "accept_p99_ms": round(percentile(answers, 0.99), 1),
+        "projected_p50_ms": round(projected[0] * 1000, 1),
+        "projected_p99_ms": round(projected[1] * 1000, 1),
     }
+
+
+def worker_latency(url: str) -> tuple[float, float]:
+    """p50 and p99 of the worker's publish-to-projection histogram (linear in a bucket)."""
+    buckets = [(float(labels["le"]), value)
+               for name, labels, value in scrape(url)
+               if name == "gotong_publish_to_projection_seconds_bucket"]
+    return histogram_quantile(buckets, 0.5), histogram_quantile(buckets, 0.99)
 
 
 async def _ingest(base: str, node: str, key: str, batch: int, clients: int, seconds: float,

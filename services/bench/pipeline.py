@@ -26,7 +26,6 @@ import httpx
 import orjson
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from prometheus_client.parser import text_string_to_metric_families
 from rich.progress import Progress
 from sqlalchemy import Engine
 
@@ -39,6 +38,7 @@ from services.bench.common import (
     cpu_seconds,
     free_port,
     rss_mb,
+    scrape,
 )
 from services.bench.profile import Profiler
 from services.bench.workload import generate
@@ -174,12 +174,10 @@ class Worker:
 
     def scrape(self) -> dict[str, float]:
         """The worker's metrics: sample name (with labels) -> value."""
-        text = httpx.get(self.metrics_url, timeout=10).text
         values: dict[str, float] = {}
-        for family in text_string_to_metric_families(text):
-            for sample in family.samples:
-                labels = ",".join(f"{k}={v}" for k, v in sorted(sample.labels.items()))
-                values[f"{sample.name}{{{labels}}}" if labels else sample.name] = sample.value
+        for name, labels, value in scrape(self.metrics_url):
+            tags = ",".join(f"{k}={v}" for k, v in sorted(labels.items()))
+            values[f"{name}{{{tags}}}" if tags else name] = value
         return values
 
     def partitions(self) -> int:

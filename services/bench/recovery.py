@@ -19,6 +19,7 @@ LABELS = {
     "restart_ready_s": "worker restart -> ready (s)",
     "rebuild_seconds": "gotong rebuild (s)",
     "rebuild_events_per_s": "rebuild (events/s)",
+    "load_rss_mb": "worker RSS while loading, peak (MiB)",
     "worker_rss_mb": "worker RSS after restart (MiB)",
 }
 
@@ -29,14 +30,14 @@ def run_recovery(env: BenchEnv, count: int) -> dict[str, Any]:
     worker = start_worker(env, engine, "probe" + env.run)
     console.print(f"loading {count:,} events of state")
     records = encode(generate(count, env.run), env.secret)
-    seconds, _, _ = publish_and_wait(env, engine, worker, records, f"bench-{env.run}-")
+    loaded = publish_and_wait(env, engine, [worker], records, f"bench-{env.run}-")
     del records
     env.stop_all()
     console.print("restarting the worker")
     began = time.perf_counter()
     worker = start_worker(env, engine, "restart" + env.run)
     ready = time.perf_counter() - began
-    rss = rss_mb(worker.pid)
+    rss = rss_mb(worker.process.pid)
     env.stop_all()
     console.print("rebuilding the read model from the log")
     settings = replace(env.settings, database_url=env.database_url)
@@ -46,7 +47,8 @@ def run_recovery(env: BenchEnv, count: int) -> dict[str, Any]:
     engine.dispose()
     return {
         "events": count,
-        "load_events_per_s": round(count / seconds, 1),
+        "load_events_per_s": round(count / loaded.seconds, 1),
+        "load_rss_mb": round(loaded.rss_mb, 1),
         "restart_ready_s": round(ready, 2),
         "rebuild_seconds": round(rebuilt, 2),
         "rebuild_events_per_s": round(result.events / rebuilt, 1),

@@ -52,6 +52,9 @@ class BatchAgent:
     topic: TopicT
     process: Process
     discard: Callable[[], None] = lambda: None
+    #: after a fetch of fewer than ``linger_until`` records, wait this long for more
+    linger_s: float = 0.0
+    linger_until: int = 1000
     failures: int = field(default=0, init=False)
 
 
@@ -78,26 +81,44 @@ class BatchConsumer(driver.Consumer):
         read_offset = self._read_offset
         acks_enabled_for = self.app.topics.acks_enabled_for
         commit_every = self._commit_every
+        linger_s = max(agent.linger_s for agent in agents.values())
+        enough = min(agent.linger_until for agent in agents.values())
+
+        async def fetch_into(batches: dict[str, list[Message]], timeout: float) -> int:
+            """Hand one fetch to the streams, the batch agents' records to ``batches``."""
+            added = 0
+            async for tp, message in getmany(timeout=timeout):
+                offset = message.offset
+                last = read_offset[tp]
+                if last is not None and offset < last:
+                    continue  # before what was handed out: Faust drops it too
+                if last and offset - last > 1 and acks_enabled_for(message.topic):
+                    await self._add_gap(tp, last + 1, offset)
+                if commit_every is not None and self._n_acked >= commit_every:
+                    self._n_acked = 0
+                    await self.commit()
+                if message.topic in agents:
+                    batches.setdefault(message.topic, []).append(message)
+                    added += 1
+                else:
+                    await self.wait_first(callback(message), self.suspend_flow.wait())
+                read_offset[tp] = offset
+            return added
+
         try:
             while not (consumer_stopped() or fetcher_stopped()):
                 batches: dict[str, list[Message]] = {}
                 await self.sleep(0)
                 if not self.should_stop:
-                    async for tp, message in getmany(timeout=1.0):
-                        offset = message.offset
-                        last = read_offset[tp]
-                        if last is not None and offset < last:
-                            continue  # before what was handed out: Faust drops it too
-                        if last and offset - last > 1 and acks_enabled_for(message.topic):
-                            await self._add_gap(tp, last + 1, offset)
-                        if commit_every is not None and self._n_acked >= commit_every:
-                            self._n_acked = 0
-                            await self.commit()
-                        if message.topic in agents:
-                            batches.setdefault(message.topic, []).append(message)
-                        else:
-                            await self.wait_first(callback(message), self.suspend_flow.wait())
-                        read_offset[tp] = offset
+                    held = await fetch_into(batches, 1.0)
+                    # a few records: wait a moment for more, so that a trickle of events
+                    # is not one batch (one transaction, one produce request) each
+                    deadline = time.monotonic() + linger_s
+                    while 0 < held < enough and self.flow_active and not self.should_stop:
+                        remaining = deadline - time.monotonic()
+                        if remaining <= 0:
+                            break
+                        held += await fetch_into(batches, remaining)
                 for topic, messages in batches.items():
                     await self._run_batch(agents[topic], messages)
         except self.consumer_stopped_errors:
@@ -111,9 +132,10 @@ class BatchConsumer(driver.Consumer):
             raise
 
     async def _run_batch(self, agent: BatchAgent, messages: list[Message]) -> None:
-        if not self.flow_active:
-            # a rebalance began after the fetch: these records are read again after it,
-            # from the committed offsets
+        generation = self.app.consumer_generation_id
+        if not self.flow_active or any(m.generation_id != generation for m in messages):
+            # a rebalance began (or ended) after the fetch: these records are read again
+            # after it, from the committed offsets
             return
         unacked = self._unacked_messages
         marker = messages[-1]  # acknowledged with the rest: a rebalance waits for it

@@ -69,6 +69,12 @@ def _iso(seconds: float) -> str:
     return dt.datetime.fromtimestamp(seconds, dt.UTC).isoformat(timespec="milliseconds")
 
 
+@dataclass(frozen=True)
+class Loaded:
+    subscriptions: dict[str, Active]
+    private: frozenset[str]
+
+
 @dataclass
 class Active:
     """An active subscription as the matcher keeps it."""
@@ -92,8 +98,7 @@ class Delivery:
         self.retries = app.Table("webhook-retries", default=None,
                                  partitions=s.topic_partitions, key_type=str)
         self.subscriptions: dict[str, Active] = {}
-        self._private: set[str] = set()
-        self._refreshed_at = 0.0
+        self._private: frozenset[str] = frozenset()
         self._requeued: dict[str, int] = {}
         self._client: aiohttp.ClientSession | None = None
         self._limit = asyncio.Semaphore(s.webhook_concurrency)
@@ -102,27 +107,29 @@ class Delivery:
 
     # -- matching ------------------------------------------------------------------
 
-    async def _refresh(self) -> None:
-        started = time.time()
-        rows = await asyncio.to_thread(store.active, self.engine)
+    def load(self) -> Loaded:
+        """The active subscriptions, each with its matcher (seeded from the read model for
+        one not known yet). Blocking: run in the ingest agent's read-model thread, after
+        the batch's transaction, so that a subscription created before the batch's events
+        were folded matches them."""
+        rows = store.active(self.engine)
+        known = self.subscriptions
         fresh: dict[str, Active] = {}
         for row in rows:
-            known = self.subscriptions.get(row.id)
-            if known is None:
-                flt = FeedFilter.from_lists(row.filter or {})
-                matcher = await asyncio.to_thread(seeded_matcher, self.engine, flt)
+            sub = known.get(row.id)
+            if sub is None:
+                matcher = seeded_matcher(self.engine, FeedFilter.from_lists(row.filter or {}))
                 created = dt.datetime.fromisoformat(row.created_at).timestamp()
-                known = Active(row.id, created, matcher)
-            fresh[row.id] = known
-        self.subscriptions = fresh
-        self._private = {row.id for row in rows if row.private}
-        self._refreshed_at = started
+                sub = Active(row.id, created, matcher)
+            fresh[row.id] = sub
+        return Loaded(fresh, frozenset(row.id for row in rows if row.private))
 
-    async def tasks_for(self, events: Sequence[tuple[Mapping[str, Any], float | None]]
-                        ) -> list[tuple[str, bytes, bytes]]:
+    def tasks_for(self, loaded: Loaded,
+                  events: Sequence[tuple[Mapping[str, Any], float | None]]
+                  ) -> list[tuple[str, bytes, bytes]]:
         """Delivery tasks (topic, key, value) for ``events`` (each with the time it was
         received): one per active subscription that wants it and existed by then."""
-        await self._refresh()
+        self.subscriptions, self._private = loaded.subscriptions, loaded.private
         if not self.subscriptions:
             return []
         topic = delivery_topic(self.settings)

@@ -56,8 +56,10 @@ class Producer(Protocol):
 
 
 class Webhooks(Protocol):
-    async def tasks_for(self, events: Sequence[tuple[Mapping[str, Any], float | None]]
-                        ) -> list[tuple[str, bytes, bytes]]: ...
+    def load(self) -> Any: ...
+
+    def tasks_for(self, loaded: Any, events: Sequence[tuple[Mapping[str, Any], float | None]]
+                  ) -> list[tuple[str, bytes, bytes]]: ...
 
 
 @dataclass
@@ -111,8 +113,17 @@ class Ingest:
         folding_done = time.perf_counter()
         sent = await self._send(folded)
         rows = merge_rows(folded.rows())
-        written = asyncio.ensure_future(self.projector.write(rows)) if rows else None
-        await _all(sent + ([written] if written else []))
+        # the webhooks' subscriptions are read in the same thread, after the transaction
+        webhooks = self.webhooks if folded.accepted else None
+        written: asyncio.Future[Any] | None = None
+        if rows or webhooks is not None:
+            written = asyncio.ensure_future(self.projector.write(
+                rows, webhooks.load if webhooks is not None else None))
+        await _all([*sent, *([written] if written is not None else [])])
+        if webhooks is not None and written is not None:
+            tasks = webhooks.tasks_for(written.result(), folded.accepted)
+            await _all([await self.producer.send(topic, key, value, None, None, None)
+                        for topic, key, value in tasks])
         kafka_done = time.perf_counter()
         metrics.projected([stamp for _, stamp in folded.accepted])
         await self.store.write(folded.changed.values(), self.producer)
@@ -135,9 +146,6 @@ class Ingest:
         for moved in folded.misrouted:
             pending.append(await send(INGEST_TOPIC, moved.key, moved.record.value,
                                       moved.partition, None, _header_list(moved.record)))
-        if self.webhooks is not None and folded.accepted:
-            for topic, key, value in await self.webhooks.tasks_for(folded.accepted):
-                pending.append(await send(topic, key, value, None, None, None))
         return pending
 
     async def _dead_letters(self, letters: Sequence[DeadLetter]) -> list[Awaitable[Any]]:

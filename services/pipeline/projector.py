@@ -12,6 +12,8 @@ import asyncio
 import logging
 import threading
 import time
+from collections.abc import Callable
+from typing import TypeVar
 
 from sqlalchemy import Engine
 from sqlmodel import Session
@@ -21,6 +23,8 @@ from services.readmodel.db import Rows, upsert
 from services.readmodel.tables import WorkerHeartbeat
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 
 class Projector:
@@ -33,18 +37,21 @@ class Projector:
         self.seconds = 0.0
         self.last_seconds = 0.0
 
-    async def write(self, rows: Rows) -> None:
-        """Upsert ``rows`` (by table) in one transaction, in a thread."""
-        await asyncio.to_thread(self._write, rows)
+    async def write(self, rows: Rows, then: Callable[[], T] | None = None) -> T | None:
+        """Upsert ``rows`` (by table) in one transaction, in a thread; then, in the same
+        thread, call ``then`` (a read that must see the transaction) and return its result."""
+        return await asyncio.to_thread(self._write, rows, then)
 
-    def _write(self, rows: Rows) -> None:
-        started = time.perf_counter()
-        with self._lock, self.engine.begin() as connection:
-            self.rows_written += upsert(connection, rows)
-        self.transactions += 1
-        self.last_seconds = time.perf_counter() - started
-        self.seconds += self.last_seconds
-        metrics.SQL.observe(self.last_seconds)
+    def _write(self, rows: Rows, then: Callable[[], T] | None) -> T | None:
+        if rows:
+            started = time.perf_counter()
+            with self._lock, self.engine.begin() as connection:
+                self.rows_written += upsert(connection, rows)
+            self.transactions += 1
+            self.last_seconds = time.perf_counter() - started
+            self.seconds += self.last_seconds
+            metrics.SQL.observe(self.last_seconds)
+        return then() if then is not None else None
 
     async def heartbeat(self, worker_id: str, lag: int = 0) -> None:
         await asyncio.to_thread(self._heartbeat, worker_id, lag)

@@ -316,13 +316,13 @@ class App(faust.App):
         super().__init__(*args, **kwargs)
         self.batch_agents: dict[str, BatchAgent] = {}
 
-    def batch_agent(self, topic: TopicT, *, name: str,
-                    discard: Callable[[], None] | None = None) -> Callable[[Process], Process]:
+    def batch_agent(self, topic: TopicT, *, name: str, discard: Callable[[], None] | None = None,
+                    linger_s: float = 0.0) -> Callable[[Process], Process]:
         """Declare ``process`` as the handler of ``topic``'s records, a fetch at a time
         (``services.pipeline.batch_agents``)."""
         def register(process: Process) -> Process:
             declare(self, self.batch_agents,
-                    BatchAgent(name, topic, process, discard or (lambda: None)))
+                    BatchAgent(name, topic, process, discard or (lambda: None), linger_s))
             return process
         return register
 

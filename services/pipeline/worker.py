@@ -64,8 +64,8 @@ class Worker:
             validator=validator or default_validator(), secret=self.secret,
             public_key_for=self._public_key, partitions=self._partitions,
             webhooks=self.delivery, on_changed=self._changed)
-        self.app.batch_agent(self.ingest_topic, name="ingest",
-                             discard=self.store.forget)(self.ingest.process)
+        self.app.batch_agent(self.ingest_topic, name="ingest", discard=self.store.forget,
+                             linger_s=s.batch_linger_ms / 1000)(self.ingest.process)
         self.app.timer(s.overdue_check_s, name="overdue")(self.overdue.tick)
         self.app.timer(2.0, name="heartbeat")(self._heartbeat)
         self.app.timer(10.0, name="ingest-log")(self._log_stats)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fcntl
+import functools
 import logging
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping
@@ -97,14 +98,6 @@ def migrate(engine: Engine) -> None:
         command.upgrade(config, "heads")  # features add their own migration branches
 
 
-def _insert(connection: Connection, table: Table) -> Any:
-    if connection.dialect.name == "postgresql":
-        return postgresql.insert(table)
-    if connection.dialect.name == "sqlite":
-        return sqlite.insert(table)
-    raise RuntimeError(f"unsupported database: {connection.dialect.name}")
-
-
 def _without_nul(value: Any) -> Any:
     """PostgreSQL text and jsonb cannot hold U+0000, which JSON events may: U+FFFD instead."""
     if isinstance(value, str):
@@ -116,27 +109,37 @@ def _without_nul(value: Any) -> Any:
     return value
 
 
+@functools.cache
+def _upsert_statement(dialect: str, name: str) -> Any:
+    """The upsert of one read-model table, built once (SQLAlchemy then reuses its compiled
+    form and cache key: building it anew for each small transaction cost more than the
+    transaction)."""
+    table: Table = READ_MODEL[name].__table__  # type: ignore[attr-defined]
+    keys = [c.name for c in table.primary_key.columns]
+    stmt = postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)
+    return stmt.on_conflict_do_update(
+        index_elements=keys,
+        set_={c.name: stmt.excluded[c.name] for c in table.columns if c.name not in keys},
+        where=table.c.version < stmt.excluded.version,
+    )
+
+
 def upsert(connection: Connection, rows: Rows) -> int:
     """Insert or update rows by primary key, never replacing a newer version.
 
     ``rows`` maps read-model table names to row dicts. Returns the number of rows sent.
     """
+    dialect = connection.dialect.name
+    if dialect not in ("postgresql", "sqlite"):
+        raise RuntimeError(f"unsupported database: {dialect}")
     sent = 0
     for name, batch in rows.items():
         values = list(batch)
         if not values:
             continue
-        if connection.dialect.name == "postgresql":
+        if dialect == "postgresql":
             values = [_without_nul(v) for v in values]
-        table: Table = READ_MODEL[name].__table__  # type: ignore[attr-defined]
-        keys = [c.name for c in table.primary_key.columns]
-        stmt = _insert(connection, table)
-        stmt = stmt.on_conflict_do_update(
-            index_elements=keys,
-            set_={c.name: stmt.excluded[c.name] for c in table.columns if c.name not in keys},
-            where=table.c.version < stmt.excluded.version,
-        )
-        connection.execute(stmt, values)
+        connection.execute(_upsert_statement(dialect, name), values)
         sent += len(values)
     return sent
 

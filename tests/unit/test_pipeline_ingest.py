@@ -85,10 +85,12 @@ class Projector:
     fail: bool = False
     events_processed: int = 0
 
-    async def write(self, rows: Any) -> None:
+    async def write(self, rows: Any, then: Any = None) -> Any:
         if self.fail:
             raise RuntimeError("database is locked")
-        self.rows.append(rows)
+        if rows:
+            self.rows.append(rows)
+        return then() if then is not None else None
 
 
 @dataclass
