@@ -80,8 +80,10 @@ class Settings:
     # and how long the worker's producer waits to fill a batch of records
     state_cache_mb: int = 32
     producer_linger_ms: int = 2
-    # after a fetch of a few records, how long the ingest agent waits for more
+    # after a fetch of a few records, how long the ingest agent waits for more; how long
+    # the broker may hold the worker's fetch to fill 32 KiB (0: Faust's, at once)
     batch_linger_ms: int = 0
+    fetch_wait_ms: int = 50
     # Prometheus: the worker's own /metrics port (0: none) and interface; /healthz says
     # "degraded" past this many unprocessed ingest records
     metrics_port: int = 9108
@@ -153,6 +155,7 @@ def load() -> Settings:
         state_cache_mb=_int("GOTONG_STATE_CACHE_MB", 32),
         producer_linger_ms=_int("GOTONG_PRODUCER_LINGER_MS", 2),
         batch_linger_ms=_int("GOTONG_BATCH_LINGER_MS", 0),
+        fetch_wait_ms=_int("GOTONG_FETCH_WAIT_MS", 50),
         metrics_port=_int("GOTONG_METRICS_PORT", 9108),
         metrics_host=os.environ.get("GOTONG_METRICS_HOST") or "127.0.0.1",
         lag_degraded=_int("GOTONG_LAG_DEGRADED", 10_000),

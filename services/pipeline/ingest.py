@@ -6,14 +6,16 @@ For each batch (``services.pipeline.fold`` decides, this module performs):
    ingest and the webhook tasks are given to the producer, in log order;
 2. the rows of every changed aggregate go to the read model in one transaction,
    while Kafka acknowledges the records;
-3. only then is each changed state written to its table (RocksDB and changelog):
+3. only then is each changed state staged for its table (``state.StateStore``):
    a state never says "applied" for an event whose typed record or read-model row
-   could still be missing. A crash before this point folds the batch again (its
-   typed records may then be written twice: the fold and the rebuild skip the
-   copies); a crash after it finds the events in the state, as duplicates.
+   could still be missing.
 
-The batch's offsets are committed by Faust after its producer flush, so after the
-changelog holds the states (``runtime.IdempotentProducer``).
+The staged states are written to the tables (RocksDB and changelog) once per offset
+commit, before it (``runtime.App.before_commit``), and Faust commits only after its
+producer flush, so after the changelog holds them (``runtime.IdempotentProducer``).
+A crash before the commit folds the batches since the last one again (their typed
+records may then be written twice: the fold and the rebuild skip the copies); a
+crash after it finds their events in the states, as duplicates.
 """
 
 from __future__ import annotations
@@ -126,7 +128,7 @@ class Ingest:
                         for topic, key, value in tasks])
         kafka_done = time.perf_counter()
         metrics.projected([stamp for _, stamp in folded.accepted])
-        await self.store.write(folded.changed.values(), self.producer)
+        self.store.stage(folded.changed.values())
         if self.on_changed is not None:
             for item in folded.changed.values():
                 if item.folded:

@@ -49,9 +49,10 @@ def overdue_event(item_id: str, due_date: str) -> dict[str, Any]:
 
 
 class OverdueWatch:
-    def __init__(self, table: Any, producer: Any, secret: bytes, timezone: str,
+    def __init__(self, table: Any, store: Any, producer: Any, secret: bytes, timezone: str,
                  today: Callable[[], dt.date] | None = None) -> None:
         self.table = table
+        self.store = store
         self.producer = producer
         self.secret = secret
         self.zone = ZoneInfo(timezone)
@@ -76,12 +77,14 @@ class OverdueWatch:
 
     async def _round(self) -> None:
         today = self._today()
-        if self._scanned_on != today:
-            self._scanned_on, self._changed = today, set()
-            candidates: Iterable[tuple[str, bytes | None]] = list(self.table.items())
-        else:
-            ids, self._changed = self._changed, set()
-            candidates = [(item_id, self.table.get(item_id)) for item_id in ids]
+        changed, self._changed = self._changed, set()
+        found: dict[str, bytes | None] = {}
+        if self._scanned_on != today:  # every item, as the table has it
+            self._scanned_on = today
+            found.update(self.table.items())
+        for item_id in changed:  # changed since: as the ingest agent left it (staged)
+            found[item_id] = self.store.read("action_item", item_id)
+        candidates: Iterable[tuple[str, bytes | None]] = found.items()
         for item_id, stored in candidates:
             if item_id in self.sent or not stored:
                 continue

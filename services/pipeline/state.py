@@ -3,26 +3,28 @@
 A state is read from its table the first time a batch needs it and kept, decoded,
 in a cache bounded by the size of the states' JSON (least recently used first
 out), so the hot aggregates of a busy forum are not read and decoded again for
-every batch. A batch writes each state it changed to its table once, however many
-of its events touched it: one RocksDB put and one changelog record per aggregate
-per batch, not per event (what Kafka Streams' record cache and Quix Streams'
-checkpoints do).
+every batch. A batch *stages* the states it changed (their JSON as the batch left
+them); at the next offset commit, before it, every staged state is written to its
+table once, however many events and batches changed it since the last commit: one
+RocksDB put and one changelog record per aggregate per commit interval, not per
+event (what Kafka Streams' record cache and Quix Streams' checkpoints do).
 
-The writes are Faust's, done in bulk: the store's put (``table.data``), and the
-changelog records of a partition as one record batch (``send_many``), whose
-acknowledgement sets the persisted offset Faust's recovery starts from (what
-``Collection._on_changelog_sent`` does per record). Faust's own path for a table
-write (``table[key] = value``) goes through its producer buffer, a background
-task that publishes one record per wake-up with a future each: measured at about
-a quarter of the worker's CPU for this pipeline.
+The writes are Faust's, done in bulk: the partition's states in one RocksDB
+``WriteBatch`` (as Faust's recovery writes them), and their changelog records as one
+record batch (``send_many``), whose acknowledgement sets the persisted offset Faust's
+recovery starts from (what ``Collection._on_changelog_sent`` does per record).
+Faust's own path for a table write (``table[key] = value``) goes through its producer
+buffer, a background task that publishes one record per wake-up with a future each:
+measured at about a quarter of the worker's CPU for this pipeline.
 
-The cache holds states as the batch left them, before they are durable; so after a
-failed batch (``forget``) and at every rebalance it is emptied, and the next batch
-reads the tables again.
+The cache holds states as the batches left them, before they are durable; so after
+a failed batch (``forget``) and at every rebalance it is emptied, and the next batch
+reads the staged JSON or the tables again.
 """
 
 from __future__ import annotations
 
+import asyncio
 import weakref
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Mapping
@@ -113,15 +115,22 @@ def _persisted(store: Any, tp: TP, count: int, future: Any) -> None:
 
 
 class StateStore:
+    """The aggregates' states: a cache of decoded states, the states changed since the
+    last offset commit (``stage``), and the Faust tables they are written to (``flush``,
+    called by the commit before it commits: ``runtime.App.before_commit``)."""
+
     def __init__(self, tables: Mapping[str, Any], *, cache_bytes: int) -> None:
         self.tables = tables
         self.cache_bytes = cache_bytes
         # (aggregate, subject) -> (state, the set of its applied ids, weight)
         self._cache: OrderedDict[tuple[str, str], tuple[State, set[str], int]] = OrderedDict()
         self._weight = 0
+        # (aggregate, subject) -> (partition, JSON): the state as its last batch left it
+        self._staged: dict[tuple[str, str], tuple[int, bytes]] = {}
         self.hits = 0
         self.misses = 0
         self.bytes_written = 0
+        self.flushes = 0
 
     def load(self, aggregate: str, subject: str, partition: int) -> tuple[State, set[str]]:
         """The state of ``subject`` (a new one if it has none yet), to fold into in place,
@@ -133,28 +142,55 @@ class StateStore:
             self.hits += 1
             return cached[0], cached[1]
         self.misses += 1
-        with pinned(partition):
-            stored = self.tables[aggregate].data.get(subject)  # the store: one lookup
+        stored = self.read(aggregate, subject, partition)
         state = orjson.loads(stored) if stored else new_state(subject)
         seen = set(state["applied"])
         self._keep(key, state, seen, len(stored) if stored else EMPTY_WEIGHT)
         return state, seen
 
-    async def write(self, changed: Iterable[Changed], producer: Any) -> None:
-        """Store every changed state in its table: the store (RocksDB) now, the changelog
-        as record batches that the next offset commit waits for (``IdempotentProducer``)."""
-        by_partition: dict[int, list[Changed]] = {}
+    def read(self, aggregate: str, subject: str, partition: int | None = None) -> bytes | None:
+        """The stored JSON of a state: staged, or from its table (``partition`` when known)."""
+        staged = self._staged.get((aggregate, subject))
+        if staged is not None:
+            return staged[1]
+        store = self.tables[aggregate].data
+        if partition is None:
+            value: bytes | None = store.get(subject)
+            return value
+        with pinned(partition):
+            value = store.get(subject)  # the store itself: one lookup, not the table's two
+        return value
+
+    def stage(self, changed: Iterable[Changed]) -> None:
+        """Keep the states a batch changed, as JSON, for the next ``flush``: a state changed
+        by several batches before a commit is written once."""
         for item in changed:
-            by_partition.setdefault(item.partition, []).append(item)
-        for partition, items in by_partition.items():
-            records: dict[str, list[tuple[str, bytes, bytes]]] = {}
-            for item in items:
-                data = orjson.dumps(item.state)
-                records.setdefault(item.aggregate, []).append(
-                    (item.subject, changelog_key(self.tables[item.aggregate], item.subject),
-                     data))
-                self.bytes_written += len(data)
-                self._keep((item.aggregate, item.subject), item.state, item.seen, len(data))
+            data = orjson.dumps(item.state)
+            self._staged[(item.aggregate, item.subject)] = (item.partition, data)
+            self._keep((item.aggregate, item.subject), item.state, item.seen, len(data))
+        while self._weight > self.cache_bytes and self._cache:
+            _, (_, _, weight) = self._cache.popitem(last=False)
+            self._weight -= weight
+
+    @property
+    def staged(self) -> int:
+        return len(self._staged)
+
+    async def flush(self, producer: Any) -> list[asyncio.Future[Any]]:
+        """Write the staged states to their tables: the store (RocksDB) now, the changelog
+        as record batches whose futures are returned (and tracked by the producer, whose
+        flush the offset commit waits for)."""
+        staged, self._staged = self._staged, {}
+        if not staged:
+            return []
+        self.flushes += 1
+        by_partition: dict[int, dict[str, list[tuple[str, bytes, bytes]]]] = {}
+        for (aggregate, subject), (partition, data) in staged.items():
+            by_partition.setdefault(partition, {}).setdefault(aggregate, []).append(
+                (subject, changelog_key(self.tables[aggregate], subject), data))
+            self.bytes_written += len(data)
+        futures: list[asyncio.Future[Any]] = []
+        for partition, records in by_partition.items():
             with pinned(partition):
                 for aggregate, batch in records.items():
                     _put_all(self.tables[aggregate].data, partition, batch)
@@ -167,12 +203,12 @@ class StateStore:
                                                               track=True):
                     future.add_done_callback(partial(_persisted, table.data,
                                                      TP(topic, partition), count))
-        while self._weight > self.cache_bytes and self._cache:
-            _, (_, _, weight) = self._cache.popitem(last=False)
-            self._weight -= weight
+                    futures.append(future)
+        return futures
 
     def forget(self) -> None:
-        """Empty the cache (after a failed batch, at a rebalance)."""
+        """Empty the cache (after a failed batch, at a rebalance). What was staged stays:
+        it is what the batches before the failed one left, and is still to be written."""
         self._cache.clear()
         self._weight = 0
 

@@ -56,8 +56,8 @@ class Worker:
         }
         self.store = StateStore(self.tables, cache_bytes=s.state_cache_mb * 1024 * 1024)
         self.delivery = delivery.register(self)  # webhooks: the deliver agent, the retry timer
-        self.overdue = OverdueWatch(self.tables["action_item"], self.app.producer, self.secret,
-                                    s.timezone)
+        self.overdue = OverdueWatch(self.tables["action_item"], self.store, self.app.producer,
+                                    self.secret, s.timezone)
         self.ingest = Ingest(
             producer=cast(runtime.IdempotentProducer, self.app.producer), store=self.store,
             projector=self.projector,
@@ -69,6 +69,7 @@ class Worker:
         self.app.timer(s.overdue_check_s, name="overdue")(self.overdue.tick)
         self.app.timer(2.0, name="heartbeat")(self._heartbeat)
         self.app.timer(10.0, name="ingest-log")(self._log_stats)
+        self.app.before_commit.append(self._flush_states)
         self.app.on_partitions_revoked.connect(self._on_revoked)
 
     def _make_app(self) -> runtime.App:
@@ -95,6 +96,7 @@ class Worker:
             producer_max_batch_size=1024 * 1024,
             producer_max_request_size=8 * 1024 * 1024,
             table_standby_replicas=0,
+            fetch_wait_ms=s.fetch_wait_ms,
             key_serializer="raw",
             value_serializer="raw",
         )
@@ -116,9 +118,17 @@ class Worker:
                 if (self.node_keys.get(subject) or b"") != key:
                     self.node_keys[subject] = key
 
+    async def _flush_states(self) -> None:
+        await self.store.flush(self.app.producer)
+
     async def _on_revoked(self, *_: Any, **__: Any) -> None:
-        # no batch is under way here (the rebalance waited for it): what the cache holds
-        # is durable, but the partitions may go to another worker
+        # No batch is under way here: the rebalance waited for them, and its commit wrote
+        # the staged states. Anything staged since (nothing should be) is written now,
+        # while the partitions are still ours; then the cache is dropped, since they may
+        # go to another worker.
+        pending = await self.store.flush(self.app.producer)
+        if pending:
+            await asyncio.gather(*pending)
         self.store.forget()
         self.overdue.rescan()
 

@@ -54,6 +54,17 @@ def by_ids(engine: Engine, ids: Iterable[str]) -> dict[str, WebhookSubscription]
     return {row.id: row for row in rows}
 
 
+_ACTIVE_VERSIONS = select(col(WebhookSubscription.id), col(WebhookSubscription.updated_at)).where(
+    col(WebhookSubscription.status) == ACTIVE)
+
+
+def active_versions(engine: Engine) -> dict[str, str]:
+    """Each active subscription's id and last change: one small query, for the worker to
+    tell whether it must read the subscriptions again."""
+    with engine.connect() as connection:
+        return {row[0]: row[1] for row in connection.execute(_ACTIVE_VERSIONS)}
+
+
 def active(engine: Engine) -> list[WebhookSubscription]:
     with Session(engine) as session:
         return list(session.exec(select(WebhookSubscription)

@@ -115,11 +115,18 @@ def agent() -> Agent:
     return Agent(ingest, tables, producer, projector)
 
 
+async def commit(agent: Agent) -> None:
+    """What the offset commit does first (services/pipeline/runtime.py): write the states."""
+    await agent.ingest.store.flush(agent.producer)
+
+
 async def test_a_batch_writes_each_changed_state_once_after_its_records_and_rows(
     agent: Agent,
 ) -> None:
     events = [item(), progress("rtl-posyandu", 20), progress("rtl-posyandu", 60)]
     await agent.ingest.process([record(e, offset=n) for n, e in enumerate(events)])
+    assert agent.stored("action_item", "rtl-posyandu") is None  # staged for the commit
+    await commit(agent)
     assert [e["id"] for e in agent.producer.values("gotong.action-items")] == [
         e["id"] for e in events]
     [typed] = [s for s in agent.producer.sent if s[0] == "gotong.action-items"]
@@ -135,7 +142,9 @@ async def test_the_changelog_offset_faust_recovers_from_is_the_batchs_last(
     agent: Agent,
 ) -> None:
     await agent.ingest.process([record(item("rtl-a"))])
+    await commit(agent)
     await agent.ingest.process([record(item("rtl-b")), record(item("rtl-c"))])
+    await commit(agent)
     await asyncio.sleep(0)
     store = agent.tables["action_item"].data
     assert sum(len(v) for t, _, v in agent.producer.sent if t.endswith("changelog")) == 3
@@ -152,6 +161,8 @@ async def test_no_state_is_written_when_its_row_or_typed_record_is_not(
         agent.producer.failing = "gotong.action-items"
     with pytest.raises(RuntimeError):
         await agent.ingest.process([record(item())])
+    assert agent.ingest.store.staged == 0
+    await commit(agent)
     assert agent.stored("action_item", "rtl-posyandu") is None
     assert not [s for s in agent.producer.sent if s[0].endswith("changelog")]
     # the batch comes again (services/pipeline/batch_agents.py): once the cache is
@@ -159,6 +170,7 @@ async def test_no_state_is_written_when_its_row_or_typed_record_is_not(
     agent.ingest.store.forget()
     agent.projector.fail, agent.producer.failing = False, None
     await agent.ingest.process([record(item())])
+    await commit(agent)
     assert agent.stored("action_item", "rtl-posyandu")["version"] == 1  # type: ignore[index]
 
 
@@ -182,7 +194,34 @@ async def test_the_cache_serves_the_next_batch_and_a_rebalance_empties_it(agent:
     store.forget()
     await agent.ingest.process([record(progress("rtl-posyandu", 20))])
     assert store.misses == 2
+    await commit(agent)
     assert agent.stored("action_item", "rtl-posyandu")["percent"] == 20  # type: ignore[index]
+
+
+async def test_states_changed_by_several_batches_are_written_once_per_commit(
+    agent: Agent,
+) -> None:
+    await agent.ingest.process([record(item())])
+    for percent in (10, 20, 30):
+        await agent.ingest.process([record(progress("rtl-posyandu", percent))])
+    await commit(agent)
+    changelog = [v for t, _, vs in agent.producer.sent if t.endswith("changelog") for v in vs]
+    assert [orjson.loads(v or b"")["percent"] for v in changelog] == [30]
+
+
+async def test_a_failed_batch_after_a_good_one_folds_again_from_what_the_good_one_left(
+    agent: Agent,
+) -> None:
+    await agent.ingest.process([record(item())])  # staged, not written yet
+    agent.projector.fail = True
+    with pytest.raises(RuntimeError):
+        await agent.ingest.process([record(progress("rtl-posyandu", 50))])
+    agent.ingest.store.forget()  # what the batch agent does after a failure
+    agent.projector.fail = False
+    await agent.ingest.process([record(progress("rtl-posyandu", 50))])
+    await commit(agent)
+    state = agent.stored("action_item", "rtl-posyandu")
+    assert state is not None and (state["percent"], state["version"]) == (50, 2)
 
 
 def test_changelog_keys_are_encoded_as_faust_encodes_them_for_its_recovery(
