@@ -75,7 +75,10 @@ def render() -> dict[str, Any]:
         channels[name] = {
             "address": topic,
             "description": f"Validated events of the {aggregate} aggregate, keyed by subject, "
-                           "kept forever: read from the beginning to replay everything.",
+                           "kept forever: read from the beginning to replay everything. "
+                           "Written by the worker's ingest agent as it folds each event, in "
+                           "the partition of its subject and in the order it was folded; "
+                           "after a worker crash an event may appear twice (same id).",
             "messages": {t.replace(".", "_"): {"$ref": f"#/components/messages/{t}"}
                          for t in wanted}}
         operations[f"consume_{name}"] = {
@@ -87,9 +90,11 @@ def render() -> dict[str, Any]:
                          for t in wanted]}
     channels["ingest"] = {
         "address": INGEST_TOPIC,
-        "description": "Everything unvalidated. Nodes writing here directly sign each event "
-                       "(Ed25519 'signature' extension attribute); unsigned ones are "
-                       "dead-lettered.",
+        "description": "Everything unvalidated, one event per record, keyed by subject (the "
+                       "partition of a subject holds its aggregate's state; a record in "
+                       "another partition is moved to its subject's). Nodes writing here "
+                       "directly sign each event (Ed25519 'signature' extension attribute); "
+                       "unsigned ones are dead-lettered.",
         "messages": {"anyEvent": {"$ref": "#/components/messages/anyEvent"}}}
     operations["publish_ingest"] = {
         "action": "send", "channel": {"$ref": "#/channels/ingest"},

@@ -81,6 +81,11 @@ class Stack:
         return f"http://127.0.0.1:{self.settings.http_port}"
 
     @property
+    def metrics_url(self) -> str:
+        """The worker's Prometheus metrics."""
+        return f"http://127.0.0.1:{self.env['GOTONG_METRICS_PORT']}/metrics"
+
+    @property
     def engine(self) -> Engine:
         if self._engine is None:
             self._engine = make_engine(self.settings.database_url)
@@ -195,7 +200,7 @@ class Stack:
 def running_stack(name: str, base: Settings, database_url: str, root: Path) -> Iterator[Stack]:
     """Start worker and web for ``base`` (whose broker is already running)."""
     root.mkdir(parents=True, exist_ok=True)
-    (http_port,) = free_ports(1)
+    http_port, metrics_port = free_ports(2)
     settings = replace(base, kafka_bootstrap=base.bootstrap, data_dir=root / "data",
                        database_url=database_url,
                        http_port=http_port, app_id=f"gotong-test-{name}")
@@ -205,6 +210,7 @@ def running_stack(name: str, base: Settings, database_url: str, root: Path) -> I
         "GOTONG_KAFKA_BOOTSTRAP": base.bootstrap,
         "GOTONG_DATABASE_URL": database_url,
         "GOTONG_HTTP_PORT": str(http_port),
+        "GOTONG_METRICS_PORT": str(metrics_port),  # the worker's /metrics
         "GOTONG_APP_ID": settings.app_id,
         "GOTONG_SECRET_KEY": SECRET,
         "GOTONG_OVERDUE_CHECK_SECONDS": "0.5",

@@ -31,6 +31,8 @@ from services.settings import Settings
 
 Progress = Callable[[int, int], None]
 
+SEEN_SET_FROM = 64  # applied ids beyond which an aggregate's duplicate check uses a set
+
 
 @dataclass(frozen=True)
 class RebuildResult:
@@ -54,6 +56,8 @@ async def fold_log(
     await consumer.start()
     topic_of = {topic: name for name, topic in AGGREGATE_TOPICS.items()}
     states: dict[str, dict[str, State]] = {name: {} for name in AGGREGATES}
+    # the applied ids of a busy aggregate as a set: a list scan per event is quadratic
+    seen_sets: dict[tuple[str, str], set[str]] = {}
     seen = skipped = 0
     try:
         partitions = await partitions_of(consumer, list(AGGREGATE_TOPICS.values()))
@@ -83,10 +87,14 @@ async def fold_log(
                     if validator.errors(event):
                         skipped += 1
                         continue
-                    state = table.get(event["subject"])
+                    subject = event["subject"]
+                    state = table.get(subject)
                     if state is None:
-                        state = table[event["subject"]] = new_state(event["subject"])
-                    absorb(aggregate.fold, state, event)
+                        state = table[subject] = new_state(subject)
+                    known = seen_sets.get((aggregate.name, subject))
+                    if known is None and len(state["applied"]) >= SEEN_SET_FROM:
+                        known = seen_sets[(aggregate.name, subject)] = set(state["applied"])
+                    absorb(aggregate.fold, state, event, known)
                 if records and records[-1].offset >= end[tp] - 1:
                     remaining.discard(tp)
             if progress:

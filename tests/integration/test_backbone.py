@@ -336,5 +336,51 @@ def test_publish_cli_reports_file_and_line_and_publishes_nothing_on_error(
 def test_healthz_is_ok_when_kafka_worker_and_database_answer(stack: Stack) -> None:
     response = stack.get("/healthz")
     assert response.status_code == 200
-    assert response.json()["checks"] | {"worker_heartbeat_age_s": 0} == {
+    checks = response.json()["checks"]
+    assert isinstance(checks.pop("lag"), int)
+    assert checks | {"worker_heartbeat_age_s": 0} == {
         "kafka": True, "database": True, "worker": True, "worker_heartbeat_age_s": 0}
+
+
+def _metrics(url: str) -> dict[str, float]:
+    from services.bench.common import scrape
+
+    return {name + "{" + ",".join(f"{k}={v}" for k, v in sorted(labels.items())) + "}": value
+            for name, labels, value in scrape(url)}
+
+
+def test_the_worker_counts_what_it_folds_and_reports_its_lag(stack: Stack) -> None:
+    before = _metrics(stack.metrics_url)
+    node = stack.node()
+    proposal = _proposal(stack, node)
+    stack.publish(node, [_comment(node, proposal) for _ in range(3)])
+    stack.wait_json(f"/api/v1/proposals/{proposal}", lambda p: p["comment_count"] == 3)
+    commented = "gotong_events_folded_total{type=gotong.proposal.commented.v1}"
+    after = wait_for(lambda: (m := _metrics(stack.metrics_url)).get(commented, 0)
+                     - before.get(commented, 0) >= 3 and m, 10, "the folded count")
+    latency = "gotong_publish_to_projection_seconds_count{}"
+    assert after[latency] - before.get(latency, 0) >= 4  # the submission and the comments
+    lags = [name for name in after if name.startswith("gotong_consumer_lag{")]
+    assert len(lags) == stack.settings.topic_partitions  # one worker: every partition
+    assert all("topic=gotong.ingest" in name for name in lags)
+    assert after["process_resident_memory_bytes{}"] > 0
+
+
+def test_healthz_says_degraded_while_the_workers_are_behind(stack: Stack) -> None:
+    from services.readmodel.tables import WorkerHeartbeat
+
+    lagging = WorkerHeartbeat(worker_id=uid("lagging-worker"), seen_at=time.time(), lag=10**7)
+    with Session(stack.engine) as session:
+        session.add(lagging)
+        session.commit()
+    try:
+        response = stack.get("/healthz")
+        assert response.status_code == 200
+        assert response.json()["status"] == "degraded"
+        assert response.json()["checks"]["lag"] >= 10**7
+    finally:
+        with Session(stack.engine) as session:
+            row = session.get(WorkerHeartbeat, lagging.worker_id)
+            session.delete(row)
+            session.commit()
+    assert stack.get("/healthz").json()["status"] == "ok"

@@ -33,15 +33,26 @@ def _bench(tmp_path: Path, *args: str) -> dict[str, float]:
 def test_bench_pipeline_reports_rate_beside_the_raw_kafka_baseline(tmp_path: Path) -> None:
     figures = _bench(tmp_path, "pipeline", "--events", "300")
     assert set(figures) >= {"events", "seconds", "events_per_s", "baseline_events_per_s",
-                            "ratio", "worker_rss_mb"}
+                            "ratio", "worker_rss_mb", "events_per_cpu_s", "fold_us",
+                            "kafka_wait_us", "sql_us", "state_us", "events_per_batch"}
     assert figures["events"] == 300 and figures["events_per_s"] > 0
     assert figures["ratio"] == pytest.approx(
         figures["events_per_s"] / figures["baseline_events_per_s"], rel=0.01)
+    # the stages come from the worker's own metrics: they saw every event
+    assert figures["fold_us"] > 0 and figures["events_per_batch"] > 0
+
+
+def test_bench_pipeline_with_two_workers_reports_the_speedup(tmp_path: Path) -> None:
+    figures = _bench(tmp_path, "pipeline", "--events", "300", "--workers", "2")
+    assert figures["workers"] == 2 and figures["events_per_s_n"] > 0
+    assert figures["speedup"] == pytest.approx(
+        figures["events_per_s_n"] / figures["events_per_s"], rel=0.02)
 
 
 def test_bench_latency_reports_percentiles(tmp_path: Path) -> None:
     figures = _bench(tmp_path, "latency", "--rate", "20", "--seconds", "2")
-    assert set(figures) >= {"rate", "events", "unseen", "p50_ms", "p90_ms", "p99_ms", "max_ms"}
+    assert set(figures) >= {"rate", "events", "unseen", "p50_ms", "p90_ms", "p99_ms", "max_ms",
+                            "accept_p99_ms", "projected_p50_ms", "projected_p99_ms"}
     assert figures["events"] == 40 and figures["unseen"] == 0
     assert 0 < figures["p50_ms"] <= figures["p90_ms"] <= figures["p99_ms"] <= figures["max_ms"]
 
