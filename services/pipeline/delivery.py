@@ -40,8 +40,8 @@ from services.feed.filters import FeedFilter, Matcher
 from services.feed.privacy import redacted
 from services.feed.seed import seeded_matcher
 from services.pipeline import metrics
+from services.pipeline.topics import delivery_topic
 from services.readmodel.feed_tables import ACTIVE, DISABLED, PAUSED, WebhookDelivery
-from services.settings import Settings
 from services.webhooks import store
 from services.webhooks.attempt import Outcome, attempt
 from services.webhooks.retry import next_delay
@@ -53,10 +53,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-
-def delivery_topic(settings: Settings) -> str:
-    """The internal topic of delivery tasks, named like Faust's own (app id prefix)."""
-    return f"{settings.app_id}-webhook-deliveries"
 
 MESSAGE_NAMESPACE = uuid.UUID("3b0c5a8e-6d0f-4d8a-9c39-4f7b0f1d2a61")
 

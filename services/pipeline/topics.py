@@ -30,10 +30,13 @@ def topic_config(name: str) -> dict[str, str]:
     return DEAD_LETTER_RETENTION if name == DEAD_LETTER_TOPIC else KEEP_FOREVER
 
 
+def delivery_topic(settings: Settings) -> str:
+    """The internal topic of webhook delivery tasks, named like Faust's own (app id prefix)."""
+    return f"{settings.app_id}-webhook-deliveries"
+
+
 def internal_topics(settings: Settings) -> tuple[str, ...]:
     """Topics of features that Faust must find at start-up (not part of the contract)."""
-    from services.pipeline.delivery import delivery_topic
-
     return (delivery_topic(settings),)
 
 

@@ -369,9 +369,9 @@ def test_the_worker_counts_what_it_folds_and_reports_its_lag(stack: Stack) -> No
 def test_healthz_says_degraded_while_the_workers_are_behind(stack: Stack) -> None:
     from services.readmodel.tables import WorkerHeartbeat
 
-    lagging = WorkerHeartbeat(worker_id=uid("lagging-worker"), seen_at=time.time(), lag=10**7)
+    worker_id = uid("lagging-worker")
     with Session(stack.engine) as session:
-        session.add(lagging)
+        session.add(WorkerHeartbeat(worker_id=worker_id, seen_at=time.time(), lag=10**7))
         session.commit()
     try:
         response = stack.get("/healthz")
@@ -380,7 +380,7 @@ def test_healthz_says_degraded_while_the_workers_are_behind(stack: Stack) -> Non
         assert response.json()["checks"]["lag"] >= 10**7
     finally:
         with Session(stack.engine) as session:
-            row = session.get(WorkerHeartbeat, lagging.worker_id)
+            row = session.get(WorkerHeartbeat, worker_id)
             session.delete(row)
             session.commit()
     assert stack.get("/healthz").json()["status"] == "ok"
