@@ -115,7 +115,7 @@ class Folded:
 
 
 _HASHES: dict[bytes, int] = {}
-_HASHES_KEPT = 200_000
+_HASHES_KEPT = 50_000
 
 
 def partition_for(key: bytes, partitions: int) -> int:
