@@ -179,7 +179,14 @@ class StateStore:
     async def flush(self, producer: Any) -> list[asyncio.Future[Any]]:
         """Write the staged states to their tables: the store (RocksDB) now, the changelog
         as record batches whose futures are returned (and tracked by the producer, whose
-        flush the offset commit waits for)."""
+        flush the offset commit waits for).
+
+        The flush runs beside the ingest agent (from the commit), so every staged state is
+        in the store before the first ``await``: a batch that reads a state in between
+        finds it there, not the version before it (found by ``bench recovery``: 26,743 of
+        1,000,000 events lost when the stores were written partition by partition between
+        the changelog sends).
+        """
         staged, self._staged = self._staged, {}
         if not staged:
             return []
@@ -189,11 +196,12 @@ class StateStore:
             by_partition.setdefault(partition, {}).setdefault(aggregate, []).append(
                 (subject, changelog_key(self.tables[aggregate], subject), data))
             self.bytes_written += len(data)
-        futures: list[asyncio.Future[Any]] = []
-        for partition, records in by_partition.items():
+        for partition, records in by_partition.items():  # no await until all are stored
             with pinned(partition):
                 for aggregate, batch in records.items():
                     _put_all(self.tables[aggregate].data, partition, batch)
+        futures: list[asyncio.Future[Any]] = []
+        for partition, records in by_partition.items():
             for aggregate, batch in records.items():
                 table = self.tables[aggregate]
                 topic = table.changelog_topic.get_topic_name()

@@ -236,3 +236,31 @@ def test_changelog_keys_are_encoded_as_faust_encodes_them_for_its_recovery(
     table = app.Table("proposal-state", key_type=str, value_type=bytes)
     expected = app.serializers.dumps_key(str, "usulan-1", serializer=table.key_serializer)
     assert changelog_key(table, "usulan-1") == expected == b'"usulan-1"'
+
+
+async def test_a_state_read_while_the_commit_writes_the_tables_is_the_newest() -> None:
+    """The commit's flush runs beside the ingest agent and waits for Kafka between
+    partitions; a batch reading a state meanwhile must find the version just staged."""
+    from services.aggregates.base import new_state
+    from services.pipeline.fold import Changed
+
+    class SlowProducer(Producer):
+        async def send_many(self, topic: str, partition: int, records: Any, *,
+                            track: bool = False) -> list[tuple[asyncio.Future[Any], int]]:
+            await asyncio.sleep(0.01)  # the broker takes its time
+            return await super().send_many(topic, partition, records, track=track)
+
+    tables = {"action_item": Table("action_item")}
+    store = StateStore(tables, cache_bytes=0)  # nothing stays in the cache
+    states = {}
+    for partition in range(3):
+        state = new_state(f"rtl-{partition}")
+        state.update(exists=True, version=7)
+        states[partition] = state
+    store.stage(Changed("action_item", f"rtl-{p}", p, s, set()) for p, s in states.items())
+    flushing = asyncio.create_task(store.flush(SlowProducer()))
+    await asyncio.sleep(0.005)  # the flush is waiting on its first partition's records
+    for partition in range(3):
+        state, _ = store.load("action_item", f"rtl-{partition}", partition)
+        assert state["version"] == 7
+    await flushing
