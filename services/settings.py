@@ -79,6 +79,7 @@ class Settings:
     # the ingest agent: decoded aggregate states kept between batches (MiB of their JSON),
     # and how long the worker's producer waits to fill a batch of records
     state_cache_mb: int = 32
+    rocksdb_memory_mb: int = 48
     producer_linger_ms: int = 2
     # after a fetch of a few records, how long the ingest agent waits for more; how long
     # the broker may hold the worker's fetch to fill 32 KiB (0: Faust's, at once)
@@ -153,6 +154,7 @@ def load() -> Settings:
         timezone=os.environ.get("GOTONG_TIMEZONE") or "Asia/Makassar",
         batch_size=_int("GOTONG_BATCH_SIZE", 20000),
         state_cache_mb=_int("GOTONG_STATE_CACHE_MB", 32),
+        rocksdb_memory_mb=_int("GOTONG_ROCKSDB_MEMORY_MB", 48),
         producer_linger_ms=_int("GOTONG_PRODUCER_LINGER_MS", 2),
         batch_linger_ms=_int("GOTONG_BATCH_LINGER_MS", 0),
         fetch_wait_ms=_int("GOTONG_FETCH_WAIT_MS", 50),
