@@ -152,7 +152,7 @@ def load() -> Settings:
             os.environ.get("GOTONG_KAFKA_HOME") or REPO_ROOT / "deploy" / "kafka" / "target"
         ),
         timezone=os.environ.get("GOTONG_TIMEZONE") or "Asia/Makassar",
-        batch_size=_int("GOTONG_BATCH_SIZE", 20000),
+        batch_size=_int("GOTONG_BATCH_SIZE", 6000),
         state_cache_mb=_int("GOTONG_STATE_CACHE_MB", 32),
         rocksdb_memory_mb=_int("GOTONG_ROCKSDB_MEMORY_MB", 48),
         producer_linger_ms=_int("GOTONG_PRODUCER_LINGER_MS", 2),

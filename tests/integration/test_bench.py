@@ -67,6 +67,7 @@ def test_bench_recovery_reports_restart_and_rebuild(tmp_path: Path) -> None:
     figures = _bench(tmp_path, "recovery", "--events", "300")
     assert figures["events"] == 300
     assert figures["restart_ready_s"] > 0 and figures["rebuild_events_per_s"] > 0
+    assert figures["loaded_rss_mb"] > 0 and figures["load_rss_mb"] > 0
 
 
 def test_bench_pages_reports_thread_and_board_rates(tmp_path: Path) -> None:
