@@ -79,6 +79,7 @@ class Settings:
     # the ingest agent: decoded aggregate states kept between batches (MiB of their JSON),
     # and how long the worker's producer waits to fill a batch of records
     state_cache_mb: int = 32
+    # RocksDB memory of all the worker's table databases together (cache and memtables)
     rocksdb_memory_mb: int = 48
     producer_linger_ms: int = 2
     # after a fetch of a few records, how long the ingest agent waits for more; how long

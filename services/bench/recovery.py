@@ -13,8 +13,6 @@ from services.bench.workload import generate
 from services.pipeline.rebuild import rebuild
 from services.pipeline.topics import ensure_topics
 
-COMMIT_INTERVAL_S = 2.0
-
 LABELS = {
     "events": "events of state",
     "load_events_per_s": "loading through the pipeline (events/s)",
@@ -35,8 +33,7 @@ def run_recovery(env: BenchEnv, count: int) -> dict[str, Any]:
     records = encode(generate(count, env.run), env.secret)
     loaded = publish_and_wait(env, engine, [worker], records, f"bench-{env.run}-")
     del records
-    time.sleep(COMMIT_INTERVAL_S)  # the worker's next offset commit hands freed memory back
-    folded_rss = rss_mb(worker.process.pid)
+    folded_rss = rss_mb(worker.process.pid)  # publish_and_wait waited past a commit
     env.stop_all()
     console.print("restarting the worker")
     began = time.perf_counter()

@@ -11,10 +11,7 @@ after each offset commit, keep the worker near its working set.
 from __future__ import annotations
 
 import ctypes
-import logging
 import sys
-
-log = logging.getLogger(__name__)
 
 M_ARENA_MAX = -8
 
