@@ -82,6 +82,9 @@ class Settings:
     # RocksDB memory of all the worker's table databases together (cache and memtables)
     rocksdb_memory_mb: int = 48
     producer_linger_ms: int = 2
+    # how often the worker commits its offsets, and so writes the states changed since the
+    # last commit to their tables (RocksDB and changelog), once each
+    commit_interval_s: float = 1.0
     # after a fetch of a few records, how long the ingest agent waits for more; how long
     # the broker may hold the worker's fetch to fill 32 KiB (0: Faust's, at once)
     batch_linger_ms: int = 0
@@ -157,6 +160,7 @@ def load() -> Settings:
         state_cache_mb=_int("GOTONG_STATE_CACHE_MB", 32),
         rocksdb_memory_mb=_int("GOTONG_ROCKSDB_MEMORY_MB", 48),
         producer_linger_ms=_int("GOTONG_PRODUCER_LINGER_MS", 2),
+        commit_interval_s=float(os.environ.get("GOTONG_COMMIT_INTERVAL_SECONDS") or 1.0),
         batch_linger_ms=_int("GOTONG_BATCH_LINGER_MS", 0),
         fetch_wait_ms=_int("GOTONG_FETCH_WAIT_MS", 50),
         metrics_port=_int("GOTONG_METRICS_PORT", 9108),
