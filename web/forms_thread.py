@@ -13,7 +13,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from services.readmodel.tables import Forum, Proposal
-from web import pages
+from web import pages, queries
 from web.formkit import (
     current_user,
     login_redirect,
@@ -154,8 +154,8 @@ async def comment(request: Request, form: FormData) -> Response:
         errors["body"] = _("Write something first.")
     elif len(values["body"]) > MAX_BODY:
         errors["body"] = _("The text is too long.")
-    known = {c["comment_id"] for c in proposal.comments or []}
-    if values["in_reply_to"] and values["in_reply_to"] not in known:
+    if values["in_reply_to"] and not await asyncio.to_thread(
+            queries.has_comment, request.app.state.engine, proposal.id, values["in_reply_to"]):
         errors["in_reply_to"] = _("The comment you reply to does not exist.")
     if errors:
         return await _rerender(request, "comment", values, errors)

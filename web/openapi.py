@@ -18,7 +18,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from events.catalog import SCHEMA_DIR
-from services.readmodel.tables import ActionItem, Meeting, Node, Proposal
+from services.readmodel.tables import ActionItem, Meeting, Node, Proposal, ProposalComment
 from web.problems import JSONResponse
 
 REF = "#/components/schemas/"
@@ -93,9 +93,11 @@ def components() -> dict[str, Any]:
                            "next": {"type": "string", "description": "the cursor to follow"},
                            "at_end": {"type": "boolean"}}},
         "Node": row_schema(Node),
-        "ProposalSummary": row_schema(Proposal, drop=("comments", "status_history",
-                                                      "endorsers")),
-        "ProposalThread": row_schema(Proposal, extra=with_items),
+        "ProposalSummary": row_schema(Proposal, drop=("status_history", "endorsers")),
+        "Comment": row_schema(ProposalComment, drop=("proposal_id", "seq", "version")),
+        "ProposalThread": row_schema(Proposal, extra={
+            "comments": {"type": "array", "items": ref("Comment"),
+                         "description": "in the order they came"}, **with_items}),
         "Commitment": commitment,
         "Meeting": row_schema(Meeting, extra=with_items),
         "Health": {"type": "object", "required": ["status", "checks"],

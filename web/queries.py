@@ -9,7 +9,7 @@ from sqlalchemy import Engine, func
 from sqlmodel import Session, col, select
 
 from services.aggregates.action_items import CLOSED
-from services.readmodel.tables import ActionItem, Meeting, Node, Proposal
+from services.readmodel.tables import ActionItem, Meeting, Node, Proposal, ProposalComment
 
 OPEN_STATUSES = ("open", "in_progress", "blocked")
 
@@ -19,6 +19,25 @@ def _dump(row: Any, exclude: set[str] | None = None) -> dict[str, Any]:
     for name in exclude or ():
         data.pop(name, None)
     return data
+
+
+#: a comment as the API and the pages show it (the rows' other columns are bookkeeping)
+COMMENT_FIELDS = ("comment_id", "body", "author", "node_id", "in_reply_to", "at")
+_COMMENT_COLUMNS = tuple(getattr(ProposalComment, name) for name in COMMENT_FIELDS)
+
+
+def thread_comments(session: Session, proposal_id: str) -> list[dict[str, Any]]:
+    """A proposal's comments in the order they came."""
+    found = session.execute(select(*_COMMENT_COLUMNS)  # type: ignore[call-overload]
+                            .where(ProposalComment.proposal_id == proposal_id)
+                            .order_by(col(ProposalComment.seq))).all()
+    return [dict(zip(COMMENT_FIELDS, row, strict=True)) for row in found]
+
+
+def has_comment(engine: Engine, proposal_id: str, comment_id: str) -> bool:
+    with Session(engine) as session:
+        found = session.get(ProposalComment, (proposal_id, comment_id))
+    return found is not None
 
 
 def commitment(row: ActionItem, today: dt.date) -> dict[str, Any]:
@@ -53,7 +72,7 @@ def list_proposals(
             .offset(offset)
             .limit(limit)
         ).all()
-    summary_exclude = {"comments", "status_history", "endorsers"}
+    summary_exclude = {"status_history", "endorsers"}
     return [_dump(r, summary_exclude) for r in rows], int(total)
 
 
@@ -68,6 +87,7 @@ def get_proposal(engine: Engine, proposal_id: str, today: dt.date) -> dict[str, 
             .order_by(col(ActionItem.due_date), col(ActionItem.id))
         ).all()
         data = _dump(row)
+        data["comments"] = thread_comments(session, proposal_id)
         data["action_items"] = [commitment(i, today) for i in items]
     return data
 

@@ -16,6 +16,7 @@ from sqlmodel import Session, col, select
 
 from services.readmodel.tables import ActionItem, Forum, Meeting, Node, Proposal
 from web.board_data import BoardFilters, Commitment, is_late, rows, summary
+from web.queries import thread_comments
 
 PROPOSAL_STATUSES = ("open", "under_review", "accepted", "rejected", "withdrawn", "implemented")
 SORTS = {
@@ -26,7 +27,7 @@ SORTS = {
 SEARCH_LIMIT = 50
 PAGE_SIZE = 50
 # what a list of threads shows: never the comments, endorsers and history of each
-LIST_ONLY = tuple(defer(c) for c in (Proposal.comments, Proposal.endorsers,  # type: ignore[arg-type]
+LIST_ONLY = tuple(defer(c) for c in (Proposal.endorsers,  # type: ignore[arg-type]
                                      Proposal.status_history))
 COMMENT_THREADS_PER_PAGE = 50
 
@@ -190,6 +191,7 @@ def proposal_page(engine: Engine, proposal_id: str, today: dt.date,
         if proposal is None:
             return None
         forum = session.get(Forum, proposal.forum_id)
+        comments = thread_comments(session, proposal_id)
         items = list(session.exec(select(ActionItem).where(ActionItem.proposal_id == proposal_id)
                                   .order_by(col(ActionItem.due_date))).all())
         meeting_ids = {i.meeting_id for i in items if i.meeting_id}
@@ -202,7 +204,6 @@ def proposal_page(engine: Engine, proposal_id: str, today: dt.date,
     discussed.sort(key=lambda m: m.starts_at)
     decisions = {m.id: [d for d in (m.minutes or {}).get("decisions", [])
                         if d.get("proposal_id") == proposal_id] for m in discussed}
-    comments = proposal.comments or []
     pages = max(1, -(-top_level_count(comments) // COMMENT_THREADS_PER_PAGE))
     page = min(max(page, 1), pages)
     first = (page - 1) * COMMENT_THREADS_PER_PAGE

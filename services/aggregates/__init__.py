@@ -13,16 +13,24 @@ from types import ModuleType
 from services.aggregates import action_items, forums, indicators, meetings, nodes, proposals
 from services.aggregates.base import Evolve, State
 
+Rows = dict[str, list[dict[str, object]]]
+
 
 @dataclass(frozen=True)
 class Aggregate:
     name: str
     fold: Evolve
-    rows: Callable[[State], dict[str, list[dict[str, object]]]]
+    #: every read-model row of a state
+    rows: Callable[[State], Rows]
+    #: the rows that may differ from those of the state at version ``since`` (all, for
+    #: most aggregates; a thread's new comments only)
+    rows_since: Callable[[State, int], Rows]
 
 
 def _from(module: ModuleType) -> Aggregate:
-    return Aggregate(name=module.AGGREGATE, fold=module.fold, rows=module.rows)
+    rows = module.rows
+    since = getattr(module, "rows_since", None) or (lambda state, _since: rows(state))
+    return Aggregate(name=module.AGGREGATE, fold=module.fold, rows=rows, rows_since=since)
 
 
 AGGREGATES: dict[str, Aggregate] = {

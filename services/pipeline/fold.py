@@ -96,6 +96,8 @@ class Changed:
     state: State
     seen: set[str]
     folded: bool = False
+    #: its version before the batch, when it had rows: the read model holds them (0: none)
+    since: int = 0
 
 
 @dataclass
@@ -110,8 +112,9 @@ class Folded:
     refused: int = 0
 
     def rows(self) -> Iterable[Mapping[str, list[dict[str, object]]]]:
-        """The read-model rows of every state that changed."""
-        return (AGGREGATES[c.aggregate].rows(c.state) for c in self.changed.values() if c.folded)
+        """The read-model rows of every state that changed (those the batch changed)."""
+        return (AGGREGATES[c.aggregate].rows_since(c.state, c.since)
+                for c in self.changed.values() if c.folded)
 
 
 _HASHES: dict[bytes, int] = {}
@@ -152,8 +155,10 @@ def fold_batch(records: Sequence[Record], *, judge: Judge, load: Load,
         name = str(event["type"]).split(".")[1]
         slot = out.changed.get((name, subject))
         if slot is None:
-            slot = out.changed[(name, subject)] = Changed(name, subject, home,
-                                                          *load(name, subject, home))
+            state, seen = load(name, subject, home)
+            slot = out.changed[(name, subject)] = Changed(
+                name, subject, home, state, seen,
+                since=state["version"] if state["exists"] else 0)
         state = slot.state
         held = state.get("held") or []
         refused_before = state.get("refused_count", 0)

@@ -1,8 +1,11 @@
 """The SQL read model: tables projected from the aggregates.
 
 Timestamps are ISO 8601 UTC strings (they sort as text, identically on SQLite and
-PostgreSQL); nested parts of an aggregate (status history, comments, minutes) are
-JSON columns, so one aggregate is one row and a projection is one upsert.
+PostgreSQL); small nested parts of an aggregate (status history, endorsers,
+minutes) are JSON columns of its row. A proposal's comments are rows of their own
+(``proposal_comments``): a thread grows without bound, and a JSON column would be
+written whole again for every comment (measured: the read model's time per event
+grew with the length of the threads).
 Every projected row carries the aggregate's ``version``: an upsert never replaces
 a newer row with an older one.
 """
@@ -67,12 +70,28 @@ class Proposal(SQLModel, table=True):
     budget_estimate: float | None = None
     status: str = Field(index=True)
     status_history: list[dict[str, Any]] = _json()
-    comments: list[dict[str, Any]] = _json()
     comment_count: int = 0
     endorsers: list[dict[str, Any]] = _json()
     endorsement_count: int = 0
     submitted_at: str = Field(index=True)
     updated_at: str
+    version: int
+
+
+class ProposalComment(SQLModel, table=True):
+    """One comment of a thread, written once (``version``: the proposal's version that
+    added it; the upsert never rewrites it)."""
+
+    __tablename__ = "proposal_comments"
+    __table_args__ = (Index("ix_proposal_comments_thread", "proposal_id", "seq"),)
+    proposal_id: str = Field(primary_key=True)
+    comment_id: str = Field(primary_key=True)
+    seq: int  # its place in the thread, from 1, in the order the comments arrived
+    body: str
+    author: str
+    node_id: str
+    in_reply_to: str | None = None
+    at: str
     version: int
 
 
@@ -163,6 +182,7 @@ READ_MODEL: dict[str, type[SQLModel]] = {
     "nodes": Node,
     "forums": Forum,
     "proposals": Proposal,
+    "proposal_comments": ProposalComment,
     "meetings": Meeting,
     "action_items": ActionItem,
     "indicators": Indicator,

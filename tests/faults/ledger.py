@@ -41,7 +41,7 @@ from tests.kafka_io import read_all
 Event = dict[str, Any]
 Snapshot = dict[str, list[dict[str, Any]]]
 MARKER = re.compile(r"#n(\d+)#")
-COMPARED = ("proposals", "action_items")  # the tables the workload writes
+COMPARED = ("proposals", "proposal_comments", "action_items")  # the tables the workload writes
 
 
 def _event(run: str, n: int, kind: str, subject: str, data: dict[str, Any], node: str,

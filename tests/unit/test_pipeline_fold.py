@@ -183,3 +183,26 @@ def test_every_folded_event_is_reported_with_its_records_time(fold: Folder) -> N
     assert evt["subject"] == "rtl-posyandu" and stamp == 1_764_500_000.0
     [rows] = list(out.rows())
     assert rows["action_items"][0]["id"] == "rtl-posyandu"
+
+
+def test_a_batch_writes_the_comments_it_added_and_those_held_before_the_thread(
+    fold: Folder,
+) -> None:
+    thread = "usulan-pasar-ikan"
+
+    def comment(n: int) -> dict[str, Any]:
+        return event("gotong.proposal.commented.v1", thread,
+                     {"comment_id": f"k-{n}", "body": f"Komentar {n}", "author": "Ibu Ani"},
+                     id_=f"e-k-{n}")
+
+    submitted = event("gotong.proposal.submitted.v1", thread, {
+        "forum_id": "forum-x", "title": "Pasar ikan", "body": "Isi", "author": "Ibu Ani"})
+    early = fold(record(comment(1)))
+    assert list(early.rows()) == [{}]  # no thread yet: no rows
+    first = fold(record(submitted), record(comment(2)))
+    [rows] = first.rows()
+    assert [r["comment_id"] for r in rows["proposal_comments"]] == ["k-1", "k-2"]
+    second = fold(record(comment(3)))
+    [rows] = second.rows()
+    assert [(r["comment_id"], r["seq"]) for r in rows["proposal_comments"]] == [("k-3", 3)]
+    assert rows["proposals"][0]["comment_count"] == 3
