@@ -124,10 +124,24 @@ def _upsert_statement(dialect: str, name: str) -> Any:
     )
 
 
+@functools.lru_cache(maxsize=128)
+def _sqlite_upsert(dialect: Any, name: str, keys: tuple[str, ...]
+                   ) -> tuple[str, tuple[tuple[str, Any], ...]]:
+    """The SQLite upsert of ``name`` for rows with ``keys``, compiled once: its SQL and,
+    in parameter order, each parameter's name and SQLAlchemy's bind processor (the
+    JSON columns' serializer), so rows become parameter tuples as SQLAlchemy makes them."""
+    compiled = _upsert_statement("sqlite", name).compile(dialect=dialect, column_keys=list(keys))
+    processors = compiled._bind_processors  # noqa: SLF001 (what execute would apply)
+    return compiled.string, tuple((key, processors.get(key)) for key in compiled.positiontup)
+
+
 def upsert(connection: Connection, rows: Rows) -> int:
     """Insert or update rows by primary key, never replacing a newer version.
 
-    ``rows`` maps read-model table names to row dicts. Returns the number of rows sent.
+    ``rows`` maps read-model table names to row dicts (the rows of one table share their
+    keys). Returns the number of rows sent. On SQLite the rows go to the driver's
+    ``executemany`` as tuples: SQLAlchemy's own per-row preparation of an executemany
+    cost about a third of the transaction (measured on the worker's batches).
     """
     dialect = connection.dialect.name
     if dialect not in ("postgresql", "sqlite"):
@@ -139,7 +153,13 @@ def upsert(connection: Connection, rows: Rows) -> int:
             continue
         if dialect == "postgresql":
             values = [_without_nul(v) for v in values]
-        connection.execute(_upsert_statement(dialect, name), values)
+            connection.execute(_upsert_statement(dialect, name), values)
+        else:
+            sql, params = _sqlite_upsert(connection.dialect, name, tuple(values[0]))
+            connection.exec_driver_sql(sql, [
+                tuple(row[key] if process is None else process(row[key])
+                      for key, process in params)
+                for row in values])
         sent += len(values)
     return sent
 
