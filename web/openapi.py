@@ -94,7 +94,7 @@ def components() -> dict[str, Any]:
                            "at_end": {"type": "boolean"}}},
         "Node": row_schema(Node),
         "ProposalSummary": row_schema(Proposal, drop=("status_history", "endorsers")),
-        "Comment": row_schema(ProposalComment, drop=("proposal_id", "seq", "version")),
+        "Comment": row_schema(ProposalComment, drop=("proposal_id", "seq")),
         "ProposalThread": row_schema(Proposal, extra={
             "comments": {"type": "array", "items": ref("Comment"),
                          "description": "in the order they came"}, **with_items}),

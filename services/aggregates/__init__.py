@@ -22,15 +22,19 @@ class Aggregate:
     fold: Evolve
     #: every read-model row of a state
     rows: Callable[[State], Rows]
-    #: the rows that may differ from those of the state at version ``since`` (all, for
-    #: most aggregates; a thread's new comments only)
+    #: how much of a state's rows the read model holds once it holds them: a mark passed
+    #: back to ``rows_since`` after more events were folded
+    written: Callable[[State], int]
+    #: the rows that may differ from those written at that mark (all, for most
+    #: aggregates; of a thread, its row and its new comments)
     rows_since: Callable[[State, int], Rows]
 
 
 def _from(module: ModuleType) -> Aggregate:
     rows = module.rows
-    since = getattr(module, "rows_since", None) or (lambda state, _since: rows(state))
-    return Aggregate(name=module.AGGREGATE, fold=module.fold, rows=rows, rows_since=since)
+    return Aggregate(name=module.AGGREGATE, fold=module.fold, rows=rows,
+                     written=getattr(module, "written", lambda _state: 0),
+                     rows_since=getattr(module, "rows_since", lambda state, _mark: rows(state)))
 
 
 AGGREGATES: dict[str, Aggregate] = {

@@ -71,7 +71,6 @@ def _fold(state: State, event: Event) -> None:
                 "node_id": node,
                 "in_reply_to": data.get("in_reply_to"),
                 "at": at,
-                "v": state["version"] + 1,  # the version this event makes
             }
         )
     elif kind == "gotong.proposal.endorsed.v1":
@@ -110,23 +109,26 @@ def rows(state: State) -> dict[str, list[dict[str, object]]]:
     return rows_since(state, 0)
 
 
+def written(state: State) -> int:
+    """How many of the thread's comments the read model holds once it holds this state's
+    rows (none before the proposal itself arrived: its rows are written from then on)."""
+    return len(state.get("comments") or ()) if state["exists"] else 0
+
+
 def rows_since(state: State, since: int) -> dict[str, list[dict[str, object]]]:
-    """The thread's row, and the rows of the comments added after version ``since``
-    (the read model holds the others: each comment is written once, not again with
-    every later one). Comments of states from before versions were kept count as 0."""
+    """The thread's row, and the rows of its comments after the first ``since`` (the
+    read model holds those: each comment is written once, not again with every later
+    one)."""
     if not state["exists"]:
         return {}
     proposal_id = state["id"]
     comments = state["comments"]
-    start = len(comments)
-    while start > 0 and comments[start - 1].get("v", 0) > since:
-        start -= 1
     return {
         "proposal_comments": [
             {"proposal_id": proposal_id, "comment_id": c["comment_id"], "seq": seq,
              "body": c["body"], "author": c["author"], "node_id": c["node_id"],
-             "in_reply_to": c.get("in_reply_to"), "at": c["at"], "version": c.get("v", 0)}
-            for seq, c in enumerate(comments[start:], start=start + 1)
+             "in_reply_to": c.get("in_reply_to"), "at": c["at"]}
+            for seq, c in enumerate(comments[since:], start=since + 1)
         ],
         "proposals": [
             {

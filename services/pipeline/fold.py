@@ -96,7 +96,7 @@ class Changed:
     state: State
     seen: set[str]
     folded: bool = False
-    #: its version before the batch, when it had rows: the read model holds them (0: none)
+    #: how much of its rows the read model held before the batch (``Aggregate.written``)
     since: int = 0
 
 
@@ -157,8 +157,7 @@ def fold_batch(records: Sequence[Record], *, judge: Judge, load: Load,
         if slot is None:
             state, seen = load(name, subject, home)
             slot = out.changed[(name, subject)] = Changed(
-                name, subject, home, state, seen,
-                since=state["version"] if state["exists"] else 0)
+                name, subject, home, state, seen, since=AGGREGATES[name].written(state))
         state = slot.state
         held = state.get("held") or []
         refused_before = state.get("refused_count", 0)

@@ -24,6 +24,7 @@ import asyncio
 import datetime as dt
 import logging
 import time
+from collections import Counter
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -187,9 +188,9 @@ class Ingest:
         s.dead_lettered += len(folded.dead)
         s.refused += folded.refused
         s.misrouted += len(folded.misrouted)
-        for event, _ in folded.accepted:
-            kind = str(event["type"])
-            s.by_type[kind] = s.by_type.get(kind, 0) + 1
+        types = Counter(str(event["type"]) for event, _ in folded.accepted)
+        for kind, count in types.items():
+            s.by_type[kind] = s.by_type.get(kind, 0) + count
         for letter in folded.dead:
             reason = letter.rejected.reason.split(":", 1)[0][:60]
             s.dead_by_reason[reason] = s.dead_by_reason.get(reason, 0) + 1
@@ -199,7 +200,7 @@ class Ingest:
         s.kafka_s += stages["kafka"]
         s.state_s += stages["state"]
         self.projector.events_processed += len(records)
-        metrics.batch_done(len(records), (str(e["type"]) for e, _ in folded.accepted),
+        metrics.batch_done(len(records), types,
                            folded.duplicates,
                            ((_type_of(d), d.rejected.reason) for d in folded.dead),
                            len(folded.misrouted), stages)

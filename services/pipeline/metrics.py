@@ -74,14 +74,14 @@ def type_label(kind: Any) -> str:
     return kind if isinstance(kind, str) and kind in _KNOWN else "unknown"
 
 
-def batch_done(records: int, folded: Iterable[str], duplicates: int,
+def batch_done(records: int, folded: Mapping[str, int], duplicates: int,
                dead: Iterable[tuple[Any, str]], misrouted: int,
                stages: Mapping[str, float]) -> None:
-    """Count one batch: ``folded`` the types of the events folded, ``dead`` (type, reason)
+    """Count one batch: ``folded`` the events folded by type, ``dead`` (type, reason)
     of its dead letters, ``stages`` seconds by stage (fold, kafka, state)."""
     RECORDS.inc(records)
     BATCH.observe(records)
-    for kind, count in Tally(folded).items():
+    for kind, count in folded.items():
         FOLDED.labels(kind).inc(count)
     if duplicates:
         DUPLICATES.inc(duplicates)

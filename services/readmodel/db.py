@@ -113,10 +113,13 @@ def _without_nul(value: Any) -> Any:
 def _upsert_statement(dialect: str, name: str) -> Any:
     """The upsert of one read-model table, built once (SQLAlchemy then reuses its compiled
     form and cache key: building it anew for each small transaction cost more than the
-    transaction)."""
+    transaction). A table without versions holds rows written once: a second write of
+    one changes nothing."""
     table: Table = READ_MODEL[name].__table__  # type: ignore[attr-defined]
     keys = [c.name for c in table.primary_key.columns]
     stmt = postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)
+    if "version" not in table.c:
+        return stmt.on_conflict_do_nothing(index_elements=keys)
     return stmt.on_conflict_do_update(
         index_elements=keys,
         set_={c.name: stmt.excluded[c.name] for c in table.columns if c.name not in keys},

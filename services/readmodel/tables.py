@@ -7,7 +7,7 @@ minutes) are JSON columns of its row. A proposal's comments are rows of their ow
 written whole again for every comment (measured: the read model's time per event
 grew with the length of the threads).
 Every projected row carries the aggregate's ``version``: an upsert never replaces
-a newer row with an older one.
+a newer row with an older one (a comment, written once and never changed, has none).
 """
 
 from __future__ import annotations
@@ -79,8 +79,8 @@ class Proposal(SQLModel, table=True):
 
 
 class ProposalComment(SQLModel, table=True):
-    """One comment of a thread, written once (``version``: the proposal's version that
-    added it; the upsert never rewrites it)."""
+    """One comment of a thread, written once: it has no version, and a second write of it
+    (a batch folded again after a crash) changes nothing."""
 
     __tablename__ = "proposal_comments"
     __table_args__ = (Index("ix_proposal_comments_thread", "proposal_id", "seq"),)
@@ -92,7 +92,6 @@ class ProposalComment(SQLModel, table=True):
     node_id: str
     in_reply_to: str | None = None
     at: str
-    version: int
 
 
 class Meeting(SQLModel, table=True):

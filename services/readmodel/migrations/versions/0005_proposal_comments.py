@@ -7,8 +7,8 @@ Create Date: 2026-12-02 07:00:00
 A proposal's comments were a JSON column of its row, written whole again with every
 comment: the read model's time per event grew with the length of the threads. Each
 comment is now a row, written once. The comments of existing threads are copied
-over (with version 0: the version that added them was not kept), then the column
-goes.
+over, then the column goes. A comment has no version: it is written once and never
+changed.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ COLUMNS = ("comment_id", "body", "author", "node_id", "in_reply_to", "at")
 
 def _comments() -> sa.TableClause:
     return sa.table("proposal_comments", *(sa.column(c) for c in (
-        "proposal_id", "seq", "version", *COLUMNS)))
+        "proposal_id", "seq", *COLUMNS)))
 
 
 def upgrade() -> None:
@@ -42,7 +42,6 @@ def upgrade() -> None:
         sa.Column("node_id", sa.String(), nullable=False),
         sa.Column("in_reply_to", sa.String(), nullable=True),
         sa.Column("at", sa.String(), nullable=False),
-        sa.Column("version", sa.Integer(), nullable=False),
     )
     op.create_index("ix_proposal_comments_thread", "proposal_comments", ["proposal_id", "seq"])
     bind = op.get_bind()
@@ -51,7 +50,7 @@ def upgrade() -> None:
     rows: list[dict[str, Any]] = []
     for proposal_id, comments in bind.execute(sa.select(proposals.c.id, proposals.c.comments)):
         for seq, comment in enumerate(comments or [], start=1):
-            rows.append({"proposal_id": proposal_id, "seq": seq, "version": 0,
+            rows.append({"proposal_id": proposal_id, "seq": seq,
                          **{c: comment.get(c) for c in COLUMNS}})
             if len(rows) >= 5000:
                 bind.execute(_comments().insert(), rows)
