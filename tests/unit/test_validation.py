@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from events.catalog import known_types
-from events.validation import Validator, load_schema
+from events.validation import Validator, load_schema, quick_check
 
 CATALOG_V1 = [
     "gotong.node.registered.v1",
@@ -244,4 +244,58 @@ def test_scalar_extension_attribute_is_valid(validator: Validator) -> None:
     event = envelope_example()
     event["traceparent"] = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
 
+    assert validator.errors(event) == []
+
+
+# -- the quick check: sure only of what is valid ----------------------------------------
+
+
+def test_the_quick_check_is_sure_of_a_plain_valid_event() -> None:
+    event = wrapped("gotong.proposal.commented.v1",
+                    {"comment_id": "c-1", "body": "Setuju.", "author": "Pak Budi"})
+    envelope = quick_check(load_schema("envelope"))
+    payload = quick_check(load_schema("gotong.proposal.commented.v1"))
+
+    assert envelope is not None and payload is not None
+    assert envelope(event) and payload(event["data"])
+    assert envelope(event)  # the second time from the values it remembers
+
+
+@pytest.mark.parametrize(("field", "value"), [
+    ("id", "abc\n"),            # Python's $ would match before the newline; JSON Schema's not
+    ("id", ""),                  # minLength
+    ("id", "x" * 129),           # maxLength
+    ("source", "/nodes/X"),     # pattern
+    ("specversion", "0.3"),      # const
+    ("time", "2026-02-03"),      # format
+    ("data", []),                # type
+    ("signature", 5),            # type of an optional field
+    ("extension", "x"),          # a field the schema does not declare: not sure
+])
+def test_the_quick_check_is_not_sure_of_what_it_cannot_vouch_for(
+        validator: Validator, field: str, value: Any) -> None:
+    event = envelope_example()
+    event[field] = value
+    envelope = quick_check(load_schema("envelope"))
+
+    assert envelope is not None and not envelope(event)
+    if field != "extension":
+        assert validator.errors(event)  # and the compiled validator names the fault
+
+
+@pytest.mark.parametrize("percent", [True, 50.0, 101, -1, "50"])
+def test_the_quick_check_leaves_edge_numbers_to_the_compiled_validator(percent: Any) -> None:
+    payload = quick_check(load_schema("gotong.action_item.progress_reported.v1"))
+
+    assert payload is not None and payload({"percent": 50})
+    assert not payload({"percent": percent})
+
+
+def test_the_quick_check_declines_schemas_it_does_not_understand(validator: Validator) -> None:
+    # minutes carry arrays of objects: only the compiled validator judges them
+    assert quick_check(load_schema("gotong.meeting.minutes_published.v1")) is None
+    assert quick_check({"type": "object", "properties": {"a": {"type": "string"}},
+                        "minProperties": 1}) is None
+    event = wrapped("gotong.meeting.minutes_published.v1",
+                    load_schema("gotong.meeting.minutes_published.v1")["examples"][0])
     assert validator.errors(event) == []
