@@ -188,30 +188,27 @@ def _quick_value(schema: Any) -> Check | None:
         kind = type(value)
         if kind not in types:
             return False
-        if kind is str:
-            size = len(value)
-            if size < shortest or (longest is not None and size > longest):
+        if kind is not str:  # a number, a boolean, an object, null
+            if allowed is not None:  # const and enum are of strings here
                 return False
-            # a pattern searches, as in JSON Schema; Python's ``$`` also matches before a
-            # final newline, so such a value is left to the compiled validator. Values
-            # repeat (sources, types, subjects): one that matched is remembered
-            if regex is not None and value not in matched:
-                if regex.search(value) is None or value[-1:] == "\n":
-                    return False
-                if len(matched) >= _MATCHED_KEPT:
-                    matched.clear()
-                matched.add(value)
-            if form is not None and not form(value):
-                return False
-            if allowed is not None and value not in allowed:
-                return False
-        elif allowed is not None:
+            return not ((kind is int or kind is float)
+                        and ((lowest is not None and value < lowest)
+                             or (highest is not None and value > highest)))
+        size = len(value)
+        if size < shortest or (longest is not None and size > longest):
             return False
-        elif kind is int or kind is float:
-            if (lowest is not None and value < lowest) or (highest is not None
-                                                           and value > highest):
+        # a pattern searches, as in JSON Schema; Python's ``$`` also matches before a final
+        # newline, so such a value is left to the compiled validator. Values repeat
+        # (sources, types, subjects): one that matched is remembered
+        if regex is not None and value not in matched:
+            if regex.search(value) is None or value[-1:] == "\n":
                 return False
-        return True
+            if len(matched) >= _MATCHED_KEPT:
+                matched.clear()
+            matched.add(value)
+        if form is not None and not form(value):
+            return False
+        return allowed is None or value in allowed
 
     return check
 
