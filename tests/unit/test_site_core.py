@@ -196,3 +196,21 @@ def test_login_limiter_memory_is_bounded_by_its_key_count() -> None:
     assert limiter.blocked(["user:made-up-49999"])
     now[0] += 61
     assert not limiter.blocked(["user:made-up-49999"])
+
+
+def test_form_field_attributes_reach_the_browser_as_attributes() -> None:
+    # they were written escaped (maxlength=&#34;200&#34;): no limit, no numeric keypad on
+    # phones, no login autofill
+    from web.templating import make_environment
+
+    page = make_environment().from_string(
+        '{% import "_fields.html" as f %}'
+        '{{ f.input("percent", "Persen", {"percent": "5\\"><script>"}, {}, type="number",'
+        ' attrs={"min": 0, "max": 100, "inputmode": "numeric"}) }}'
+        '{{ f.input("username", "Nama", {}, {}, attrs={"autocomplete": "username"}) }}'
+    ).render()
+
+    assert 'min="0" max="100" inputmode="numeric"' in page
+    assert 'autocomplete="username"' in page
+    assert "&#34;" not in page.replace('value="5&#34;&gt;&lt;script&gt;"', "")
+    assert "<script>" not in page  # what a person typed is still escaped
