@@ -62,7 +62,7 @@ LABELS = {
     "fold_us": "stage: judge + fold (µs per event)",
     "kafka_wait_us": "stage: wait for Kafka acks and SQL (µs per event)",
     "sql_us": "  of which the SQL transaction (µs per event)",
-    "state_us": "stage: states serialised and stored, at commits (µs per event)",
+    "state_us": "stage: state to tables (µs per event)",
     "worker_cpu_us": "worker CPU (µs per event)",
     "workers": "workers in the second round",
     "events_per_s_n": "second round, N workers (events/s)",

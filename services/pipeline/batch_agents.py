@@ -14,14 +14,10 @@ records of one fetch go to ``process`` together (38,000 records per CPU-second).
 The contract of ``process``: when it returns, every effect of the records is
 handed to Kafka (whose acknowledgement the offset commit waits for) or durable;
 the records are then acknowledged and their offsets may be committed. When it
-raises, nothing of the batch is acknowledged: ``discard`` is called with the batch's
-partitions so that the agent forgets any state it had not made durable, the
-partitions are sought back to the batch's first records, and the batch comes again
-after a pause that grows with each failure in a row (a database or broker that is
-away). An agent whose state of earlier batches waits for the next commit to become
-durable (``again_from_commit``) loses that too: its partitions' acknowledgements
-since the last commit are withdrawn and they are read again from the committed
-offsets.
+raises, nothing of the batch is acknowledged: ``discard`` is called so that the
+agent forgets any state it had not made durable, the partitions are sought back to
+the batch's first records, and the batch comes again after a pause that grows with
+each failure in a row (a database or broker that is away).
 """
 
 from __future__ import annotations
@@ -55,12 +51,10 @@ class BatchAgent:
     name: str
     topic: TopicT
     process: Process
-    discard: Callable[[frozenset[int]], None] = lambda _partitions: None
+    discard: Callable[[], None] = lambda: None
     #: after a fetch of fewer than ``linger_until`` records, wait this long for more
     linger_s: float = 0.0
     linger_until: int = 1000
-    #: a failed batch is read again from the last commit (see the module's docstring)
-    again_from_commit: bool = False
     failures: int = field(default=0, init=False)
 
 
@@ -152,21 +146,10 @@ class BatchConsumer(driver.Consumer):
             inbound[tp] = now
         try:
             await agent.process(messages)
-        except asyncio.CancelledError:  # the worker stops: a last commit must not count it
-            unacked.discard(marker)
-            agent.discard(frozenset(m.partition for m in messages))
-            if agent.again_from_commit:
-                self._withdraw_acks({m.tp for m in messages})
-            raise
         except Exception as exc:
             unacked.discard(marker)
-            # before any await: the commit must not see the dropped states as acknowledged
-            agent.discard(frozenset(m.partition for m in messages))
-            if agent.again_from_commit:
-                await self._read_again_from_commit(self._withdraw_acks({m.tp
-                                                                        for m in messages}))
-            else:
-                await self._rewind(messages)
+            agent.discard()
+            await self._rewind(messages)
             agent.failures += 1
             pause = min(RETRY_MAX_S, RETRY_FIRST_S * 2 ** (agent.failures - 1))
             log.exception("%s: a batch of %d records failed (%r); reading it again in %.1f s",
@@ -197,27 +180,6 @@ class BatchConsumer(driver.Consumer):
                     self._n_acked += 1
             self._unacked_messages.discard(messages[-1])
             notify(self._waiting_for_ack)
-
-    def _withdraw_acks(self, tps: set[TP]) -> set[TP]:
-        """Forget that the records of ``tps`` read since their last commit were processed
-        (every acknowledged offset lies at or after the committed one)."""
-        with ack_lock:
-            for tp in tps:
-                self._acked[tp].clear()
-                self._acked_index[tp].clear()
-        return tps
-
-    async def _read_again_from_commit(self, tps: set[TP]) -> None:
-        """Seek ``tps`` back to their committed offsets (the earliest, if none yet)."""
-        assigned = self.assignment()
-        tps = {tp for tp in tps if tp in assigned}
-        missing = [tp for tp in tps if self._committed_offset[tp] is None]
-        earliest = await self.earliest_offsets(*missing) if missing else {}
-        for tp in tps:
-            committed = self._committed_offset[tp]
-            offset = committed if committed is not None else earliest.get(tp, 0)
-            await self.seek(tp, offset)
-            self._read_offset[tp] = offset - 1 if offset else None
 
     async def _rewind(self, messages: Sequence[Message]) -> None:
         """Seek every partition of a failed batch back to its first record in it."""

@@ -10,10 +10,9 @@ For each batch (``services.pipeline.fold`` decides, this module performs):
    a state never says "applied" for an event whose typed record or read-model row
    could still be missing.
 
-The staged states are serialised and written to the tables (RocksDB and changelog)
-once per offset commit, between batches, before the commit chooses its offsets
-(``runtime.Consumer._commit_tps``), and Faust commits only after its producer
-flush, so after the changelog holds them (``runtime.IdempotentProducer``).
+The staged states are written to the tables (RocksDB and changelog) once per offset
+commit, before it (``runtime.App.before_commit``), and Faust commits only after its
+producer flush, so after the changelog holds them (``runtime.IdempotentProducer``).
 A crash before the commit folds the batches since the last one again (their typed
 records may then be written twice: the fold and the rebuild skip the copies); a
 crash after it finds their events in the states, as duplicates.
@@ -111,12 +110,6 @@ class Ingest:
             return Rejected(f"internal error while checking the record: {exc!r}")
 
     async def process(self, records: Sequence[Record]) -> None:
-        # from the fold to the staging the states hold events not yet durable elsewhere:
-        # the commit does not serialise them meanwhile (``StateStore.folding``)
-        async with self.store.folding:
-            await self._process(records)
-
-    async def _process(self, records: Sequence[Record]) -> None:
         started = time.perf_counter()
         folded = fold_batch(records, judge=self.judge, load=self.store.load,
                             partitions=self.partitions())

@@ -40,8 +40,7 @@ KAFKA = Histogram("gotong_kafka_wait_seconds", "Waiting for Kafka to acknowledge
 SQL = Histogram("gotong_sql_flush_seconds", "One read-model transaction (one per batch).",
                 buckets=STAGE_BUCKETS)
 STATE = Histogram("gotong_state_flush_seconds",
-                  "Serialising the states changed since the last offset commit and writing "
-                  "them to RocksDB, once per commit (their changelog records go out after).",
+                  "Writing a batch's changed states to the tables (RocksDB and changelog).",
                   buckets=STAGE_BUCKETS)
 LATENCY = Histogram("gotong_publish_to_projection_seconds",
                     "From an event's record on gotong.ingest to its row in the read model.",
@@ -79,8 +78,7 @@ def batch_done(records: int, folded: Mapping[str, int], duplicates: int,
                dead: Iterable[tuple[Any, str]], misrouted: int,
                stages: Mapping[str, float]) -> None:
     """Count one batch: ``folded`` the events folded by type, ``dead`` (type, reason)
-    of its dead letters, ``stages`` seconds by stage (fold, kafka; the states are written
-    at the commits: ``STATE``)."""
+    of its dead letters, ``stages`` seconds by stage (fold, kafka, state)."""
     RECORDS.inc(records)
     BATCH.observe(records)
     for kind, count in folded.items():
@@ -93,6 +91,7 @@ def batch_done(records: int, folded: Mapping[str, int], duplicates: int,
         MISROUTED.inc(misrouted)
     FOLD.observe(stages["fold"])
     KAFKA.observe(stages["kafka"])
+    STATE.observe(stages["state"])
 
 
 def projected(timestamps: Sequence[float | None], at: float | None = None) -> None:

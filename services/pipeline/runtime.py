@@ -26,10 +26,7 @@
   events missing from the read model after a worker restart).
 - **No commit before the changelog holds the state.** Faust's producer flush
   gives up on its buffer after 0.1 s without progress; here it waits for every
-  buffered table write to be acknowledged (``IdempotentProducer``). And the app
-  prepares what it keeps for the commit (``App.before_offsets``: the staged states,
-  serialised between two batches under ``App.commit_lock``) before the commit
-  chooses its offsets, so no offset is committed whose state is not in the tables.
+  buffered table write to be acknowledged (``IdempotentProducer``).
 - **A bounded stop.** Whatever else waits for a broker that is gone (a commit, a
   flush), a worker told to stop exits within ``GOTONG_WORKER_STOP_TIMEOUT``.
 """
@@ -45,7 +42,6 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mappin
 from typing import Any, ClassVar
 
 import faust
-from faust.exceptions import ProducerSendError
 from faust.transport.drivers import aiokafka as driver
 from faust.types import TP, ConsumerT, Message, ProducerT, TopicT, TransportT
 
@@ -200,34 +196,6 @@ class Consumer(BatchConsumer):
     def _new_consumer_thread(self) -> driver.AIOKafkaConsumerThread:
         return ConsumerThread(self, loop=self.loop, beacon=self.beacon)
 
-    async def _commit_tps(self, tps: Iterable[TP], start_new_transaction: bool) -> bool:
-        # Faust's, with one step first: under the app's commit lock (no batch half done),
-        # what the app keeps for the commit is prepared (the staged states serialised and
-        # stored) and only then are the offsets chosen, so that every offset committed is
-        # of an event whose state is in the tables
-        lock: asyncio.Lock | None = getattr(self.app, "commit_lock", None)
-        if lock is None:
-            done: bool = await super()._commit_tps(tps, start_new_transaction)
-            return done
-        tps = list(tps)
-        async with lock:
-            for prepare in getattr(self.app, "before_offsets", ()):
-                prepare()
-            offsets = self._filter_committable_offsets(tps)
-        if not offsets:
-            # nothing to commit: what was prepared still goes out now, not at the next one
-            for hook in getattr(self.app, "before_commit", ()):
-                await hook()
-            return False
-        try:
-            await self._handle_attached(offsets)
-        except ProducerSendError as exc:
-            await self.crash(exc)
-            return False
-        committed: bool = await self._commit_offsets(
-            offsets, start_new_transaction=start_new_transaction)
-        return committed
-
     async def _commit_offsets(self, offsets: Mapping[TP, int],
                               start_new_transaction: bool = True) -> bool:
         # what the app keeps for the commit (the states staged by the ingest agent) is
@@ -371,23 +339,16 @@ class App(faust.App):
         super().__init__(*args, **kwargs)
         self.batch_agents: dict[str, BatchAgent] = {}
         self.fetch_wait_ms = fetch_wait_ms
-        #: held while ``before_offsets`` run and a commit chooses its offsets
-        self.commit_lock: asyncio.Lock | None = None
-        #: called at every offset commit, under ``commit_lock``, before the offsets
-        self.before_offsets: list[Callable[[], Any]] = []
         #: awaited at every offset commit, before the producer flush and the commit
         self.before_commit: list[Callable[[], Awaitable[Any]]] = []
 
-    def batch_agent(self, topic: TopicT, *, name: str,
-                    discard: Callable[[frozenset[int]], None] | None = None,
-                    again_from_commit: bool = False,
+    def batch_agent(self, topic: TopicT, *, name: str, discard: Callable[[], None] | None = None,
                     linger_s: float = 0.0) -> Callable[[Process], Process]:
         """Declare ``process`` as the handler of ``topic``'s records, a fetch at a time
         (``services.pipeline.batch_agents``)."""
         def register(process: Process) -> Process:
             declare(self, self.batch_agents,
-                    BatchAgent(name, topic, process, discard or (lambda _partitions: None),
-                               linger_s, again_from_commit=again_from_commit))
+                    BatchAgent(name, topic, process, discard or (lambda: None), linger_s))
             return process
         return register
 

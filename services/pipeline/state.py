@@ -3,21 +3,11 @@
 A state is read from its table the first time a batch needs it and kept, decoded,
 in a cache bounded by the size of the states' JSON (least recently used first
 out), so the hot aggregates of a busy forum are not read and decoded again for
-every batch. A batch *stages* the states it changed (the state objects as the batch
-left them); at the next offset commit, before its offsets are chosen, every staged
-state is serialised and written to its table once, however many events and batches
-changed it since the last commit: one JSON encoding, one RocksDB put and one
-changelog record per aggregate per commit, not per event or per batch (what Kafka
-Streams' record cache and Quix Streams' checkpoints do).
-
-The states are folded in place, so a staged state may be serialised only while no
-batch is between its fold and its staging: the ingest agent holds ``folding`` for
-the whole of a batch, and the commit takes it to serialise the staged states and to
-choose its offsets (``runtime.Consumer._commit_tps``), so the offsets committed are
-never those of a batch whose states are not in the tables. A batch that fails may
-have folded some of its events into staged states: ``forget`` drops the staged
-states of its partitions, and the batch agent un-acknowledges what was read there
-since the last commit and reads it again from there (``batch_agents``).
+every batch. A batch *stages* the states it changed (their JSON as the batch left
+them); at the next offset commit, before it, every staged state is written to its
+table once, however many events and batches changed it since the last commit: one
+RocksDB put and one changelog record per aggregate per commit interval, not per
+event (what Kafka Streams' record cache and Quix Streams' checkpoints do).
 
 The writes are Faust's, done in bulk: the partition's states in one RocksDB
 ``WriteBatch`` (as Faust's recovery writes them), and their changelog records as one
@@ -26,6 +16,10 @@ recovery starts from (what ``Collection._on_changelog_sent`` does per record).
 Faust's own path for a table write (``table[key] = value``) goes through its producer
 buffer, a background task that publishes one record per wake-up with a future each:
 measured at about a quarter of the worker's CPU for this pipeline.
+
+The cache holds states as the batches left them, before they are durable; so after
+a failed batch (``forget``) and at every rebalance it is emptied, and the next batch
+reads the staged JSON or the tables again.
 """
 
 from __future__ import annotations
@@ -122,9 +116,8 @@ def _persisted(store: Any, tp: TP, count: int, future: Any) -> None:
 
 class StateStore:
     """The aggregates' states: a cache of decoded states, the states changed since the
-    last offset commit (``stage``), and the Faust tables they are written to (``prepare``
-    before the commit chooses its offsets, ``send`` before it commits them; ``flush``
-    does both)."""
+    last offset commit (``stage``), and the Faust tables they are written to (``flush``,
+    called by the commit before it commits: ``runtime.App.before_commit``)."""
 
     def __init__(self, tables: Mapping[str, Any], *, cache_bytes: int) -> None:
         self.tables = tables
@@ -132,14 +125,8 @@ class StateStore:
         # (aggregate, subject) -> (state, the set of its applied ids, weight)
         self._cache: OrderedDict[tuple[str, str], tuple[State, set[str], int]] = OrderedDict()
         self._weight = 0
-        # (aggregate, subject) -> (partition, state, its applied ids): as the last batch
-        # that changed it left it, not in its table yet
-        self._staged: dict[tuple[str, str], tuple[int, State, set[str]]] = {}
-        # the changelog records of the states prepared, to send before the commit
-        self._prepared: list[tuple[str, int, list[tuple[str, bytes, bytes]]]] = []
-        #: held by a batch from its fold to its staging, and by the commit while it
-        #: serialises the staged states and chooses its offsets
-        self.folding = asyncio.Lock()
+        # (aggregate, subject) -> (partition, JSON): the state as its last batch left it
+        self._staged: dict[tuple[str, str], tuple[int, bytes]] = {}
         self.hits = 0
         self.misses = 0
         self.bytes_written = 0
@@ -155,10 +142,6 @@ class StateStore:
             self.hits += 1
             return cached[0], cached[1]
         self.misses += 1
-        staged = self._staged.get(key)
-        if staged is not None:  # out of the cache, not yet in the table
-            self._keep(key, staged[1], staged[2], EMPTY_WEIGHT)
-            return staged[1], staged[2]
         stored = self.read(aggregate, subject, partition)
         state = orjson.loads(stored) if stored else new_state(subject)
         seen = set(state["applied"])
@@ -166,10 +149,10 @@ class StateStore:
         return state, seen
 
     def read(self, aggregate: str, subject: str, partition: int | None = None) -> bytes | None:
-        """The JSON of a state: staged, or from its table (``partition`` when known)."""
+        """The stored JSON of a state: staged, or from its table (``partition`` when known)."""
         staged = self._staged.get((aggregate, subject))
         if staged is not None:
-            return orjson.dumps(staged[1])
+            return staged[1]
         store = self.tables[aggregate].data
         if partition is None:
             value: bytes | None = store.get(subject)
@@ -179,14 +162,12 @@ class StateStore:
         return value
 
     def stage(self, changed: Iterable[Changed]) -> None:
-        """Keep the states a batch changed for the next commit: a state changed by several
-        batches before it is serialised and written once."""
+        """Keep the states a batch changed, as JSON, for the next ``flush``: a state changed
+        by several batches before a commit is written once."""
         for item in changed:
-            key = (item.aggregate, item.subject)
-            self._staged[key] = (item.partition, item.state, item.seen)
-            cached = self._cache.get(key)
-            self._keep(key, item.state, item.seen,
-                       cached[2] if cached is not None else EMPTY_WEIGHT)
+            data = orjson.dumps(item.state)
+            self._staged[(item.aggregate, item.subject)] = (item.partition, data)
+            self._keep((item.aggregate, item.subject), item.state, item.seen, len(data))
         while self._weight > self.cache_bytes and self._cache:
             _, (_, _, weight) = self._cache.popitem(last=False)
             self._weight -= weight
@@ -195,75 +176,49 @@ class StateStore:
     def staged(self) -> int:
         return len(self._staged)
 
-    def prepare(self) -> int:
-        """Serialise the staged states and put them into their stores (RocksDB), keeping
-        their changelog records for ``send``; the number of states. Call it only while
-        holding ``folding`` (no batch half done): it reads the states as they are.
+    async def flush(self, producer: Any) -> list[asyncio.Future[Any]]:
+        """Write the staged states to their tables: the store (RocksDB) now, the changelog
+        as record batches whose futures are returned (and tracked by the producer, whose
+        flush the offset commit waits for).
 
-        Every staged state is in the store when this returns, with no ``await`` in
-        between: a batch that reads a state next finds it there, not the version before
-        it (found by ``bench recovery``: 26,743 of 1,000,000 events lost when the stores
-        were written partition by partition between the changelog sends).
+        The flush runs beside the ingest agent (from the commit), so every staged state is
+        in the store before the first ``await``: a batch that reads a state in between
+        finds it there, not the version before it (found by ``bench recovery``: 26,743 of
+        1,000,000 events lost when the stores were written partition by partition between
+        the changelog sends).
         """
         staged, self._staged = self._staged, {}
         if not staged:
-            return 0
+            return []
         self.flushes += 1
         by_partition: dict[int, dict[str, list[tuple[str, bytes, bytes]]]] = {}
-        cache = self._cache
-        for key, (partition, state, seen) in staged.items():
-            aggregate, subject = key
-            data = orjson.dumps(state)
+        for (aggregate, subject), (partition, data) in staged.items():
             by_partition.setdefault(partition, {}).setdefault(aggregate, []).append(
                 (subject, changelog_key(self.tables[aggregate], subject), data))
             self.bytes_written += len(data)
-            cached = cache.get(key)
-            if cached is not None and cached[0] is state:  # its weight, now known
-                self._weight += len(data) - cached[2]
-                cache[key] = (state, seen, len(data))
-        for partition, records in by_partition.items():
+        for partition, records in by_partition.items():  # no await until all are stored
             with pinned(partition):
                 for aggregate, batch in records.items():
                     _put_all(self.tables[aggregate].data, partition, batch)
-                    self._prepared.append((aggregate, partition, batch))
-        return len(staged)
-
-    async def send(self, producer: Any) -> list[asyncio.Future[Any]]:
-        """Send the changelog records of the prepared states as record batches; their
-        futures are returned (and tracked by the producer, whose flush the offset commit
-        waits for)."""
-        prepared, self._prepared = self._prepared, []
         futures: list[asyncio.Future[Any]] = []
-        for aggregate, partition, batch in prepared:
-            table = self.tables[aggregate]
-            topic = table.changelog_topic.get_topic_name()
-            changelog: list[tuple[bytes, bytes, list[Any]]] = [(key, value, [])
-                                                               for _, key, value in batch]
-            for future, count in await producer.send_many(topic, partition, changelog,
-                                                          track=True):
-                future.add_done_callback(partial(_persisted, table.data,
-                                                 TP(topic, partition), count))
-                futures.append(future)
+        for partition, records in by_partition.items():
+            for aggregate, batch in records.items():
+                table = self.tables[aggregate]
+                topic = table.changelog_topic.get_topic_name()
+                changelog: list[tuple[bytes, bytes, list[Any]]] = [(key, value, [])
+                                                                   for _, key, value in batch]
+                for future, count in await producer.send_many(topic, partition, changelog,
+                                                              track=True):
+                    future.add_done_callback(partial(_persisted, table.data,
+                                                     TP(topic, partition), count))
+                    futures.append(future)
         return futures
 
-    async def flush(self, producer: Any) -> list[asyncio.Future[Any]]:
-        """Write the staged states to their tables: the store (RocksDB) now, once no batch
-        is half done, the changelog as record batches whose futures are returned."""
-        async with self.folding:
-            self.prepare()
-        return await self.send(producer)
-
-    def forget(self, partitions: Iterable[int] = ()) -> None:
-        """Empty the cache (after a failed batch, at a rebalance), and drop the staged
-        states of ``partitions`` (those of a failed batch: it may have folded some of its
-        events into them; they are read again from the last commit). The other staged
-        states are what completed batches left, and are still to be written."""
+    def forget(self) -> None:
+        """Empty the cache (after a failed batch, at a rebalance). What was staged stays:
+        it is what the batches before the failed one left, and is still to be written."""
         self._cache.clear()
         self._weight = 0
-        dropped = set(partitions)
-        if dropped:
-            self._staged = {key: value for key, value in self._staged.items()
-                            if value[0] not in dropped}
 
     def _keep(self, key: tuple[str, str], state: State, seen: set[str], weight: int) -> None:
         previous = self._cache.get(key)

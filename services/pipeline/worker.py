@@ -15,7 +15,6 @@ import gc
 import logging
 import os
 import socket
-import time
 from typing import Any, cast
 
 from events.catalog import INGEST_TOPIC
@@ -70,15 +69,10 @@ class Worker:
             public_key_for=self._public_key, partitions=self._partitions,
             webhooks=self.delivery, on_changed=self._changed)
         self.app.batch_agent(self.ingest_topic, name="ingest", discard=self.store.forget,
-                             again_from_commit=True,
                              linger_s=s.batch_linger_ms / 1000)(self.ingest.process)
         self.app.timer(s.overdue_check_s, name="overdue")(self.overdue.tick)
         self.app.timer(2.0, name="heartbeat")(self._heartbeat)
         self.app.timer(10.0, name="ingest-log")(self._log_stats)
-        # the commit serialises the staged states between batches, then chooses its
-        # offsets; their changelog records go out before it commits them
-        self.app.commit_lock = self.store.folding
-        self.app.before_offsets.append(self._prepare_states)
         self.app.before_commit.append(self._flush_states)
         self.app.on_partitions_revoked.connect(self._on_revoked)
 
@@ -130,13 +124,8 @@ class Worker:
                 if (self.node_keys.get(subject) or b"") != key:
                     self.node_keys[subject] = key
 
-    def _prepare_states(self) -> None:
-        started = time.perf_counter()
-        if self.store.prepare():
-            metrics.STATE.observe(time.perf_counter() - started)
-
     async def _flush_states(self) -> None:
-        await self.store.send(self.app.producer)
+        await self.store.flush(self.app.producer)
         memory.give_back()
 
     async def _on_revoked(self, *_: Any, **__: Any) -> None:
