@@ -14,7 +14,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from babel import Locale
-from babel.dates import format_date, format_datetime
+from babel.dates import format_date, format_datetime, format_time, get_datetime_format
 from babel.numbers import format_decimal, format_percent
 from babel.support import NullTranslations, Translations
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -107,9 +107,15 @@ def _parse(value: str | dt.datetime) -> dt.datetime:
 
 
 def format_day(value: str | dt.date | None) -> str:
+    """The day of a date, or of a moment in the city's time zone: something posted at
+    05:36 WITA on 2 December was posted on 2 December, not on the 1st (UTC)."""
     if value is None or value == "":
         return ""
-    day = dt.date.fromisoformat(value[:10]) if isinstance(value, str) else value
+    if isinstance(value, str):
+        day = (dt.date.fromisoformat(value) if len(value) <= 10
+               else _parse(value).astimezone(ZoneInfo(timezone.get())).date())
+    else:
+        day = value
     return _day(day, current.get())
 
 
@@ -140,8 +146,22 @@ def _day(day: dt.date, locale: str) -> str:
 
 @lru_cache(maxsize=16384)
 def _moment(moment: dt.datetime, tz: str, locale: str) -> str:
-    return format_datetime(moment, format="medium", tzinfo=ZoneInfo(tz),
-                           locale=Locale.parse(locale))
+    """A day and a time of day in the city's time zone, without seconds, with the zone
+    as people there name it: "2 Des 2026 05.36 WITA", "Dec 2, 2026, 5:36 AM WITA"."""
+    zone, where = ZoneInfo(tz), Locale.parse(locale)
+    local = moment.astimezone(zone)
+    day = format_date(local.date(), format="medium", locale=where)
+    time = format_time(local, format="short", locale=where)
+    joined = str(get_datetime_format("medium", locale=where)).replace(
+        "{1}", day).replace("{0}", time)
+    return f"{joined} {_zone_name(tz)}"
+
+
+@lru_cache(maxsize=16)
+def _zone_name(tz: str) -> str:
+    # the Indonesian short names (WIB, WITA, WIT) in both languages: what people in the
+    # city call their time; elsewhere CLDR's own (GMT+8 and the like)
+    return format_datetime(dt.datetime.now(dt.UTC), "z", tzinfo=ZoneInfo(tz), locale="id")
 
 
 @lru_cache(maxsize=4096)

@@ -214,3 +214,20 @@ def test_form_field_attributes_reach_the_browser_as_attributes() -> None:
     assert 'autocomplete="username"' in page
     assert "&#34;" not in page.replace('value="5&#34;&gt;&lt;script&gt;"', "")
     assert "<script>" not in page  # what a person typed is still escaped
+
+
+def test_days_and_moments_are_the_citys_without_seconds_and_name_the_zone() -> None:
+    from web import i18n
+
+    late = "2026-12-01T21:36:00.000000Z"  # 05.36 WITA on 2 December
+    said = {}
+    for locale in ("id", "en"):
+        token = i18n.current.set(locale)
+        try:
+            said[locale] = (i18n.format_day(late), i18n.format_moment(late),
+                            i18n.format_day("2026-12-20"))
+        finally:
+            i18n.current.reset(token)
+
+    assert said["id"] == ("2 Des 2026", "2 Des 2026 05.36 WITA", "20 Des 2026")
+    assert said["en"] == ("Dec 2, 2026", "Dec 2, 2026, 5:36\u202fAM WITA", "Dec 20, 2026")
