@@ -7,8 +7,9 @@ failing field for the error report.
 
 Before both, a quick check made from the same schemas (``quick_check``) answers
 "valid for sure" for the events of a simple shape -- the envelope and most payloads:
-flat objects of strings and numbers -- in a third of the compiled validator's time;
-whatever it is not sure of goes on to the compiled validator.
+flat objects of strings and numbers -- in about two thirds of the compiled validator's
+time (the bench's envelope: 9 against 14 µs); whatever it is not sure of goes on to
+the compiled validator.
 """
 
 from __future__ import annotations
@@ -146,8 +147,6 @@ _PY_TYPES: dict[str, tuple[type, ...]] = {
     "string": (str,), "integer": (int,), "number": (int, float), "boolean": (bool,),
     "object": (dict,), "null": (type(None),),
 }
-
-
 _MATCHED_KEPT = 4096  # strings remembered per field as matching its pattern
 
 
@@ -156,6 +155,12 @@ def _pattern(pattern: str) -> re.Pattern[str] | None:
         return re.compile(pattern)
     except re.error:
         return None
+
+
+def _surely_matches(regex: re.Pattern[str], text: str) -> bool:
+    """A JSON Schema pattern searches ``text``; Python's ``$`` also matches before a final
+    newline, so such a text is never sure (the compiled validator judges it)."""
+    return regex.search(text) is not None and text[-1:] != "\n"
 
 
 def _quick_value(schema: Any) -> Check | None:
@@ -197,11 +202,9 @@ def _quick_value(schema: Any) -> Check | None:
         size = len(value)
         if size < shortest or (longest is not None and size > longest):
             return False
-        # a pattern searches, as in JSON Schema; Python's ``$`` also matches before a final
-        # newline, so such a value is left to the compiled validator. Values repeat
-        # (sources, types, subjects): one that matched is remembered
+        # values repeat (sources, types, subjects): one that matched is remembered
         if regex is not None and value not in matched:
-            if regex.search(value) is None or value[-1:] == "\n":
+            if not _surely_matches(regex, value):
                 return False
             if len(matched) >= _MATCHED_KEPT:
                 matched.clear()
@@ -234,8 +237,7 @@ def quick_check(schema: Any) -> Check | None:
         return None
     checks: dict[str, Check] = {}
     for name, field_schema in schema.get("properties", {}).items():
-        named = name_pattern is None or (name_pattern.search(name) is not None
-                                         and not name.endswith("\n"))
+        named = name_pattern is None or _surely_matches(name_pattern, name)
         field_check = _quick_value(field_schema) if named else None
         if field_check is not None:
             checks[name] = field_check

@@ -154,14 +154,9 @@ def _moment(moment: dt.datetime, tz: str, locale: str) -> str:
     time = format_time(local, format="short", locale=where)
     joined = str(get_datetime_format("medium", locale=where)).replace(
         "{1}", day).replace("{0}", time)
-    return f"{joined} {_zone_name(tz)}"
-
-
-@lru_cache(maxsize=16)
-def _zone_name(tz: str) -> str:
-    # the Indonesian short names (WIB, WITA, WIT) in both languages: what people in the
-    # city call their time; elsewhere CLDR's own (GMT+8 and the like)
-    return format_datetime(dt.datetime.now(dt.UTC), "z", tzinfo=ZoneInfo(tz), locale="id")
+    # the zone's Indonesian short name (WIB, WITA, WIT) in both languages: what people in
+    # the city call their time; elsewhere CLDR's own (GMT+8 and the like)
+    return f"{joined} {format_datetime(local, 'z', tzinfo=zone, locale='id')}"
 
 
 @lru_cache(maxsize=4096)
