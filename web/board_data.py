@@ -15,9 +15,10 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import aliased, defer
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
-from sqlmodel import Session, col, select
+from sqlmodel import col, select
 
 from services.aggregates.action_items import CLOSED
+from services.readmodel.db import snapshot
 from services.readmodel.tables import ActionItem, Forum, Meeting, Node, Proposal
 
 STATUSES = ("open", "in_progress", "blocked", "done", "cancelled")
@@ -205,7 +206,7 @@ def rows(engine: Engine, filters: BoardFilters, today: dt.date, *, offset: int =
     query = query.order_by(col(ActionItem.due_date), col(ActionItem.id)).offset(offset)
     if limit is not None:
         query = query.limit(limit)
-    with Session(engine) as session:
+    with snapshot(engine) as session:
         found = session.exec(query).all()
     return [
         Commitment(id=row.id, title=row.title, owner_node_id=row.owner_node_id,
@@ -252,7 +253,7 @@ def summary(engine: Engine, filters: BoardFilters, today: dt.date
         select(ActionItem.owner_node_id, func.count(), _count_if(done), _count_if(late),
                _count_if(on_time)).select_from(ActionItem).where(status != "cancelled"),
         filters, today, status=False).group_by(col(ActionItem.owner_node_id))
-    with Session(engine) as session:
+    with snapshot(engine) as session:
         counts = dict(session.exec(counts_query).all())  # type: ignore[arg-type]
         scores = [Score(node_id=node, committed=committed, done=done_, overdue=overdue,
                         on_time=timely)
@@ -262,7 +263,7 @@ def summary(engine: Engine, filters: BoardFilters, today: dt.date
 
 
 def node_names(engine: Engine) -> dict[str, str]:
-    with Session(engine) as session:
+    with snapshot(engine) as session:
         return dict(session.exec(select(Node.id, Node.name)).all())  # type: ignore[arg-type]
 
 
@@ -285,7 +286,7 @@ def board(engine: Engine, filters: BoardFilters, today: dt.date, page: int = 1) 
     pages = max(1, -(-total // PAGE_SIZE))
     page = min(page, pages)
     items = rows(engine, filters, today, offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE)
-    with Session(engine) as session:
+    with snapshot(engine) as session:
         forums = [(f.id, f.title) for f in session.exec(select(Forum).order_by(col(Forum.title)))]
         programs = sorted({p for p in session.exec(select(Forum.program)) if p})
         names = dict(session.exec(select(Node.id, Node.name)).all())  # type: ignore[arg-type]
@@ -301,7 +302,7 @@ def _summary(engine: Engine, filters: BoardFilters, today: dt.date, version: str
 
 def board_version(engine: Engine) -> str:
     """Changes whenever any action item changes: what the live board watches."""
-    with Session(engine) as session:
+    with snapshot(engine) as session:
         count, total, newest = session.exec(
             select(func.count(), func.coalesce(func.sum(ActionItem.version), 0),
                    func.max(ActionItem.updated_at))

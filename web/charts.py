@@ -7,8 +7,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import Engine
-from sqlmodel import Session, col, select
+from sqlmodel import col, select
 
+from services.readmodel.db import snapshot
 from services.readmodel.tables import Indicator
 
 WIDTH = 320
@@ -72,6 +73,6 @@ def charts_from(rows: Iterable[Indicator]) -> dict[str, list[Chart]]:
 
 
 def program_charts(engine: Engine) -> dict[str, list[Chart]]:
-    with Session(engine) as session:
+    with snapshot(engine) as session:
         rows = session.exec(select(Indicator).order_by(col(Indicator.program))).all()
     return charts_from(rows)

@@ -6,8 +6,9 @@ import datetime as dt
 from typing import Any
 
 from sqlalchemy import Engine
-from sqlmodel import Session, col, or_, select
+from sqlmodel import col, or_, select
 
+from services.readmodel.db import snapshot
 from services.readmodel.tables import ActionItem, Forum, Indicator, Meeting, Node, Proposal
 from web.queries import commitment
 
@@ -26,7 +27,7 @@ def proposals(engine: Engine, *, forum: str | None = None, node: str | None = No
         query = query.where(Proposal.status == status)
     if subject:
         query = query.where(Proposal.id == subject)
-    with Session(engine) as session:
+    with snapshot(engine) as session:
         rows = session.exec(query.order_by(col(Proposal.updated_at).desc(), col(Proposal.id))
                             .limit(limit)).all()
         return [r.model_dump() for r in rows]
@@ -50,7 +51,7 @@ def commitments(engine: Engine, today: dt.date, *, owner: str | None = None,
         in_forum_proposals = select(Proposal.id).where(Proposal.forum_id == forum)
         query = query.where(or_(col(ActionItem.meeting_id).in_(in_forum_meetings),
                                 col(ActionItem.proposal_id).in_(in_forum_proposals)))
-    with Session(engine) as session:
+    with snapshot(engine) as session:
         rows = session.exec(query.order_by(col(ActionItem.updated_at).desc(),
                                            col(ActionItem.id)).limit(limit)).all()
         return [commitment(r, today) for r in rows]
@@ -63,24 +64,24 @@ def meetings(engine: Engine, *, forum: str | None = None, node: str | None = Non
         query = query.where(Meeting.forum_id == forum)
     if node:
         query = query.where(Meeting.node_id == node)
-    with Session(engine) as session:
+    with snapshot(engine) as session:
         rows = session.exec(query.order_by(col(Meeting.starts_at).desc(), col(Meeting.id))
                             .limit(limit)).all()
         return [r.model_dump() for r in rows]
 
 
 def indicators(engine: Engine) -> list[dict[str, Any]]:
-    with Session(engine) as session:
+    with snapshot(engine) as session:
         rows = session.exec(select(Indicator).order_by(
             col(Indicator.program), col(Indicator.indicator), col(Indicator.period))).all()
         return [r.model_dump() for r in rows]
 
 
 def forum(engine: Engine, forum_id: str) -> Forum | None:
-    with Session(engine) as session:
+    with snapshot(engine) as session:
         return session.get(Forum, forum_id)
 
 
 def node(engine: Engine, node_id: str) -> Node | None:
-    with Session(engine) as session:
+    with snapshot(engine) as session:
         return session.get(Node, node_id)

@@ -9,6 +9,7 @@ from sqlalchemy import Engine, func
 from sqlmodel import Session, col, select
 
 from services.aggregates.action_items import CLOSED
+from services.readmodel.db import snapshot
 from services.readmodel.tables import ActionItem, Meeting, Node, Proposal, ProposalComment
 
 OPEN_STATUSES = ("open", "in_progress", "blocked")
@@ -35,7 +36,7 @@ def thread_comments(session: Session, proposal_id: str) -> list[dict[str, Any]]:
 
 
 def has_comment(engine: Engine, proposal_id: str, comment_id: str) -> bool:
-    with Session(engine) as session:
+    with snapshot(engine) as session:
         found = session.get(ProposalComment, (proposal_id, comment_id))
     return found is not None
 
@@ -65,7 +66,7 @@ def list_proposals(
         query = query.where(Proposal.node_id == node)
     if program:
         query = query.where(Proposal.program == program)
-    with Session(engine) as session:
+    with snapshot(engine) as session:
         total = session.exec(select(func.count()).select_from(query.subquery())).one()
         rows = session.exec(
             query.order_by(col(Proposal.submitted_at).desc(), col(Proposal.id))
@@ -77,7 +78,7 @@ def list_proposals(
 
 
 def get_proposal(engine: Engine, proposal_id: str, today: dt.date) -> dict[str, Any] | None:
-    with Session(engine) as session:
+    with snapshot(engine) as session:
         row = session.get(Proposal, proposal_id)
         if row is None:
             return None
@@ -118,7 +119,7 @@ def list_commitments(
         query = query.where(late)
     elif overdue is False:
         query = query.where(~late)
-    with Session(engine) as session:
+    with snapshot(engine) as session:
         total = session.exec(select(func.count()).select_from(query.subquery())).one()
         rows = session.exec(
             query.order_by(col(ActionItem.due_date), col(ActionItem.id)).offset(offset).limit(limit)
@@ -127,7 +128,7 @@ def list_commitments(
 
 
 def get_meeting(engine: Engine, meeting_id: str, today: dt.date) -> dict[str, Any] | None:
-    with Session(engine) as session:
+    with snapshot(engine) as session:
         row = session.get(Meeting, meeting_id)
         if row is None:
             return None
@@ -145,5 +146,5 @@ def list_nodes(engine: Engine, kind: str | None = None) -> list[dict[str, Any]]:
     query = select(Node).order_by(col(Node.id))
     if kind:
         query = query.where(Node.kind == kind)
-    with Session(engine) as session:
+    with snapshot(engine) as session:
         return [_dump(r) for r in session.exec(query).all()]

@@ -14,6 +14,7 @@ from sqlalchemy import Engine, String, cast, func
 from sqlalchemy.orm import defer
 from sqlmodel import Session, col, select
 
+from services.readmodel.db import snapshot
 from services.readmodel.tables import ActionItem, Forum, Meeting, Node, Proposal
 from web.board_data import BoardFilters, Commitment, is_late, rows, summary
 from web.queries import thread_comments
@@ -38,7 +39,7 @@ def _like(text: str) -> str:
 
 
 def forums(engine: Engine) -> list[dict[str, Any]]:
-    with Session(engine) as session:
+    with snapshot(engine) as session:
         counts = dict(session.exec(  # type: ignore[arg-type]
             select(Proposal.forum_id, func.count()).group_by(col(Proposal.forum_id))).all())
         rows = session.exec(select(Forum).order_by(col(Forum.title))).all()
@@ -46,7 +47,7 @@ def forums(engine: Engine) -> list[dict[str, Any]]:
 
 
 def latest_proposals(engine: Engine, limit: int = 8) -> list[Proposal]:
-    with Session(engine) as session:
+    with snapshot(engine) as session:
         return list(session.exec(select(Proposal).options(*LIST_ONLY)
                                  .order_by(col(Proposal.updated_at).desc()).limit(limit)).all())
 
@@ -56,7 +57,7 @@ def upcoming_meetings(engine: Engine, now: str, forum: str | None = None,
     query = select(Meeting).where(Meeting.starts_at >= now)
     if forum:
         query = query.where(Meeting.forum_id == forum)
-    with Session(engine) as session:
+    with snapshot(engine) as session:
         return list(session.exec(query.order_by(col(Meeting.starts_at)).limit(limit)).all())
 
 
@@ -73,12 +74,12 @@ def search(engine: Engine, *, text: str | None, forum: str | None, status: str |
             query = query.where(column == value)
     query = (query.options(*LIST_ONLY).order_by(col(Proposal.submitted_at).desc())
              .limit(SEARCH_LIMIT))
-    with Session(engine) as session:
+    with snapshot(engine) as session:
         return list(session.exec(query).all())
 
 
 def programs(engine: Engine) -> list[str]:
-    with Session(engine) as session:
+    with snapshot(engine) as session:
         found = {p for p in session.exec(select(Forum.program)) if p}
         found |= {p for p in session.exec(select(Proposal.program).distinct()) if p}
     return sorted(found)
@@ -87,7 +88,7 @@ def programs(engine: Engine) -> list[str]:
 def forum_page(engine: Engine, forum_id: str, *, sort: str, status: str | None,
                now: str, page: int = 1) -> dict[str, Any] | None:
     """The forum with one page of its threads (an index scan per sort) and its meetings."""
-    with Session(engine) as session:
+    with snapshot(engine) as session:
         forum = session.get(Forum, forum_id)
         if forum is None:
             return None
@@ -186,7 +187,7 @@ def _discussed_at(session: Session, proposal: Proposal) -> list[Meeting]:
 def proposal_page(engine: Engine, proposal_id: str, today: dt.date,
                   page: int = 1) -> dict[str, Any] | None:
     """The thread, with one page of its comment threads (top-level comments and their replies)."""
-    with Session(engine) as session:
+    with snapshot(engine) as session:
         proposal = session.get(Proposal, proposal_id)
         if proposal is None:
             return None
@@ -227,7 +228,7 @@ def _version(own: int, items: list[ActionItem]) -> str:
 
 
 def meeting_page(engine: Engine, meeting_id: str, today: dt.date) -> dict[str, Any] | None:
-    with Session(engine) as session:
+    with snapshot(engine) as session:
         meeting = session.get(Meeting, meeting_id)
         if meeting is None:
             return None
@@ -255,7 +256,7 @@ def meeting_page(engine: Engine, meeting_id: str, today: dt.date) -> dict[str, A
 def node_page(engine: Engine, node_id: str, today: dt.date) -> dict[str, Any] | None:
     """The node, its track record (over all its commitments), its next commitments and
     newest proposals; the full lists are the board filtered by owner and the search."""
-    with Session(engine) as session:
+    with snapshot(engine) as session:
         node = session.get(Node, node_id)
         if node is None:
             return None
@@ -272,7 +273,7 @@ def node_page(engine: Engine, node_id: str, today: dt.date) -> dict[str, Any] | 
 
 def proposal_version(engine: Engine, proposal_id: str) -> str:
     """Changes whenever the thread changes: the proposal or any of its action items."""
-    with Session(engine) as session:
+    with snapshot(engine) as session:
         own = session.exec(select(Proposal.version).where(Proposal.id == proposal_id)).first()
         items = session.exec(select(func.count(), func.coalesce(func.sum(ActionItem.version), 0))
                              .where(ActionItem.proposal_id == proposal_id)).one()

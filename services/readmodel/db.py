@@ -17,6 +17,7 @@ from alembic.config import Config
 from sqlalchemy import Engine, Table, create_engine, delete, event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, make_url
+from sqlmodel import Session
 
 from services.readmodel.tables import READ_MODEL
 
@@ -70,6 +71,34 @@ def make_engine(url: str) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5, **JSON_CODEC)
+
+
+@functools.lru_cache(maxsize=16)
+def _snapshot_bind(engine: Engine) -> Engine:
+    if engine.dialect.name == "postgresql":
+        # psycopg opens each transaction with BEGIN ISOLATION LEVEL REPEATABLE READ READ
+        # ONLY: the snapshot is taken at its first statement and kept to its end
+        return engine.execution_options(isolation_level="REPEATABLE READ",
+                                        postgresql_readonly=True)
+    return engine
+
+
+@contextmanager
+def snapshot(engine: Engine) -> Iterator[Session]:
+    """A session whose queries all see one committed state of the read model.
+
+    A page or an API answer is built from several queries (a proposal's row, then its
+    comments and commitments), while the worker commits batches between them. Read
+    each on its own (PostgreSQL's READ COMMITTED, or SQLite outside a transaction,
+    where the driver opens none for a SELECT) and one answer can mix two states: a
+    thread listing 20 comments under a count of 19. Here they share one snapshot:
+    REPEATABLE READ on PostgreSQL, one read transaction on SQLite (WAL keeps it
+    consistent while the worker writes). Read-only: for writes, use a plain Session.
+    """
+    with Session(_snapshot_bind(engine)) as session:
+        if engine.dialect.name == "sqlite":
+            session.connection().exec_driver_sql("BEGIN")
+        yield session
 
 
 @contextmanager

@@ -1,0 +1,87 @@
+"""One answer, one state: the reads of a page or an API answer share a snapshot of the
+read model while the worker commits between them, on SQLite and on PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, func
+from sqlmodel import Session, select
+
+from services.readmodel.db import make_engine, migrate, snapshot, upsert
+from services.readmodel.tables import Proposal, ProposalComment
+from tests.postgres_fixtures import PostgresServer
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+    if request.param == "postgresql":
+        server: PostgresServer = request.getfixturevalue("postgres")
+        url = server.new_database()
+    else:
+        url = f"sqlite:///{tmp_path / 'readmodel.db'}"
+    made = make_engine(url)
+    migrate(made)
+    yield made
+    made.dispose()
+
+
+def _thread(comments: int) -> dict[str, list[dict[str, Any]]]:
+    """The rows the worker writes for a thread with ``comments`` comments."""
+    at = "2026-12-02T05:36:00Z"
+    return {
+        "proposal_comments": [
+            {"proposal_id": "usulan-bank-sampah", "comment_id": f"c-{n}", "seq": n,
+             "body": f"Setuju {n}", "author": "Budi", "node_id": "pkk-bitung-tengah",
+             "in_reply_to": None, "at": at} for n in range(1, comments + 1)],
+        "proposals": [{
+            "id": "usulan-bank-sampah", "forum_id": "forum-sampah", "title": "Bank sampah",
+            "body": "Bank sampah di tiap RT", "author": "Ani", "node_id": "pkk-bitung-tengah",
+            "tags": [], "program": None, "location": None, "budget_estimate": None,
+            "status": "submitted", "status_history": [], "comment_count": comments,
+            "endorsers": [], "endorsement_count": 0, "submitted_at": at, "updated_at": at,
+            "version": 1 + comments}],
+    }
+
+
+def _commit(engine: Engine, comments: int) -> None:
+    with engine.begin() as connection:
+        upsert(connection, _thread(comments))
+
+
+def _count_and_listed(session: Session) -> tuple[int, int]:
+    proposal = session.get(Proposal, "usulan-bank-sampah")
+    assert proposal is not None
+    listed = session.exec(select(func.count()).select_from(ProposalComment).where(
+        ProposalComment.proposal_id == "usulan-bank-sampah")).one()
+    return proposal.comment_count, listed
+
+
+def test_a_page_reads_one_state_while_the_worker_commits_between_its_queries(
+        engine: Engine) -> None:
+    _commit(engine, 19)
+    with snapshot(engine) as session:
+        proposal = session.get(Proposal, "usulan-bank-sampah")
+        assert proposal is not None and proposal.comment_count == 19
+        _commit(engine, 20)  # the worker's next batch lands between two queries of a page
+        listed = session.exec(select(func.count()).select_from(ProposalComment).where(
+            ProposalComment.proposal_id == "usulan-bank-sampah")).one()
+        assert listed == 19
+        session.expire_all()
+        assert _count_and_listed(session) == (19, 19)
+    with snapshot(engine) as session:
+        assert _count_and_listed(session) == (20, 20)
+
+
+def test_the_worker_writes_while_a_page_holds_its_snapshot(engine: Engine) -> None:
+    """A snapshot is read-only and takes no lock the writer waits for."""
+    _commit(engine, 1)
+    with snapshot(engine) as session:
+        assert _count_and_listed(session) == (1, 1)
+        for comments in range(2, 6):
+            _commit(engine, comments)
+    with Session(engine) as session:
+        assert _count_and_listed(session) == (5, 5)
