@@ -10,7 +10,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from types import ModuleType
 
-from services.aggregates import action_items, forums, indicators, meetings, nodes, proposals
+from services.aggregates import (
+    action_items,
+    base,
+    forums,
+    indicators,
+    meetings,
+    nodes,
+    proposals,
+)
 from services.aggregates.base import Evolve, State
 
 Rows = dict[str, list[dict[str, object]]]
@@ -28,13 +36,28 @@ class Aggregate:
     #: the rows that may differ from those written at that mark (all, for most
     #: aggregates; of a thread, its row and its new comments)
     rows_since: Callable[[State, int], Rows]
+    #: forget, in place, what the state no longer needs once its batch's rows and dead
+    #: letters are written (its refusals; a thread's comment texts)
+    settle: Callable[[State], None]
 
 
 def _from(module: ModuleType) -> Aggregate:
     rows = module.rows
     return Aggregate(name=module.AGGREGATE, fold=module.fold, rows=rows,
                      written=getattr(module, "written", lambda _state: 0),
-                     rows_since=getattr(module, "rows_since", lambda state, _mark: rows(state)))
+                     rows_since=getattr(module, "rows_since", lambda state, _mark: rows(state)),
+                     settle=_settle(getattr(module, "settle", None)))
+
+
+def _settle(own: Callable[[State], None] | None) -> Callable[[State], None]:
+    if own is None:
+        return base.settle
+
+    def settle(state: State) -> None:
+        base.settle(state)
+        own(state)
+
+    return settle
 
 
 AGGREGATES: dict[str, Aggregate] = {

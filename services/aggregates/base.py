@@ -34,7 +34,7 @@ def node_of(event: Event) -> str:
 
 Rule = Callable[[State, Event], "str | None"]
 
-#: the refusals a state remembers (the count goes on): enough to show, bounded
+#: the refusals a state remembers until it is settled (the count goes on), bounded
 KEEP_REFUSED = 50
 
 
@@ -87,6 +87,14 @@ def refuse(state: State, event: Event, reason: str) -> None:
                     "reason": reason})
     state["refused_count"] = state.get("refused_count", 0) + 1
     del refused[:-KEEP_REFUSED]
+
+
+def settle(state: State) -> None:
+    """Let ``state`` forget, in place, what it holds only for the batch that folds it: its
+    refusals, once their dead letters are written (the dead-letter topic keeps each
+    with its reason; ``refused_count`` goes on). An action item refused a few dozen
+    times carried some 12 kB of them into every later write of its state."""
+    state.pop("refused", None)
 
 
 def new_state(subject: str) -> State:

@@ -6,7 +6,8 @@ For each batch (``services.pipeline.fold`` decides, this module performs):
    ingest and the webhook tasks are given to the producer, in log order;
 2. the rows of every changed aggregate go to the read model in one transaction,
    while Kafka acknowledges the records;
-3. only then is each changed state staged for its table (``state.StateStore``):
+3. only then is each changed state settled (it forgets what the read model now holds,
+   such as a thread's comment texts) and staged for its table (``state.StateStore``):
    a state never says "applied" for an event whose typed record or read-model row
    could still be missing.
 
@@ -33,6 +34,7 @@ import orjson
 
 from events.catalog import DEAD_LETTER_TOPIC, INGEST_TOPIC
 from events.validation import Validator
+from services.aggregates import AGGREGATES
 from services.aggregates.base import State
 from services.pipeline import metrics
 from services.pipeline.fold import DeadLetter, Folded, Record, fold_batch, partition_for
@@ -129,6 +131,8 @@ class Ingest:
                         for topic, key, value in tasks])
         kafka_done = time.perf_counter()
         metrics.projected([stamp for _, stamp in folded.accepted])
+        for item in folded.changed.values():  # the read model now holds their rows
+            AGGREGATES[item.aggregate].settle(item.state)
         self.store.stage(folded.changed.values())
         if self.on_changed is not None:
             for item in folded.changed.values():

@@ -18,7 +18,7 @@ import pytest
 from events.validation import Validator
 from services.pipeline.ingest import Ingest
 from services.pipeline.state import StateStore
-from tests.unit.test_pipeline_fold import OTHER, SECRET, item, progress, record
+from tests.unit.test_pipeline_fold import OTHER, SECRET, event, item, progress, record
 
 
 class Store(dict[str, bytes]):
@@ -184,6 +184,13 @@ async def test_refusals_become_dead_letters_with_origin_and_reason(agent: Agent)
     assert letter["origin"]["offset"] == 7 and letter["origin"]["topic"] == "gotong.ingest"
     assert orjson.loads(letter["original"])["id"] == foreign["id"]
     assert agent.ingest.stats.refused == 1
+    await commit(agent)
+    state = agent.stored("action_item", "rtl-posyandu")
+    assert state is not None and foreign["id"] in state["applied"]  # a redelivery: a duplicate
+    assert "refused" not in state and state["refused_count"] == 1  # the dead letter has it
+    agent.ingest.store.forget()
+    await agent.ingest.process([record(foreign, offset=8)])
+    assert len(agent.producer.values("gotong.dead-letter")) == 1
 
 
 async def test_the_cache_serves_the_next_batch_and_a_rebalance_empties_it(agent: Agent) -> None:
@@ -207,6 +214,32 @@ async def test_states_changed_by_several_batches_are_written_once_per_commit(
     await commit(agent)
     changelog = [v for t, _, vs in agent.producer.sent if t.endswith("changelog") for v in vs]
     assert [orjson.loads(v or b"")["percent"] for v in changelog] == [30]
+
+
+async def test_a_threads_stored_state_keeps_comment_ids_and_the_read_model_every_comment(
+    agent: Agent,
+) -> None:
+    thread = "usulan-pasar-ikan"
+
+    def comment(n: int, id_: str | None = None) -> dict[str, Any]:
+        return event("gotong.proposal.commented.v1", thread,
+                     {"comment_id": f"k-{n}", "body": f"Komentar {n}", "author": "Ibu Ani"},
+                     id_=id_ or f"e-k-{n}")
+
+    submitted = event("gotong.proposal.submitted.v1", thread, {
+        "forum_id": "forum-x", "title": "Pasar ikan", "body": "Isi", "author": "Ibu Ani"})
+    await agent.ingest.process([record(submitted), record(comment(1)), record(comment(2))])
+    await commit(agent)
+    agent.ingest.store.forget()  # the next batches read the state back from its table
+    await agent.ingest.process([record(comment(3)), record(comment(2, id_="e-k-2-again"))])
+    await commit(agent)
+    state = agent.stored("proposal", thread)
+    assert state is not None
+    assert (state["comments"], state["comment_ids"]) == ([], ["k-1", "k-2", "k-3"])
+    written = [(r["comment_id"], r["seq"]) for rows in agent.projector.rows
+               for r in rows.get("proposal_comments", [])]
+    assert written == [("k-1", 1), ("k-2", 2), ("k-3", 3)]
+    assert agent.projector.rows[-1]["proposals"][0]["comment_count"] == 3
 
 
 async def test_a_failed_batch_after_a_good_one_folds_again_from_what_the_good_one_left(

@@ -197,6 +197,32 @@ def test_each_comment_row_is_written_by_the_batch_that_added_it() -> None:
     assert proposals.rows_since(state, proposals.written(state))["proposal_comments"] == []
 
 
+def test_a_settled_thread_keeps_its_comments_ids_not_their_text() -> None:
+    state = fold(submitted(), commented("kmt-1"), commented("kmt-2"), commented("kmt-3"))
+    proposals.settle(state)  # the read model holds the three comments
+    assert state["comments"] == [] and state["comment_ids"] == ["kmt-1", "kmt-2", "kmt-3"]
+    mark = proposals.written(state)
+    assert mark == 3
+    again = commented("kmt-2", event_id="ev-again")  # sent again under a new event id
+    state = proposals.evolve(state, again)
+    assert proposals.rows_since(state, mark)["proposal_comments"] == []
+    state = proposals.evolve(state, commented("kmt-4", "Saya ikut."))
+    rows = proposals.rows_since(state, mark)
+    [row] = rows["proposal_comments"]
+    assert (row["comment_id"], row["seq"], row["body"]) == ("kmt-4", 4, "Saya ikut.")
+    assert rows["proposals"][0]["comment_count"] == 4
+    with pytest.raises(ValueError, match="settled"):
+        proposals.rows(state)  # the texts of the first three are in the read model only
+
+
+def test_a_thread_before_its_submission_is_not_settled() -> None:
+    early = fold(commented("kmt-1"))
+    proposals.settle(early)  # nothing of it is in the read model yet
+    state = proposals.evolve(early, submitted())
+    assert [r["comment_id"] for r in proposals.rows_since(state, 0)["proposal_comments"]] == [
+        "kmt-1"]
+
+
 def test_comments_held_before_the_submission_are_written_with_it() -> None:
     early = fold(commented("kmt-1"))
     assert proposals.rows(early) == {}
