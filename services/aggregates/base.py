@@ -24,7 +24,13 @@ def utc(timestamp: str) -> str:
     parsed = dt.datetime.fromisoformat(timestamp.replace("z", "Z"))
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=dt.UTC)
-    return parsed.astimezone(dt.UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+    elif parsed.utcoffset():
+        parsed = parsed.astimezone(dt.UTC)
+    # what isoformat(timespec="microseconds") writes, in half its time (every event's
+    # time passes here: it was 2% of the worker's CPU)
+    return "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ" % (  # noqa: UP031 (faster than an f-string)
+        parsed.year, parsed.month, parsed.day, parsed.hour, parsed.minute, parsed.second,
+        parsed.microsecond)
 
 
 def node_of(event: Event) -> str:

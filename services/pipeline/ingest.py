@@ -238,7 +238,8 @@ def headers_of(record: Record) -> dict[str, bytes]:
     raw = record.headers
     if not raw:
         return {}
-    items = raw.items() if isinstance(raw, Mapping) else raw
+    # Faust hands aiokafka's list of pairs: tested first, the ABC check costs more
+    items = raw if type(raw) is list else raw.items() if isinstance(raw, Mapping) else raw
     return {k if type(k) is str else str(k): v if type(v) is bytes else bytes(v)
             for k, v in items if v is not None}
 

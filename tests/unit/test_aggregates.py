@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import functools
 import random
 from types import ModuleType
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from events.catalog import AGGREGATE_TOPICS
 from events.validation import Validator
@@ -21,7 +24,7 @@ from services.aggregates import (
     nodes,
     proposals,
 )
-from services.aggregates.base import Event, absorb, apply_many, new_state, replay
+from services.aggregates.base import Event, absorb, apply_many, new_state, replay, utc
 from services.readmodel.db import merge_rows
 
 
@@ -238,3 +241,19 @@ def test_rows_written_batch_by_batch_from_settled_states_equal_the_replays(
         aggregate.settle(state)
         start = end
     assert merge_rows(written) == merge_rows([module.rows(replay(module.fold, events))])
+
+
+@settings(max_examples=500)
+@given(moment=st.datetimes(min_value=dt.datetime(2, 1, 1), max_value=dt.datetime(9998, 12, 31),
+                           timezones=st.none() | st.timezones() | st.just(dt.UTC)),
+       timespec=st.sampled_from(["seconds", "milliseconds", "microseconds"]),
+       zulu=st.booleans())
+def test_times_are_written_in_utc_as_isoformat_writes_them(
+        moment: dt.datetime, timespec: str, zulu: bool) -> None:
+    text = moment.isoformat(timespec=timespec)
+    if zulu and text.endswith("+00:00"):
+        text = text[:-6] + "z"
+    parsed = dt.datetime.fromisoformat(text.replace("z", "Z"))
+    aware = parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=dt.UTC)
+    expected = aware.astimezone(dt.UTC).isoformat(timespec="microseconds")
+    assert utc(text) == expected.replace("+00:00", "Z")
