@@ -19,7 +19,12 @@ from web import account_pages, forms_commitment, forms_meeting, forms_thread, li
 from web.i18n import LocaleMiddleware
 from web.metrics import MetricsMiddleware
 from web.problems import problem
-from web.security import BodyLimitMiddleware, RejectNul, SessionMiddleware
+from web.security import (
+    BodyLimitMiddleware,
+    RejectNul,
+    SecurityHeadersMiddleware,
+    SessionMiddleware,
+)
 from web.templating import templates
 
 STATIC = Path(__file__).resolve().parent / "static"
@@ -65,6 +70,7 @@ class PageGZip:
 
 def middleware(settings: Settings) -> list[Middleware]:
     return [
+        Middleware(SecurityHeadersMiddleware, https=settings.cookie_secure),
         Middleware(MetricsMiddleware),
         Middleware(RejectNul),
         Middleware(PageGZip),

@@ -78,8 +78,12 @@ def page(browser: Any, site_url: str) -> Iterator[Any]:
                                   locale="id-ID")
     context.set_default_timeout(15000)
     tab = context.new_page()
+    refused: list[str] = []  # what the Content-Security-Policy blocked: nothing should be
+    tab.on("console", lambda message: refused.append(message.text) if (
+        message.type == "error" and "Content Security Policy" in message.text) else None)
     yield tab
     context.close()
+    assert not refused, f"blocked by the Content-Security-Policy: {refused}"
 
 
 def log_in(page: Any, username: str) -> None:

@@ -354,3 +354,16 @@ def test_forum_lists_its_threads_a_page_at_a_time(
     assert not {p.id for p in first["proposals"]} & {p.id for p in second["proposals"]}
     counts = [p.endorsement_count for p in first["proposals"] + second["proposals"]]
     assert counts == sorted(counts, reverse=True)
+
+
+@pytest.mark.parametrize("path", ["/", f"/proposals/{MENJAHIT}", "/no-such-page",
+                                  "/api/v1/proposals?limit=1", "/feeds/proposals.atom"])
+def test_every_response_carries_the_security_headers(site: DemoSite, path: str) -> None:
+    headers = site.client.get(path).headers
+    policy = headers["content-security-policy"]
+    assert "frame-ancestors 'none'" in policy and "script-src 'self'" in policy
+    assert "'unsafe-inline'" not in policy
+    assert headers["x-content-type-options"] == "nosniff"
+    assert headers["referrer-policy"] == "strict-origin-when-cross-origin"
+    assert "camera=()" in headers["permissions-policy"]
+    assert headers["x-frame-options"] == "DENY"

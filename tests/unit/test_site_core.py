@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from pathlib import Path
+from typing import Any
 
 import pytest
 from babel.messages.mofile import read_mo
@@ -15,7 +17,12 @@ from web.charts import HEIGHT, bar_chart
 from web.formkit import slug_id
 from web.i18n import LOCALE_DIR, choose
 from web.ratelimit import LoginLimiter
-from web.security import cookie_header, csrf_token
+from web.security import (
+    SecurityHeadersMiddleware,
+    cookie_header,
+    csrf_token,
+    security_headers,
+)
 from web.templating import is_http
 from web.thread_data import comment_tree
 
@@ -231,3 +238,28 @@ def test_days_and_moments_are_the_citys_without_seconds_and_name_the_zone() -> N
 
     assert said["id"] == ("2 Des 2026", "2 Des 2026 05.36 WITA", "20 Des 2026")
     assert said["en"] == ("Dec 2, 2026", "Dec 2, 2026, 5:36\u202fAM WITA", "Dec 20, 2026")
+
+
+async def _respond(headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
+    sent: list[Any] = []
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        await send({"type": "http.response.body", "body": b"ok"})
+
+    async def send(message: Any) -> None:
+        sent.append(message)
+
+    middleware = SecurityHeadersMiddleware(app, https=True)
+    await middleware({"type": "http", "path": "/"}, None, send)
+    return list(sent[0]["headers"])
+
+
+def test_security_headers_are_added_and_a_responses_own_are_kept() -> None:
+    own = [(b"content-type", b"text/html"), (b"referrer-policy", b"no-referrer")]
+    headers = dict(asyncio.run(_respond(own)))
+    assert headers[b"referrer-policy"] == b"no-referrer"  # the response's own choice
+    assert headers[b"x-content-type-options"] == b"nosniff"
+    assert b"frame-ancestors 'none'" in headers[b"content-security-policy"]
+    assert headers[b"strict-transport-security"].startswith(b"max-age=")
+    assert b"strict-transport-security" not in dict(security_headers(https=False))
