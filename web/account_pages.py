@@ -13,7 +13,7 @@ from web import i18n
 from web.accounts import authenticate, end_session, start_session
 from web.formkit import current_user, login_redirect, see_other
 from web.i18n import gettext as _
-from web.ratelimit import LoginLimiter
+from web.ratelimit import LoginLimiter, login_keys
 from web.security import SESSION_COOKIE, form_post, text
 from web.templating import templates
 
@@ -51,8 +51,8 @@ async def do_login(request: Request, form: FormData) -> Response:
     password = form.get("password")
     password = password if isinstance(password, str) else ""
     client = request.client.host if request.client else "unknown"
-    keys = [f"ip:{client}", f"user:{values['username']}"]
     limiter = _limiter(request)
+    keys = login_keys(client, values["username"], limiter.max_failures)
     if limiter.blocked(keys):
         return _form(request, values, {"form": _("Too many failed attempts. Wait a few minutes "
                                                  "and try again.")}, 429)
@@ -73,7 +73,9 @@ async def do_login(request: Request, form: FormData) -> Response:
     user = await asyncio.to_thread(authenticate, engine, values["username"], password)
     if user is None:
         return _form(request, values, {"form": _("Wrong username or password.")}, 400)
-    limiter.succeeded(keys, mark, forget=[f"user:{values['username']}"])
+    # the person's own earlier typos from here are forgotten; the username's and the
+    # address's counts stay (a guesser elsewhere keeps what they have used)
+    limiter.succeeded(keys, mark, forget=[f"pair:{client}|{values['username']}"])
     old = getattr(request.state, "session_token", None)
     if old:
         await asyncio.to_thread(end_session, engine, old)

@@ -1,15 +1,36 @@
-"""Login throttling: a sliding window of attempts per client address and per username."""
+"""Login throttling: sliding windows of failed attempts per (address, username), per
+address and per username, each with its own limit."""
 
 from __future__ import annotations
 
 import contextlib
 import time
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
+
+#: how many more failures an address, or a username, may collect in the window than one
+#: (address, username) pair: everyone behind an office's or a phone network's one
+#: address shares the first, and a guesser spread over many addresses meets the second
+SHARED_FACTOR = 10
+
+Keys = Iterable[str] | Mapping[str, int]
+
+
+def login_keys(address: str, username: str, max_failures: int) -> dict[str, int]:
+    """What a login attempt counts against, each key with its limit in the window.
+
+    The pair is the tight one: a stranger's wrong guesses at a made-up name, from the
+    same address as a real user, do not lock that user out; guessing one account's
+    password from one address stops after ``max_failures``.
+    """
+    shared = max_failures * SHARED_FACTOR
+    return {f"pair:{address}|{username}": max_failures, f"ip:{address}": shared,
+            f"user:{username}": shared}
 
 
 class LoginLimiter:
-    """At most ``max_failures`` failed logins per key within ``window_s`` seconds.
+    """At most ``max_failures`` failed logins per key within ``window_s`` seconds (or the
+    key's own limit, when keys come as a mapping of key to limit).
 
     An attempt is counted *before* the password is checked (``attempt``) and taken
     back only when it succeeds: checking a password takes a while (it is hashed in
@@ -44,21 +65,26 @@ class LoginLimiter:
             return None
         return window
 
-    def blocked(self, keys: Iterable[str]) -> bool:
-        return any(len(self._recent(k) or ()) >= self.max_failures for k in keys)
+    def _limits(self, keys: Keys) -> dict[str, int]:
+        if isinstance(keys, Mapping):
+            return dict(keys)
+        return dict.fromkeys(keys, self.max_failures)
 
-    def attempt(self, keys: Iterable[str]) -> float | None:
+    def blocked(self, keys: Keys) -> bool:
+        return any(len(self._recent(k) or ()) >= limit for k, limit in self._limits(keys).items())
+
+    def attempt(self, keys: Keys) -> float | None:
         """Count an attempt for every key, unless one of them is blocked (then None).
 
         Check and count happen with no await between them, so concurrent attempts
         cannot all slip past the limit. Returns the attempt's mark for ``succeeded``.
         """
-        keys = list(keys)
-        if self.blocked(keys):
+        limits = self._limits(keys)
+        if self.blocked(limits):
             return None
-        return self._count(keys)
+        return self._count(limits)
 
-    def failed(self, keys: Iterable[str]) -> None:
+    def failed(self, keys: Keys) -> None:
         """Count a failure that was not counted beforehand with ``attempt``."""
         self._count(keys)
 
@@ -72,7 +98,7 @@ class LoginLimiter:
             window.append(now)
         return now
 
-    def succeeded(self, keys: Iterable[str], mark: float | None = None,
+    def succeeded(self, keys: Keys, mark: float | None = None,
                   forget: Iterable[str] = ()) -> None:
         """Take back the attempt ``mark`` of ``keys``; forget ``forget`` altogether."""
         for key in keys:

@@ -16,7 +16,7 @@ from web.board_data import Commitment, parse_filters, safe_cell, scorecard
 from web.charts import HEIGHT, bar_chart
 from web.formkit import slug_id
 from web.i18n import LOCALE_DIR, choose
-from web.ratelimit import LoginLimiter
+from web.ratelimit import SHARED_FACTOR, LoginLimiter, login_keys
 from web.security import (
     SecurityHeadersMiddleware,
     cookie_header,
@@ -263,3 +263,36 @@ def test_security_headers_are_added_and_a_responses_own_are_kept() -> None:
     assert b"frame-ancestors 'none'" in headers[b"content-security-policy"]
     assert headers[b"strict-transport-security"].startswith(b"max-age=")
     assert b"strict-transport-security" not in dict(security_headers(https=False))
+
+
+def test_a_strangers_wrong_guesses_do_not_lock_out_a_user_behind_the_same_address() -> None:
+    now = [0.0]
+    limiter = LoginLimiter(max_failures=5, window_s=300, clock=lambda: now[0])
+    office = "10.0.0.1"
+    for _ in range(5):  # someone at the office tries a made-up name five times
+        assert limiter.attempt(login_keys(office, "tamu", 5)) is not None
+    assert limiter.blocked(login_keys(office, "tamu", 5))
+    # warga, at the next desk, signs in with the right password
+    mark = limiter.attempt(login_keys(office, "warga", 5))
+    assert mark is not None
+    limiter.succeeded(login_keys(office, "warga", 5), mark, forget=[f"pair:{office}|warga"])
+    assert not limiter.blocked(login_keys(office, "warga", 5))
+
+
+def test_guessing_is_still_refused_per_account_per_address_and_per_username() -> None:
+    now = [0.0]
+    limiter = LoginLimiter(max_failures=5, window_s=300, clock=lambda: now[0])
+
+    def tries(address: str, username: str) -> int:
+        passed = 0
+        while limiter.attempt(login_keys(address, username, 5)) is not None:
+            passed += 1
+        return passed
+
+    assert tries("10.0.0.2", "warga") == 5  # one account from one address
+    # many made-up names from one address: the address's cap
+    assert sum(tries("10.0.0.3", f"nama-{n}") for n in range(20)) == 5 * SHARED_FACTOR
+    # one account from many addresses: the username's cap (warga has 5 of them used)
+    assert sum(tries(f"10.1.0.{n}", "warga") for n in range(20)) == 5 * SHARED_FACTOR - 5
+    now[0] = 301  # the window passes: everyone may try again
+    assert limiter.attempt(login_keys("10.0.0.2", "warga", 5)) is not None
