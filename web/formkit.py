@@ -21,6 +21,14 @@ def current_user(request: Request) -> CurrentUser | None:
     return user if isinstance(user, CurrentUser) else None
 
 
+class Forbidden(HTTPException):
+    """A 403 whose explanation, in the person's language, the error page shows: who may
+    do what was refused (the owner node, the meeting's convener)."""
+
+    def __init__(self, explanation: str) -> None:
+        super().__init__(403, explanation)
+
+
 def require_user(request: Request) -> CurrentUser:
     user = current_user(request)
     if user is None:

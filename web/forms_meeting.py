@@ -17,7 +17,9 @@ from starlette.routing import Route
 from events.catalog import SERVICE_NODE
 from services.readmodel.tables import ActionItem, Forum, Meeting, Node, Proposal
 from web.accounts import CurrentUser
+from web.board_data import node_names
 from web.formkit import (
+    Forbidden,
     current_user,
     login_redirect,
     require_coordinator,
@@ -61,6 +63,15 @@ async def _get(request: Request, model: Any) -> Any:
 def may_run(user: CurrentUser, meeting: Meeting) -> bool:
     """A meeting's minutes and commitments belong to coordinators of the node that convened it."""
     return user.is_admin or (user.can_coordinate and user.node_id == meeting.node_id)
+
+
+async def _may_run_or_403(request: Request, user: CurrentUser, meeting: Meeting) -> None:
+    if may_run(user, meeting):
+        return
+    names = await asyncio.to_thread(node_names, request.app.state.engine)
+    raise Forbidden(_("Only coordinators of %(convener)s, which convened this meeting, publish "
+                      "its minutes and turn its decisions into commitments.")
+                    % {"convener": names.get(meeting.node_id, meeting.node_id)})
 
 
 def acting_node(user: CurrentUser, meeting: Meeting) -> str:
@@ -138,8 +149,7 @@ async def minutes_form(request: Request) -> Response:
     user = current_user(request)
     if user is None:
         return login_redirect(request)
-    if not may_run(user, meeting):
-        raise HTTPException(403)
+    await _may_run_or_403(request, user, meeting)
     return _render(request, "minutes_form.html", {"meeting": meeting, "values": {}, "errors": {}})
 
 
@@ -158,8 +168,7 @@ def _pairs(block: str) -> list[tuple[str, str | None]]:
 async def publish_minutes(request: Request, form: FormData) -> Response:
     meeting = await _get(request, Meeting)
     user = require_coordinator(request)
-    if not may_run(user, meeting):
-        raise HTTPException(403)
+    await _may_run_or_403(request, user, meeting)
     engine = request.app.state.engine
     values = {k: text(form, k) for k in ("attendees", "decisions", "summary")}
     errors: dict[str, str] = {}
@@ -218,8 +227,7 @@ async def new_action_item(request: Request) -> Response:
     user = current_user(request)
     if user is None:
         return login_redirect(request)
-    if not may_run(user, meeting):
-        raise HTTPException(403)
+    await _may_run_or_403(request, user, meeting)
     decision = _decision(meeting, request.query_params.get("decision", ""))
     if decision is None:
         raise HTTPException(404)
@@ -234,8 +242,7 @@ async def new_action_item(request: Request) -> Response:
 async def create_action_item(request: Request, form: FormData) -> Response:
     meeting = await _get(request, Meeting)
     user = require_coordinator(request)
-    if not may_run(user, meeting):
-        raise HTTPException(403)
+    await _may_run_or_403(request, user, meeting)
     engine = request.app.state.engine
     decision = _decision(meeting, text(form, "decision"))
     if decision is None:

@@ -17,6 +17,8 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from web import board_data, charts, thread_data
+from web.formkit import current_user
+from web.forms_meeting import may_run
 from web.templating import templates
 
 
@@ -105,8 +107,11 @@ async def meeting(request: Request) -> Response:
             return templates.TemplateResponse(request, "pending.html", {"what": "meeting"},
                                               status_code=202)
         raise HTTPException(404)
+    user = current_user(request)
     data |= {"node_names": await _read(board_data.node_names, engine),
-             "pending": request.query_params.get("pending")}
+             "pending": request.query_params.get("pending"),
+             # the minutes and commitments buttons only for those who may use them
+             "may_run": user is not None and may_run(user, data["meeting"])}
     return templates.TemplateResponse(request, "meeting.html", data)
 
 

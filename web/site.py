@@ -16,6 +16,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from services.settings import Settings
 from web import account_pages, forms_commitment, forms_meeting, forms_thread, live, pages
+from web.formkit import Forbidden
 from web.i18n import LocaleMiddleware
 from web.metrics import MetricsMiddleware
 from web.problems import problem
@@ -91,7 +92,9 @@ async def http_error(request: Request, exc: Exception) -> Response:
                        headers=exc.headers)
     if request.url.path.startswith("/live/"):
         return PlainTextResponse(exc.detail, status_code=exc.status_code, headers=exc.headers)
-    return templates.TemplateResponse(request, "error.html", {"status_code": exc.status_code},
+    explanation = exc.detail if isinstance(exc, Forbidden) else None
+    return templates.TemplateResponse(request, "error.html",
+                                      {"status_code": exc.status_code, "explanation": explanation},
                                       status_code=exc.status_code, headers=exc.headers)
 
 

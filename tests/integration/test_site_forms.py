@@ -7,6 +7,8 @@ test logs in as one of the demo accounts of tests/site_fixtures.py.
 from __future__ import annotations
 
 import datetime as dt
+import re
+from typing import Any
 
 import pytest
 from starlette.routing import Route
@@ -304,6 +306,87 @@ def test_member_of_another_node_cannot_report_progress(site: DemoSite) -> None:
     item = _open_dinsos_item(site)
     response = site.post(f"/commitments/{item}/progress", {"percent": "10"})
     assert response.status_code == 403
+
+
+def _dinkes_item_made_by_dinsos(site: DemoSite) -> str:
+    """A commitment Dinas Sosial's coordinator agreed for Dinas Kesehatan to carry out."""
+    site.login("hendra")
+    due = (dt.date.today() + dt.timedelta(days=30)).isoformat()
+    response = site.post(f"/meetings/{MAESA_MARCH}/action-items", {
+        "decision": "0", "title": "Pemeriksaan gizi peserta", "owner_node_id": "dinkes-bitung",
+        "due_date": due})
+    assert response.status_code == 303
+    return response.headers["location"].split("/commitments/")[1].split("?")[0]
+
+
+def _forms(page: Any) -> set[str]:
+    return set(re.findall(r'<form method="post" action="[^"]*/commitments/[^"/]+/([a-z]+)"',
+                          page.text))
+
+
+def test_each_person_sees_the_forms_the_rules_give_them_on_a_commitment(site: DemoSite) -> None:
+    item = _dinkes_item_made_by_dinsos(site)
+    seen = {}
+    for username in ("hendra", "sari", "rudi", "ani", None):
+        site.login(username)
+        page = site.client.get(f"/commitments/{item}")
+        seen[username] = (_forms(page), page.context["statuses"])
+    # the creator node's coordinator steers it: status (cancelling too) and owner
+    assert seen["hendra"] == ({"status", "owner"}, ["in_progress", "blocked", "done", "cancelled"])
+    assert seen["sari"] == (set(), [])  # a member of the creator node, not a coordinator
+    # the owner node's coordinator reports, changes its status (not cancels), hands it over
+    assert seen["rudi"] == ({"progress", "status", "owner"}, ["in_progress", "blocked", "done"])
+    assert seen["ani"] == seen[None] == (set(), [])
+
+
+def test_the_status_select_starts_on_no_choice(site: DemoSite) -> None:
+    item = _dinkes_item_made_by_dinsos(site)
+    page = site.client.get(f"/commitments/{item}")
+    select = page.text.split('<select id="status" name="status" required>')[1].split("</select>")[0]
+    first = select.split("</option>")[0].strip()
+    assert first.startswith('<option value="">') and "selected" not in select
+    assert site.post(f"/commitments/{item}/status", {"status": ""}).status_code == 400
+
+
+def test_the_creator_cancels_with_a_reason_and_hands_over_a_commitment(site: DemoSite) -> None:
+    item = _dinkes_item_made_by_dinsos(site)
+    handed = site.post(f"/commitments/{item}/owner", {"owner_node_id": "pkk-bitung-tengah",
+                                                       "reason": "PKK yang mendampingi"})
+    assert handed.status_code == 303
+    page = site.client.get(f"/commitments/{item}")
+    assert page.context["item"].owner_node_id == "pkk-bitung-tengah"
+    no_reason = site.post(f"/commitments/{item}/status", {"status": "cancelled"})
+    assert no_reason.status_code == 400 and "reason" in no_reason.context["errors"]
+    cancelled = site.post(f"/commitments/{item}/status", {"status": "cancelled",
+                                                          "reason": "Digabung ke program lain"})
+    assert cancelled.status_code == 303
+    page = site.client.get(f"/commitments/{item}")
+    assert page.context["item"].status == "cancelled" and _forms(page) == set()
+
+
+def test_a_refused_action_says_who_may_do_it(site: DemoSite) -> None:
+    item = _dinkes_item_made_by_dinsos(site)
+    site.login("ani")
+    response = site.post(f"/commitments/{item}/progress", {"percent": "10"})
+    assert response.status_code == 403
+    assert ("Hanya anggota Dinas Kesehatan Kota Bitung yang dapat melaporkan kemajuan "
+            "komitmen ini.") in visible_text(response.text)
+    site.login("rudi")  # the owner's coordinator may not cancel what Dinas Sosial agreed
+    refused = site.post(f"/commitments/{item}/status", {"status": "cancelled", "reason": "x"})
+    assert refused.status_code == 403
+    assert "Dinas Sosial" in visible_text(refused.text)
+
+
+def test_only_the_conveners_coordinators_see_the_minutes_and_commitment_buttons(
+        site: DemoSite) -> None:
+    minutes = f"/meetings/{MAESA_MARCH}/minutes"
+    site.login("hendra")  # Dinas Sosial convened it
+    assert minutes in site.client.get(f"/meetings/{MAESA_MARCH}").text
+    site.login("rudi")  # a coordinator, of another node
+    assert minutes not in site.client.get(f"/meetings/{MAESA_MARCH}").text
+    refused = site.client.get(minutes)
+    assert refused.status_code == 403
+    assert "Hanya koordinator Dinas Sosial" in visible_text(refused.text)
 
 
 def test_progress_above_100_is_refused_with_400(site: DemoSite) -> None:
