@@ -63,7 +63,7 @@ class Proposal(SQLModel, table=True):
     title: str
     body: str
     author: str
-    node_id: str = Field(index=True)
+    node_id: str  # ix_proposals_node_submitted serves it (migration 0006)
     tags: list[str] = _json()
     program: str | None = Field(default=None, index=True)
     location: str | None = None
@@ -122,7 +122,7 @@ class ActionItem(SQLModel, table=True):
     id: str = Field(primary_key=True)
     title: str
     description: str | None = None
-    owner_node_id: str = Field(index=True)
+    owner_node_id: str  # ix_action_items_owner_due serves it (migration 0006)
     due_date: str = Field(index=True)
     status: str
     percent: int = 0
