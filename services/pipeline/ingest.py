@@ -41,7 +41,7 @@ from services.pipeline.fold import DeadLetter, Folded, Record, fold_batch, parti
 from services.pipeline.gate import Accepted, Rejected, dead_letter, judge
 from services.pipeline.projector import Projector
 from services.pipeline.state import StateStore
-from services.readmodel.db import merge_rows
+from services.readmodel.db import group_rows
 
 log = logging.getLogger(__name__)
 
@@ -117,7 +117,7 @@ class Ingest:
                             partitions=self.partitions())
         folding_done = time.perf_counter()
         sent = await self._send(folded)
-        rows = merge_rows(folded.rows())
+        rows = group_rows(folded.rows())  # one part per changed state: no key twice
         # the webhooks' subscriptions are read in the same thread, after the transaction
         webhooks = self.webhooks if folded.accepted else None
         written: asyncio.Future[Any] | None = None

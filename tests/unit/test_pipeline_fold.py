@@ -13,8 +13,10 @@ from aiokafka.partitioner import DefaultPartitioner
 from events.signing import ATTEST_HEADER, attest
 from events.validation import Validator
 from services.aggregates.base import State, new_state
+from services.bench.workload import generate
 from services.pipeline.fold import Folded, fold_batch, partition_for
 from services.pipeline.gate import Accepted, Rejected, judge
+from services.readmodel.db import group_rows, merge_rows
 
 SECRET = b"service-secret"
 PARTITIONS = 6
@@ -206,3 +208,16 @@ def test_a_batch_writes_the_comments_it_added_and_those_held_before_the_thread(
     [rows] = second.rows()
     assert [(r["comment_id"], r["seq"]) for r in rows["proposal_comments"]] == [("k-3", 3)]
     assert rows["proposals"][0]["comment_count"] == 3
+
+
+def test_a_batchs_rows_share_no_primary_key_so_grouping_them_is_merging_them(
+    fold: Folder,
+) -> None:
+    """The ingest agent groups a batch's rows by table without keying them: each changed
+    state is in the batch once, and each table is one aggregate's."""
+    events = generate(1500, "rows")
+    folded = fold(*(record(e, offset=n, node=e["source"].removeprefix("/nodes/"))
+                    for n, e in enumerate(events)))
+    assert len(folded.accepted) > 1000
+    parts = list(folded.rows())
+    assert group_rows(parts) == merge_rows(parts)
