@@ -7,8 +7,10 @@ with Argon2id; session tokens are stored only as SHA-256 hashes.
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import hashlib
+import hmac
 import re
 import secrets
 import time
@@ -61,10 +63,18 @@ class CurrentUser:
     def is_admin(self) -> bool:
         return self.role == "admin"
 
-    @property
-    def endorsement_name(self) -> str:
-        """How this person appears among endorsers: one endorsement per person."""
-        return f"{self.name} ({self.username})"
+    def endorser_name(self, secret: bytes) -> str:
+        """How this person appears among a proposal's endorsers: their name and a short
+        tag made from their username with the service's secret. Two people of one name
+        stay two endorsers, one person stays one, and the login name is in neither the
+        page nor the public event (``person`` shows only the name)."""
+        digest = hmac.digest(secret, f"endorser|{self.username}".encode(), "sha256")
+        return f"{self.name} #{base64.b32encode(digest[:5]).decode().lower()}"
+
+    def endorser_names(self, secret: bytes) -> tuple[str, str]:
+        """The endorser names this person has used: today's, and the form that carried
+        the login name (before 2026-12), so nobody endorses one proposal twice."""
+        return self.endorser_name(secret), f"{self.name} ({self.username})"
 
     def owns(self, owner_node_id: str) -> bool:
         """Members of the owner node (whatever their role) report on its commitments."""
@@ -150,3 +160,11 @@ def user_for_session(engine: Engine, token: str) -> CurrentUser | None:
     if found is None:
         return None
     return CurrentUser(found.username, found.name, found.node_id, found.role)
+
+
+ENDORSER_TAG = re.compile(r" #[a-z2-7]{8}$")
+
+
+def person(endorser: str) -> str:
+    """An endorser as people read it: without the tag that tells two namesakes apart."""
+    return ENDORSER_TAG.sub("", endorser)

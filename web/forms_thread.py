@@ -12,6 +12,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from services.aggregates.proposals import endorser_key
 from services.readmodel.tables import Forum, Proposal
 from web import pages, queries
 from web.formkit import (
@@ -172,14 +173,15 @@ async def endorse(request: Request, form: FormData) -> Response:
     user = require_user(request)
     values = {"note": text(form, "note")}
     errors: dict[str, str] = {}
-    mine = user.endorsement_name.casefold()
-    if any(" ".join(e["endorser"].split()).casefold() == mine for e in proposal.endorsers or []):
+    secret = request.app.state.settings.secret_key
+    mine = {endorser_key(name) for name in user.endorser_names(secret)}
+    if any(endorser_key(e["endorser"]) in mine for e in proposal.endorsers or []):
         errors["note"] = _("You endorsed this proposal already.")
     elif len(values["note"]) > MAX_SHORT:
         errors["note"] = _("The note is too long.")
     if errors:
         return await _rerender(request, "endorse", values, errors)
-    data = {"endorser": user.endorsement_name, "note": values["note"] or None}
+    data = {"endorser": user.endorser_name(secret), "note": values["note"] or None}
     return await _publish_on_thread(request, proposal, "gotong.proposal.endorsed.v1", data,
                                     "endorse", values, "#endorse-h")
 

@@ -16,6 +16,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from services.aggregates.proposals import endorser_key
 from web import board_data, charts, thread_data
 from web.formkit import current_user
 from web.forms_meeting import may_run
@@ -93,7 +94,12 @@ async def proposal(request: Request) -> Response:
             return templates.TemplateResponse(request, "pending.html", {"what": "proposal"},
                                               status_code=202)
         raise HTTPException(404)
+    user = current_user(request)
+    mine = ({endorser_key(n) for n in user.endorser_names(request.app.state.settings.secret_key)}
+            if user is not None else set())
     data |= {"pending": request.query_params.get("pending"),
+             "endorsed": any(endorser_key(e["endorser"]) in mine
+                             for e in data["proposal"].endorsers or []),
              "form": None, "errors": {}, "values": {}}
     data |= getattr(request.state, "form_context", {})
     return templates.TemplateResponse(request, "proposal.html", data)

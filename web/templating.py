@@ -13,6 +13,7 @@ from starlette.routing import BaseRoute, Mount, NoMatchFound, Route
 from starlette.templating import Jinja2Templates
 
 from web import i18n
+from web.accounts import person
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
@@ -78,7 +79,7 @@ def make_environment() -> jinja2.Environment:
     )
     env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)  # type: ignore[attr-defined]
     env.filters.update(day=i18n.format_day, moment=i18n.format_moment,
-                       number=i18n.format_number, ratio=i18n.format_ratio)
+                       number=i18n.format_number, ratio=i18n.format_ratio, person=person)
     env.globals["query"] = _query
     env.globals["url_for"] = url_for  # Jinja2Templates only sets its own when none is set
     env.tests["http_url"] = is_http

@@ -10,10 +10,13 @@ import datetime as dt
 import re
 from typing import Any
 
+import orjson
 import pytest
 from starlette.routing import Route
 
+from tests.kafka_io import read_all
 from tests.site_fixtures import PASSWORD, DemoSite, visible_text
+from tests.stack import event
 from web import site as web_site
 from web.ratelimit import LoginLimiter
 
@@ -168,7 +171,29 @@ def test_a_person_endorses_once(site: DemoSite) -> None:
     assert site.post(f"/proposals/{proposal}/endorsements", {"note": "Setuju"}).status_code == 303
     again = site.post(f"/proposals/{proposal}/endorsements", {})
     assert again.status_code == 400
-    assert site.client.get(f"/proposals/{proposal}").context["proposal"].endorsement_count == 1
+    page = site.client.get(f"/proposals/{proposal}")
+    assert page.context["proposal"].endorsement_count == 1 and page.context["endorsed"]
+    # the login name is neither on the page nor in the public event
+    [endorsement] = page.context["proposal"].endorsers
+    assert endorsement["endorser"].startswith("Ibu Ani #") and "ani)" not in endorsement["endorser"]
+    assert "(ani)" not in page.text and "#" not in visible_text(page.text).split("Setuju")[0][-40:]
+    events = [r.value for r in read_all(site.stack.settings.bootstrap, "gotong.proposals")]
+    mine = [e for e in map(orjson.loads, events)
+            if e["type"] == "gotong.proposal.endorsed.v1" and e["subject"] == proposal]
+    assert [e["data"]["endorser"] for e in mine] == [endorsement["endorser"]]
+
+
+def test_an_endorsement_made_under_the_old_name_still_counts_as_the_persons(
+        site: DemoSite) -> None:
+    site.login("ani")
+    proposal = _new_proposal(site)
+    node = site.stack.node()  # as the site wrote it before 2026-12, with the login name
+    site.stack.publish(node, [event("gotong.proposal.endorsed.v1", proposal,
+                                    {"endorser": "Ibu Ani (ani)"}, node)])
+    site.stack.wait_json(f"/api/v1/proposals/{proposal}",
+                         lambda p: p["endorsement_count"] == 1, timeout=30)
+    assert site.client.get(f"/proposals/{proposal}").context["endorsed"]
+    assert site.post(f"/proposals/{proposal}/endorsements", {}).status_code == 400
 
 
 def test_member_cannot_change_a_proposal_status(site: DemoSite) -> None:

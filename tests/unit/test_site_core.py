@@ -12,6 +12,7 @@ from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
 
 from web.account_pages import safe_next
+from web.accounts import CurrentUser, person
 from web.board_data import Commitment, parse_filters, safe_cell, scorecard
 from web.charts import HEIGHT, bar_chart
 from web.formkit import slug_id
@@ -296,3 +297,15 @@ def test_guessing_is_still_refused_per_account_per_address_and_per_username() ->
     assert sum(tries(f"10.1.0.{n}", "warga") for n in range(20)) == 5 * SHARED_FACTOR - 5
     now[0] = 301  # the window passes: everyone may try again
     assert limiter.attempt(login_keys("10.0.0.2", "warga", 5)) is not None
+
+
+def test_endorsers_are_named_without_their_login_and_namesakes_stay_apart() -> None:
+    secret = b"s" * 32
+    ani = CurrentUser(username="ani", name="Ibu Ani", node_id="pkk", role="member")
+    other = CurrentUser(username="ani2", name="Ibu Ani", node_id="pkk", role="member")
+    name = ani.endorser_name(secret)
+    assert "ani)" not in name and name == ani.endorser_name(secret)  # stable per person
+    assert name != other.endorser_name(secret) != ani.endorser_name(b"t" * 32)
+    assert person(name) == person(other.endorser_name(secret)) == "Ibu Ani"
+    assert person("Dinas Sosial #4") == "Dinas Sosial #4"  # an API endorser keeps its text
+    assert ani.endorser_names(secret)[1] == "Ibu Ani (ani)"  # the form used before
