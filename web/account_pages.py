@@ -75,7 +75,7 @@ async def do_login(request: Request, form: FormData) -> Response:
         return _form(request, values, {"form": _("Wrong username or password.")}, 400)
     # the person's own earlier typos from here are forgotten; the username's and the
     # address's counts stay (a guesser elsewhere keeps what they have used)
-    limiter.succeeded(keys, mark, forget=[f"pair:{client}|{values['username']}"])
+    limiter.succeeded(keys, mark, forget=[k for k in keys if k.startswith("pair:")])
     old = getattr(request.state, "session_token", None)
     if old:
         await asyncio.to_thread(end_session, engine, old)

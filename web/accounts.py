@@ -14,6 +14,7 @@ import hmac
 import re
 import secrets
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from argon2 import PasswordHasher
@@ -162,9 +163,26 @@ def user_for_session(engine: Engine, token: str) -> CurrentUser | None:
     return CurrentUser(found.username, found.name, found.node_id, found.role)
 
 
-ENDORSER_TAG = re.compile(r" #[a-z2-7]{8}$")
+ENDORSER_TAG = re.compile(r" #([a-z2-7]{8})$")
+#: how the site wrote an endorser before 2026-12: "Name (login)"
+LEGACY_LOGIN = re.compile(r"\s*\([a-z0-9][a-z0-9._-]{1,62}\)$")
 
 
 def person(endorser: str) -> str:
-    """An endorser as people read it: without the tag that tells two namesakes apart."""
-    return ENDORSER_TAG.sub("", endorser)
+    """An endorser as people read it: without the tag that tells two namesakes apart, and
+    without the login name the site once put in parentheses."""
+    shown = ENDORSER_TAG.sub("", endorser)
+    return LEGACY_LOGIN.sub("", shown) if shown == endorser else shown
+
+
+def endorsed_by(user: CurrentUser, secret: bytes, endorsers: Iterable[str]) -> bool:
+    """Whether ``user`` is among ``endorsers``: by their tag (so a new display name does
+    not make a second endorsement), or by the old "Name (login)" form."""
+    tag = ENDORSER_TAG.search(user.endorser_name(secret))
+    legacy = " ".join(user.endorser_names(secret)[1].split()).casefold()
+    for endorser in endorsers:
+        found = ENDORSER_TAG.search(endorser)
+        if (found and tag and found.group(1) == tag.group(1)) or (
+                " ".join(endorser.split()).casefold() == legacy):
+            return True
+    return False

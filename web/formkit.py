@@ -21,6 +21,15 @@ def current_user(request: Request) -> CurrentUser | None:
     return user if isinstance(user, CurrentUser) else None
 
 
+def service_secret(request: Request) -> bytes:
+    """The service's secret, read once per app (``Settings.secret_key`` reads a file)."""
+    state = request.app.state
+    secret: bytes | None = getattr(state, "service_secret", None)
+    if secret is None:
+        secret = state.service_secret = state.settings.secret_key
+    return secret
+
+
 class Forbidden(HTTPException):
     """A 403 whose explanation, in the person's language, the error page shows: who may
     do what was refused (the owner node, the meeting's convener)."""

@@ -12,15 +12,16 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from services.aggregates.proposals import endorser_key
 from services.readmodel.tables import Forum, Proposal
 from web import pages, queries
+from web.accounts import endorsed_by
 from web.formkit import (
     current_user,
     login_redirect,
     require_coordinator,
     require_user,
     see_other,
+    service_secret,
     slug_id,
     unavailable,
 )
@@ -173,9 +174,8 @@ async def endorse(request: Request, form: FormData) -> Response:
     user = require_user(request)
     values = {"note": text(form, "note")}
     errors: dict[str, str] = {}
-    secret = request.app.state.settings.secret_key
-    mine = {endorser_key(name) for name in user.endorser_names(secret)}
-    if any(endorser_key(e["endorser"]) in mine for e in proposal.endorsers or []):
+    secret = service_secret(request)
+    if endorsed_by(user, secret, (e["endorser"] for e in proposal.endorsers or [])):
         errors["note"] = _("You endorsed this proposal already.")
     elif len(values["note"]) > MAX_SHORT:
         errors["note"] = _("The note is too long.")

@@ -16,9 +16,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from services.aggregates.proposals import endorser_key
 from web import board_data, charts, thread_data
-from web.formkit import current_user
+from web.accounts import endorsed_by
+from web.formkit import current_user, service_secret
 from web.forms_meeting import may_run
 from web.templating import templates
 
@@ -95,11 +95,10 @@ async def proposal(request: Request) -> Response:
                                               status_code=202)
         raise HTTPException(404)
     user = current_user(request)
-    mine = ({endorser_key(n) for n in user.endorser_names(request.app.state.settings.secret_key)}
-            if user is not None else set())
+    endorsers = (e["endorser"] for e in data["proposal"].endorsers or [])
     data |= {"pending": request.query_params.get("pending"),
-             "endorsed": any(endorser_key(e["endorser"]) in mine
-                             for e in data["proposal"].endorsers or []),
+             "endorsed": user is not None and endorsed_by(user, service_secret(request),
+                                                          endorsers),
              "form": None, "errors": {}, "values": {}}
     data |= getattr(request.state, "form_context", {})
     return templates.TemplateResponse(request, "proposal.html", data)

@@ -4,16 +4,30 @@ address and per username, each with its own limit."""
 from __future__ import annotations
 
 import contextlib
+import ipaddress
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
 
-#: how many more failures an address, or a username, may collect in the window than one
-#: (address, username) pair: everyone behind an office's or a phone network's one
-#: address shares the first, and a guesser spread over many addresses meets the second
-SHARED_FACTOR = 10
+#: how many more failures one address may collect in the window than one (address,
+#: username) pair: everyone behind an office's or a phone network's address shares it
+ADDRESS_FACTOR = 10
+#: and one username, from all addresses together: a guesser spread over many addresses
+#: gets no more than this, and a stranger needs this many to lock a person out
+USERNAME_FACTOR = 3
 
 Keys = Iterable[str] | Mapping[str, int]
+
+
+def client_key(address: str) -> str:
+    """An IPv4 address as it is; an IPv6 one as its /64, which one subscriber holds whole."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if ip.version == 6 and not ip.ipv4_mapped:
+        return str(ipaddress.ip_network(f"{ip}/64", strict=False))
+    return str(ip.ipv4_mapped or ip) if ip.version == 6 else str(ip)
 
 
 def login_keys(address: str, username: str, max_failures: int) -> dict[str, int]:
@@ -23,9 +37,10 @@ def login_keys(address: str, username: str, max_failures: int) -> dict[str, int]
     same address as a real user, do not lock that user out; guessing one account's
     password from one address stops after ``max_failures``.
     """
-    shared = max_failures * SHARED_FACTOR
-    return {f"pair:{address}|{username}": max_failures, f"ip:{address}": shared,
-            f"user:{username}": shared}
+    client = client_key(address)
+    return {f"pair:{client}|{username}": max_failures,
+            f"ip:{client}": max_failures * ADDRESS_FACTOR,
+            f"user:{username}": max_failures * USERNAME_FACTOR}
 
 
 class LoginLimiter:

@@ -40,10 +40,6 @@ def node_of(event: Event) -> str:
 
 Rule = Callable[[State, Event], "str | None"]
 
-#: the refusals a state remembers until it is settled (the count goes on), bounded
-KEEP_REFUSED = 50
-
-
 def guarded(fold: Evolve, creation: str, checked: frozenset[str], rule: Rule) -> Evolve:
     """``fold`` behind the aggregate's object-level rule: who may change what.
 
@@ -92,7 +88,8 @@ def refuse(state: State, event: Event, reason: str) -> None:
     refused.append({"id": event["id"], "type": event["type"], "node_id": node_of(event),
                     "reason": reason})
     state["refused_count"] = state.get("refused_count", 0) + 1
-    del refused[:-KEEP_REFUSED]
+    # kept whole until the state settles: one creation can refuse any number of held
+    # events, and each needs its dead letter (it was cut at 50, losing the rest)
 
 
 def settle(state: State) -> None:

@@ -221,3 +221,14 @@ def test_a_batchs_rows_share_no_primary_key_so_grouping_them_is_merging_them(
     assert len(folded.accepted) > 1000
     parts = list(folded.rows())
     assert group_rows(parts) == merge_rows(parts)
+
+
+def test_every_held_event_a_creation_refuses_gets_its_dead_letter(fold: Folder) -> None:
+    """Sixty reports from a node that does not own the item arrive before the item: its
+    creation refuses them all at once, and each is dead-lettered (50 were, before)."""
+    early = [progress("rtl-held", n % 101, node=OTHER, id_=f"held-{n}") for n in range(60)]
+    fold(*(record(e, offset=n) for n, e in enumerate(early)))
+    folded = fold(record(item("rtl-held"), offset=60))
+    assert sorted(d.rejected.event_id or "" for d in folded.dead) == sorted(
+        e["id"] for e in early)
+    assert folded.refused == 60

@@ -12,12 +12,12 @@ from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
 
 from web.account_pages import safe_next
-from web.accounts import CurrentUser, person
+from web.accounts import CurrentUser, endorsed_by, person
 from web.board_data import Commitment, parse_filters, safe_cell, scorecard
 from web.charts import HEIGHT, bar_chart
 from web.formkit import slug_id
 from web.i18n import LOCALE_DIR, choose
-from web.ratelimit import SHARED_FACTOR, LoginLimiter, login_keys
+from web.ratelimit import ADDRESS_FACTOR, USERNAME_FACTOR, LoginLimiter, client_key, login_keys
 from web.security import (
     SecurityHeadersMiddleware,
     cookie_header,
@@ -292,9 +292,13 @@ def test_guessing_is_still_refused_per_account_per_address_and_per_username() ->
 
     assert tries("10.0.0.2", "warga") == 5  # one account from one address
     # many made-up names from one address: the address's cap
-    assert sum(tries("10.0.0.3", f"nama-{n}") for n in range(20)) == 5 * SHARED_FACTOR
+    assert sum(tries("10.0.0.3", f"nama-{n}") for n in range(20)) == 5 * ADDRESS_FACTOR
     # one account from many addresses: the username's cap (warga has 5 of them used)
-    assert sum(tries(f"10.1.0.{n}", "warga") for n in range(20)) == 5 * SHARED_FACTOR - 5
+    assert sum(tries(f"10.1.0.{n}", "warga") for n in range(20)) == 5 * USERNAME_FACTOR - 5
+    # one IPv6 subscriber is one address, whichever of its /64 it sends from
+    assert sum(tries(f"2001:db8:1:2::{n:x}", f"orang-{n}") for n in range(80)) == (
+        5 * ADDRESS_FACTOR)
+    assert client_key("::ffff:10.0.0.9") == "10.0.0.9" and client_key("unknown") == "unknown"
     now[0] = 301  # the window passes: everyone may try again
     assert limiter.attempt(login_keys("10.0.0.2", "warga", 5)) is not None
 
@@ -309,3 +313,8 @@ def test_endorsers_are_named_without_their_login_and_namesakes_stay_apart() -> N
     assert person(name) == person(other.endorser_name(secret)) == "Ibu Ani"
     assert person("Dinas Sosial #4") == "Dinas Sosial #4"  # an API endorser keeps its text
     assert ani.endorser_names(secret)[1] == "Ibu Ani (ani)"  # the form used before
+    assert person("Ibu Ani (PKK Bitung Tengah) (ani)") == "Ibu Ani (PKK Bitung Tengah)"
+    renamed = CurrentUser(username="ani", name="Ani Lumenta", node_id="pkk", role="member")
+    assert endorsed_by(renamed, secret, [name])  # a new display name is still the person
+    assert endorsed_by(ani, secret, ["Ibu  Ani (ani)"])  # the old form, spacing aside
+    assert not endorsed_by(other, secret, [name, "Ibu Ani (ani)"])
