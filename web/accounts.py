@@ -178,8 +178,9 @@ def person(endorser: str) -> str:
 def endorsed_by(user: CurrentUser, secret: bytes, endorsers: Iterable[str]) -> bool:
     """Whether ``user`` is among ``endorsers``: by their tag (so a new display name does
     not make a second endorsement), or by the old "Name (login)" form."""
-    tag = ENDORSER_TAG.search(user.endorser_name(secret))
-    legacy = " ".join(user.endorser_names(secret)[1].split()).casefold()
+    current, legacy_name = user.endorser_names(secret)
+    tag = ENDORSER_TAG.search(current)
+    legacy = " ".join(legacy_name.split()).casefold()
     for endorser in endorsers:
         found = ENDORSER_TAG.search(endorser)
         if (found and tag and found.group(1) == tag.group(1)) or (

@@ -19,6 +19,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from services.aggregates.action_items import CLOSED
 from services.readmodel.db import snapshot
 from services.readmodel.tables import ActionItem, Meeting, Proposal
 from web.accounts import CurrentUser
@@ -37,7 +38,7 @@ CREATOR_STATUSES = (*OWNER_STATUSES, "cancelled")
 def rights(user: CurrentUser | None, item: ActionItem) -> frozenset[str]:
     """What ``user`` may do to ``item`` on the site: "report", "status", "cancel",
     "reassign" (nothing once it is done or cancelled)."""
-    if user is None or item.status in ("done", "cancelled"):
+    if user is None or item.status in CLOSED:
         return frozenset()
     owner, creator = user.node_id == item.owner_node_id, user.node_id == item.node_id
     may: set[str] = set()
@@ -81,13 +82,17 @@ async def _page(request: Request, item: ActionItem, titles: dict[str, str | None
                 form: str | None = None, values: dict[str, str] | None = None,
                 errors: dict[str, str] | None = None, status_code: int = 200) -> Response:
     may = rights(current_user(request), item)
+    names = await asyncio.to_thread(node_names, request.app.state.engine)
     context = {
         "item": item,
         "overdue": is_late(item.status, item.due_date, today(request)),
         "proposal_title": titles["proposal"],
         "meeting_title": titles["meeting"],
-        "node_names": await asyncio.to_thread(node_names, request.app.state.engine),
+        "node_names": names,
         "may": may,
+        # who may take it over: every other node, by name
+        "new_owners": sorted(((n, name) for n, name in names.items()
+                              if n != item.owner_node_id), key=lambda pair: pair[1]),
         "statuses": statuses(may, item.status),
         "pending": request.query_params.get("pending"),
         "form": form, "values": values or {}, "errors": errors or {},
@@ -106,7 +111,7 @@ async def _allowed(request: Request, item: ActionItem, right: str) -> CurrentUse
     user = require_user(request)
     if right in rights(user, item):
         return user
-    if item.status in ("done", "cancelled"):
+    if item.status in CLOSED:
         raise Forbidden(_("This commitment is closed: nothing more can be changed."))
     names = await asyncio.to_thread(node_names, request.app.state.engine)
     who = {"owner": names.get(item.owner_node_id, item.owner_node_id),
