@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 import orjson
 from aiokafka.partitioner import murmur2
@@ -58,9 +58,10 @@ Judge = Callable[[Record], "Accepted | Rejected"]
 Load = Callable[[str, str, int], tuple[State, set[str]]]
 
 
-@dataclass(frozen=True)
-class Typed:
-    """A record for a typed topic: the event's bytes as they came, keyed by subject."""
+class Typed(NamedTuple):
+    """A record for a typed topic: the event's bytes as they came, keyed by subject (a
+    tuple, like the other results of a fold: one is made for every event, and a frozen
+    dataclass costs several times more to make)."""
 
     topic: str
     partition: int
@@ -68,15 +69,13 @@ class Typed:
     value: bytes
 
 
-@dataclass(frozen=True)
-class DeadLetter:
+class DeadLetter(NamedTuple):
     record: Record  # where it came from
     rejected: Rejected
     raw: bytes | None  # the original bytes (for an event held in a state: re-encoded)
 
 
-@dataclass(frozen=True)
-class Misrouted:
+class Misrouted(NamedTuple):
     """A valid record in a partition that does not own its subject: back to ingest."""
 
     record: Record
@@ -135,10 +134,20 @@ def partition_for(key: bytes, partitions: int) -> int:
     return hashed % partitions
 
 
+_AGGREGATE_OF: dict[Any, str] = {}
+
+
+def _aggregate_of(kind: Any) -> str:
+    """The aggregate of an event type (``gotong.<aggregate>.<verb>.v1``), kept by type."""
+    name = _AGGREGATE_OF[kind] = str(kind).split(".")[1]
+    return name
+
+
 def fold_batch(records: Sequence[Record], *, judge: Judge, load: Load,
                partitions: int) -> Folded:
     """What ``records`` (ingest records, in log order) do; states are folded in place."""
     out = Folded()
+    changed = out.changed
     by_id: dict[str, Record] = {}
     for record in records:
         verdict = judge(record)
@@ -152,11 +161,12 @@ def fold_batch(records: Sequence[Record], *, judge: Judge, load: Load,
         if home != record.partition:
             out.misrouted.append(Misrouted(record, key, home))
             continue
-        name = str(event["type"]).split(".")[1]
-        slot = out.changed.get((name, subject))
+        kind = event["type"]
+        name = _AGGREGATE_OF.get(kind) or _aggregate_of(kind)
+        slot = changed.get((name, subject))
         if slot is None:
             state, seen = load(name, subject, home)
-            slot = out.changed[(name, subject)] = Changed(
+            slot = changed[(name, subject)] = Changed(
                 name, subject, home, state, seen, since=AGGREGATES[name].written(state))
         state = slot.state
         held = state.get("held") or []

@@ -10,12 +10,25 @@ model. The process collector of ``prometheus_client`` adds CPU seconds and memor
 from __future__ import annotations
 
 import logging
+import threading
 import time
+from bisect import bisect_left
 from collections import Counter as Tally
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from itertools import accumulate
 from typing import Any
 
-from prometheus_client import Counter, Gauge, Histogram, start_http_server
+from prometheus_client import (
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    start_http_server,
+)
+from prometheus_client.metrics_core import HistogramMetricFamily
+from prometheus_client.registry import Collector
+from prometheus_client.utils import floatToGoString
 
 from events.catalog import known_types
 
@@ -42,9 +55,47 @@ SQL = Histogram("gotong_sql_flush_seconds", "One read-model transaction (one per
 STATE = Histogram("gotong_state_flush_seconds",
                   "Writing a batch's changed states to the tables (RocksDB and changelog).",
                   buckets=STAGE_BUCKETS)
-LATENCY = Histogram("gotong_publish_to_projection_seconds",
-                    "From an event's record on gotong.ingest to its row in the read model.",
-                    buckets=(.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60, 120, 300))
+
+
+class BatchHistogram(Collector):
+    """A histogram observed a batch of values at a time (a custom collector of
+    ``prometheus_client``): ``Histogram.observe`` takes a lock and walks the buckets for
+    every value, which for the latency of every event cost more than folding it."""
+
+    def __init__(self, name: str, documentation: str, buckets: Sequence[float],
+                 registry: CollectorRegistry = REGISTRY) -> None:
+        self.name, self.documentation = name, documentation
+        self.bounds = tuple(sorted(float(b) for b in buckets))
+        self._counts = [0] * (len(self.bounds) + 1)  # the last one: above every bound
+        self._sum = 0.0
+        self._lock = threading.Lock()
+        registry.register(self)
+
+    def observe_many(self, values: Iterable[float]) -> None:
+        bounds = self.bounds
+        counts = [0] * len(self._counts)
+        total = 0.0
+        for value in values:
+            counts[bisect_left(bounds, value)] += 1  # the first bound >= value ("le")
+            total += value
+        with self._lock:
+            self._counts = [a + b for a, b in zip(self._counts, counts, strict=True)]
+            self._sum += total
+
+    def collect(self) -> Iterator[HistogramMetricFamily]:
+        with self._lock:
+            counts, total = list(self._counts), self._sum
+        cumulative = list(accumulate(counts))
+        buckets = [(floatToGoString(b), c) for b, c in zip(self.bounds, cumulative, strict=False)]
+        buckets.append(("+Inf", cumulative[-1]))
+        yield HistogramMetricFamily(self.name, self.documentation, buckets=buckets,
+                                    sum_value=total)
+
+
+LATENCY = BatchHistogram("gotong_publish_to_projection_seconds",
+                         "From an event's record on gotong.ingest to its row in the read model.",
+                         buckets=(.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60, 120,
+                                  300))
 LAG = Gauge("gotong_consumer_lag", "Records of gotong.ingest not processed yet, per partition "
             "this worker owns.", ["topic", "partition"])
 CACHE = Counter("gotong_state_cache_lookups", "State lookups of the ingest agent, by result.",
@@ -97,10 +148,7 @@ def batch_done(records: int, folded: Mapping[str, int], duplicates: int,
 def projected(timestamps: Sequence[float | None], at: float | None = None) -> None:
     """The events whose ingest records have these timestamps are in the read model now."""
     now = time.time() if at is None else at
-    observe = LATENCY.observe
-    for stamp in timestamps:
-        if stamp:
-            observe(max(0.0, now - stamp))
+    LATENCY.observe_many([max(0.0, now - stamp) for stamp in timestamps if stamp])
 
 
 def set_lag(lags: Mapping[tuple[str, int], int]) -> int:

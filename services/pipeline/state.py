@@ -27,7 +27,7 @@ from __future__ import annotations
 import asyncio
 import weakref
 from collections import OrderedDict
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from functools import partial
 from typing import Any
@@ -89,6 +89,17 @@ def changelog_key(table: Any, key: str) -> bytes:
     return encoded
 
 
+def key_encoder(table: Any) -> Callable[[str], bytes]:
+    """``changelog_key`` for ``table``, fast: Faust's JSON codec for a string key is
+    ``orjson.dumps`` when orjson is installed (``faust.utils.json``), and going through
+    its serializer registry costs several times more. Checked against Faust's own
+    encoding once per table; where they differ, Faust's is used."""
+    probe = "probe-kunci-é\"\n"
+    if changelog_key(table, probe) == orjson.dumps(probe):
+        return orjson.dumps
+    return partial(changelog_key, table)
+
+
 def _put_all(store: Any, partition: int, records: list[tuple[str, bytes, bytes]]) -> None:
     """Put the records (key, changelog key, value) into the store of ``partition``.
 
@@ -127,6 +138,7 @@ class StateStore:
         self._weight = 0
         # (aggregate, subject) -> (partition, JSON): the state as its last batch left it
         self._staged: dict[tuple[str, str], tuple[int, bytes]] = {}
+        self._encoders: dict[str, Callable[[str], bytes]] = {}
         self.hits = 0
         self.misses = 0
         self.bytes_written = 0
@@ -192,10 +204,16 @@ class StateStore:
             return []
         self.flushes += 1
         by_partition: dict[int, dict[str, list[tuple[str, bytes, bytes]]]] = {}
+        encoders = self._encoders
+        written = 0
         for (aggregate, subject), (partition, data) in staged.items():
+            encode = encoders.get(aggregate)
+            if encode is None:
+                encode = encoders[aggregate] = key_encoder(self.tables[aggregate])
             by_partition.setdefault(partition, {}).setdefault(aggregate, []).append(
-                (subject, changelog_key(self.tables[aggregate], subject), data))
-            self.bytes_written += len(data)
+                (subject, encode(subject), data))
+            written += len(data)
+        self.bytes_written += written
         for partition, records in by_partition.items():  # no await until all are stored
             with pinned(partition):
                 for aggregate, batch in records.items():

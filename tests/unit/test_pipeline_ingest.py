@@ -271,6 +271,19 @@ def test_changelog_keys_are_encoded_as_faust_encodes_them_for_its_recovery(
     assert changelog_key(table, "usulan-1") == expected == b'"usulan-1"'
 
 
+@pytest.mark.parametrize("key", ["usulan-1", "rapat-ké-2", 'kutip "x" \\ y', "baris\nbaru",
+                                 "\u0007", "🌊 laut"])
+def test_the_fast_key_encoder_writes_the_keys_faust_writes(tmp_path: Any, key: str) -> None:
+    import faust
+
+    from services.pipeline.state import changelog_key, key_encoder
+
+    app = faust.App("key-check", broker="kafka://127.0.0.1:1", store="memory://",
+                    datadir=str(tmp_path))
+    table = app.Table("proposal-state", key_type=str, value_type=bytes)
+    assert key_encoder(table)(key) == changelog_key(table, key)
+
+
 async def test_a_state_read_while_the_commit_writes_the_tables_is_the_newest() -> None:
     """The commit's flush runs beside the ingest agent and waits for Kafka between
     partitions; a batch reading a state meanwhile must find the version just staged."""
