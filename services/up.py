@@ -12,6 +12,7 @@ import sys
 import time
 from collections.abc import Sequence
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -25,8 +26,21 @@ console = Console(stderr=True)
 STOP_TIMEOUT_S = 20
 
 
-def _spawn(args: Sequence[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
-    return subprocess.Popen([sys.executable, "-m", "services.cli", *args], env=env)
+def _spawn(args: Sequence[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    """Start ``gotong <args>`` with its output (Faust's, Kafka clients', Uvicorn's: hundreds
+    of lines, most of them INFO) appended to ``log``, not the terminal."""
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with log.open("ab") as out:
+        return subprocess.Popen([sys.executable, "-m", "services.cli", *args], env=env,
+                                stdout=out, stderr=subprocess.STDOUT)
+
+
+def _tail(log: Path, lines: int = 15) -> str:
+    try:
+        text = log.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return ""
+    return "\n".join(text.splitlines()[-lines:])
 
 
 def _stop(processes: Sequence[subprocess.Popen[bytes]]) -> None:
@@ -131,7 +145,10 @@ def run_up(settings: Settings, *, demo: bool, port: int | None) -> int:
     env.setdefault("GOTONG_COOKIE_SECURE", "0")  # the local site is served over plain HTTP
     if settings.kafka_bootstrap is None:
         env["GOTONG_KAFKA_PORT"] = str(settings.kafka_port)
-    processes = [_spawn(["worker"], env), _spawn(["web"], env)]
+    logs = settings.data_dir / "logs"
+    worker_log, web_log = logs / "worker.log", logs / "web.log"
+    processes = [_spawn(["worker"], env, worker_log), _spawn(["web"], env, web_log)]
+    console.print(f"Worker and web started; their logs: {worker_log}, {web_log}")
     interrupted = False
 
     def on_signal(signum: int, _frame: object) -> None:
@@ -141,19 +158,35 @@ def run_up(settings: Settings, *, demo: bool, port: int | None) -> int:
     previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
         if demo:
+            keys_path = settings.data_dir / "demo-keys.json"
+            loaded_before = keys_path.exists()
             count = load_demo(settings)
-            console.print(f"Loaded the Bitung demo: {count} events. Site accounts "
-                          f"({', '.join(a[0] for a in DEMO_ACCOUNTS)}) and the demo nodes' "
-                          f"API keys are in {settings.data_dir / 'demo-keys.json'}")
+            if loaded_before:
+                console.print("The Bitung demo was loaded before: its events were sent again "
+                              "and changed nothing (each is folded once).")
+            else:
+                console.print(f"Loaded the Bitung demo: {count} events.")
         base = f"http://{settings.http_host}:{settings.http_port}"
         if _wait_healthy(f"{base}/healthz", processes, timeout=120):
-            console.print(f"[bold green]Gotong is up:[/] {base}/  "
-                          "(Ctrl-C stops everything)")
+            console.print(f"[bold green]Gotong is up at {base}/[/]  (Ctrl-C stops everything)")
+            if demo:
+                console.print(f"Demo sign-ins: {', '.join(a[0] for a in DEMO_ACCOUNTS)}; their "
+                              f"passwords and the demo nodes' API keys: `cat {keys_path}`")
         else:
-            console.print("[yellow]Gotong did not become healthy in time; see the logs above[/]")
+            console.print("[yellow]Gotong did not become healthy in time.[/] The last lines "
+                          "of its logs:")
+            for log in (worker_log, web_log):
+                console.print(f"[bold]{log}[/]")
+                console.print(_tail(log), markup=False, highlight=False)
         while not interrupted and all(p.poll() is None for p in processes):
             time.sleep(0.3)
         failed = [p for p in processes if p.poll() not in (None, 0)]
+        if failed and not interrupted:
+            for process, log in zip(processes, (worker_log, web_log), strict=True):
+                if process in failed:
+                    console.print(f"[red]{log.stem} stopped[/] (exit {process.returncode}); "
+                                  f"the end of {log}:")
+                    console.print(_tail(log), markup=False, highlight=False)
         return 1 if failed and not interrupted else 0
     finally:
         console.print("Stopping…")

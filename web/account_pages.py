@@ -11,6 +11,7 @@ from starlette.routing import Route
 
 from web import i18n
 from web.accounts import authenticate, end_session, start_session
+from web.board_data import node_names
 from web.formkit import current_user, login_redirect, see_other
 from web.i18n import gettext as _
 from web.ratelimit import LoginLimiter, login_keys
@@ -99,9 +100,12 @@ async def logout(request: Request, form: FormData) -> Response:
 
 
 async def account(request: Request) -> Response:
-    if current_user(request) is None:
+    user = current_user(request)
+    if user is None:
         return login_redirect(request)
-    return templates.TemplateResponse(request, "account.html", {})
+    names = await asyncio.to_thread(node_names, request.app.state.engine)
+    return templates.TemplateResponse(request, "account.html",
+                                      {"node_name": names.get(user.node_id, user.node_id)})
 
 
 @form_post

@@ -108,6 +108,7 @@ class Board:
     page: int = 1
     pages: int = 1
     version: str = ""
+    overdue: int = 0  # open commitments past their due date, in the filtered set
 
 
 class day_after(FunctionElement[str]):  # noqa: N801 (an SQL function, named like one)
@@ -185,8 +186,9 @@ def _where(query: Select[Any], filters: BoardFilters, today: dt.date, *,
 
 
 def rows(engine: Engine, filters: BoardFilters, today: dt.date, *, offset: int = 0,
-         limit: int | None = None) -> list[Commitment]:
-    """The commitments that match, in due order: one page of them, or all (for the CSV)."""
+         limit: int | None = None, closed: bool | None = None) -> list[Commitment]:
+    """The commitments that match, in due order: one page of them, or all (for the CSV);
+    ``closed`` True or False: only the done and cancelled ones, or only the others."""
     forum_id = func.coalesce(Proposal.forum_id, Meeting.forum_id)
     query = (
         select(ActionItem, Proposal.title, forum_id,
@@ -203,6 +205,9 @@ def rows(engine: Engine, filters: BoardFilters, today: dt.date, *, offset: int =
         query = query.where(forum_id == filters.forum)
     if filters.program:
         query = query.where(func.coalesce(Proposal.program, Forum.program) == filters.program)
+    if closed is not None:
+        is_closed = col(ActionItem.status).in_(tuple(CLOSED))
+        query = query.where(is_closed if closed else ~is_closed)
     query = query.order_by(col(ActionItem.due_date), col(ActionItem.id)).offset(offset)
     if limit is not None:
         query = query.limit(limit)
@@ -285,13 +290,38 @@ def board(engine: Engine, filters: BoardFilters, today: dt.date, page: int = 1) 
     total = counts.get(filters.status, 0) if filters.status else sum(counts.values())
     pages = max(1, -(-total // PAGE_SIZE))
     page = min(page, pages)
-    items = rows(engine, filters, today, offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE)
+    items = page_rows(engine, filters, today, counts, (page - 1) * PAGE_SIZE)
     with snapshot(engine) as session:
         forums = [(f.id, f.title) for f in session.exec(select(Forum).order_by(col(Forum.title)))]
         programs = sorted({p for p in session.exec(select(Forum.program)) if p})
         names = dict(session.exec(select(Node.id, Node.name)).all())  # type: ignore[arg-type]
     return Board(items=items, counts=counts, total=total, scorecard=scores, node_names=names,
-                 forums=forums, programs=programs, page=page, pages=pages, version=version)
+                 forums=forums, programs=programs, page=page, pages=pages, version=version,
+                 overdue=sum(s.overdue for s in scores))
+
+
+def board_rows(engine: Engine, filters: BoardFilters, today: dt.date) -> list[Commitment]:
+    """Every commitment of the filtered board, in the board's order (for the CSV)."""
+    if filters.status:
+        return rows(engine, filters, today)
+    return rows(engine, filters, today, closed=False) + rows(engine, filters, today, closed=True)
+
+
+def page_rows(engine: Engine, filters: BoardFilters, today: dt.date, counts: Mapping[str, int],
+              offset: int) -> list[Commitment]:
+    """A page of the board: what is still to do first (overdue at the top, then by due
+    date), the done and cancelled after it. Two queries that each walk the due-date
+    index, split at the number of open items the counts already know."""
+    if filters.status:
+        return rows(engine, filters, today, offset=offset, limit=PAGE_SIZE)
+    still_open = sum(n for status, n in counts.items() if status not in CLOSED)
+    found: list[Commitment] = []
+    if offset < still_open:
+        found = rows(engine, filters, today, offset=offset, limit=PAGE_SIZE, closed=False)
+    if len(found) < PAGE_SIZE:
+        found += rows(engine, filters, today, offset=max(0, offset - still_open),
+                      limit=PAGE_SIZE - len(found), closed=True)
+    return found
 
 
 @lru_cache(maxsize=256)

@@ -19,6 +19,9 @@ from starlette.routing import Route
 
 from services.feed import atom, calendar, opendata
 from web import feed_queries as fq
+from web import i18n
+from web.board_data import node_names
+from web.i18n import gettext as _
 from web.problems import problem
 
 ATOM_ENTRIES = 50
@@ -48,23 +51,44 @@ def _proposal_entry(request: Request, p: dict[str, Any]) -> atom.Entry:
                       categories=(p["status"], *(p.get("tags") or [])))
 
 
-def _commitment_entry(request: Request, c: dict[str, Any]) -> atom.Entry:
-    state = f"{c['status']}, {c['percent']}%" + (", overdue" if c["overdue"] else "")
+def _feed_language(request: Request) -> None:
+    """A feed speaks the language its URL asks for (``?lang=en``), else the reader's
+    (``Accept-Language``), else Indonesian: feed readers keep no cookie."""
+    asked = request.query_params.get("lang")
+    if asked in i18n.LOCALES:
+        i18n.current.set(asked)
+
+
+def _status_words(status: str) -> str:
+    words = {"open": _("Not started"), "in_progress": _("In progress"), "blocked": _("Blocked"),
+             "done": _("Done"), "cancelled": _("Cancelled")}
+    return words.get(status, status)
+
+
+def _commitment_entry(request: Request, c: dict[str, Any], names: dict[str, str]
+                      ) -> atom.Entry:
+    owner = names.get(c["owner_node_id"], c["owner_node_id"])
+    summary = _("%(owner)s, due %(due)s: %(status)s, %(percent)s") % {
+        "owner": owner, "due": i18n.format_day(c["due_date"]),
+        "status": _status_words(c["status"]), "percent": i18n.format_ratio(c["percent"] / 100)}
+    if c["overdue"]:
+        summary += f" ({_('Overdue')})"
+    if c.get("description"):
+        summary += f". {c['description']}"
     return atom.Entry(key=f"action-item/{c['id']}", title=c["title"], updated=c["updated_at"],
-                      published=c["created_at"], link=_page(request, f"/commitments#{c['id']}"),
-                      author=c["owner_node_id"],
-                      summary=f"{c['owner_node_id']}, due {c['due_date']} ({state})"
-                              + (f": {c['description']}" if c.get("description") else ""),
+                      published=c["created_at"], link=_page(request, f"/commitments/{c['id']}"),
+                      author=owner, summary=summary,
                       categories=(c["status"],) + (("overdue",) if c["overdue"] else ()))
 
 
-def _meeting_entry(request: Request, m: dict[str, Any]) -> atom.Entry:
-    summary = f"{m['starts_at']}" + (f", {m['location']}" if m.get("location") else "")
+def _meeting_entry(request: Request, m: dict[str, Any], names: dict[str, str]) -> atom.Entry:
+    summary = i18n.format_moment(m["starts_at"]) + (f", {m['location']}" if m.get("location")
+                                                    else "")
     if m.get("minutes") and m["minutes"].get("summary"):
         summary += f". {m['minutes']['summary']}"
     return atom.Entry(key=f"meeting/{m['id']}", title=m["title"], updated=m["updated_at"],
-                      link=_page(request, f"/meetings/{m['id']}"), author=m["node_id"],
-                      summary=summary,
+                      link=_page(request, f"/meetings/{m['id']}"),
+                      author=names.get(m["node_id"], m["node_id"]), summary=summary,
                       categories=("minutes",) if m.get("has_minutes") else ("scheduled",))
 
 
@@ -85,11 +109,14 @@ async def proposals_atom(request: Request) -> Response:
 
 
 async def commitments_atom(request: Request) -> Response:
+    _feed_language(request)
     q = _params(request, "owner", "node", "status", "forum", "subject")
-    rows = await asyncio.to_thread(fq.commitments, request.app.state.engine, _today(request),
-                                   limit=ATOM_ENTRIES, **q)
+    engine = request.app.state.engine
+    rows, names = await asyncio.gather(
+        asyncio.to_thread(fq.commitments, engine, _today(request), limit=ATOM_ENTRIES, **q),
+        asyncio.to_thread(node_names, engine))
     return _atom(request, "feeds/commitments", "Gotong: komitmen (commitments)", "/commitments",
-                 [_commitment_entry(request, c) for c in rows])
+                 [_commitment_entry(request, c, names) for c in rows])
 
 
 async def forum_atom(request: Request) -> Response:
@@ -98,16 +125,18 @@ async def forum_atom(request: Request) -> Response:
     found = await asyncio.to_thread(fq.forum, engine, forum_id)
     if found is None:
         return problem(404, "not-found", "No such forum", f"no forum {forum_id!r}")
-    proposals, meetings, items = await asyncio.gather(
+    _feed_language(request)
+    proposals, meetings, items, names = await asyncio.gather(
         asyncio.to_thread(fq.proposals, engine, forum=forum_id, limit=ATOM_ENTRIES),
         asyncio.to_thread(fq.meetings, engine, forum=forum_id, limit=ATOM_ENTRIES),
         asyncio.to_thread(fq.commitments, engine, _today(request), forum=forum_id,
-                          limit=ATOM_ENTRIES))
+                          limit=ATOM_ENTRIES),
+        asyncio.to_thread(node_names, engine))
     return _atom(request, f"feeds/forums/{forum_id}", f"Gotong: {found.title}",
                  f"/forums/{forum_id}",
                  [_proposal_entry(request, p) for p in proposals]
-                 + [_meeting_entry(request, m) for m in meetings]
-                 + [_commitment_entry(request, c) for c in items])
+                 + [_meeting_entry(request, m, names) for m in meetings]
+                 + [_commitment_entry(request, c, names) for c in items])
 
 
 async def node_atom(request: Request) -> Response:
@@ -116,16 +145,18 @@ async def node_atom(request: Request) -> Response:
     found = await asyncio.to_thread(fq.node, engine, node_id)
     if found is None:
         return problem(404, "not-found", "No such node", f"no node {node_id!r}")
-    proposals, meetings, items = await asyncio.gather(
+    _feed_language(request)
+    proposals, meetings, items, names = await asyncio.gather(
         asyncio.to_thread(fq.proposals, engine, node=node_id, limit=ATOM_ENTRIES),
         asyncio.to_thread(fq.meetings, engine, node=node_id, limit=ATOM_ENTRIES),
         asyncio.to_thread(fq.commitments, engine, _today(request), node=node_id,
-                          limit=ATOM_ENTRIES))
+                          limit=ATOM_ENTRIES),
+        asyncio.to_thread(node_names, engine))
     return _atom(request, f"feeds/nodes/{node_id}", f"Gotong: {found.name}",
                  f"/nodes/{node_id}",
                  [_proposal_entry(request, p) for p in proposals]
-                 + [_meeting_entry(request, m) for m in meetings]
-                 + [_commitment_entry(request, c) for c in items])
+                 + [_meeting_entry(request, m, names) for m in meetings]
+                 + [_commitment_entry(request, c, names) for c in items])
 
 
 def _ics(request: Request, name: str, meetings: list[dict[str, Any]]) -> Response:
@@ -147,6 +178,18 @@ async def forum_ics(request: Request) -> Response:
         return problem(404, "not-found", "No such forum", f"no forum {forum_id!r}")
     rows = await asyncio.to_thread(fq.meetings, engine, forum=forum_id, limit=2000)
     return _ics(request, f"Gotong: {found.title}", rows)
+
+
+async def meeting_ics(request: Request) -> Response:
+    """One meeting, for "add to calendar"."""
+    meeting_id = request.path_params["id"]
+    rows = await asyncio.to_thread(fq.meetings, request.app.state.engine, subject=meeting_id,
+                                   limit=1)
+    if not rows:
+        return problem(404, "not-found", "No such meeting", f"no meeting {meeting_id!r}")
+    response = _ics(request, f"Gotong: {rows[0]['title']}", rows)
+    response.headers["Content-Disposition"] = 'attachment; filename="rapat.ics"'
+    return response
 
 
 def _dataset(request: Request) -> Callable[[], list[dict[str, Any]]] | None:
@@ -180,5 +223,6 @@ routes = [
     Route("/feeds/nodes/{id}.atom", node_atom, name="atom_node"),
     Route("/feeds/meetings.ics", meetings_ics, name="ics_meetings"),
     Route("/feeds/forums/{id}/meetings.ics", forum_ics, name="ics_forum"),
+    Route("/feeds/meetings/{id}.ics", meeting_ics, name="ics_meeting"),
     Route("/data/{dataset}.{format}", open_data, name="open_data"),
 ]

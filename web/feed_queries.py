@@ -58,8 +58,10 @@ def commitments(engine: Engine, today: dt.date, *, owner: str | None = None,
 
 
 def meetings(engine: Engine, *, forum: str | None = None, node: str | None = None,
-             limit: int = MAX_ROWS) -> list[dict[str, Any]]:
+             subject: str | None = None, limit: int = MAX_ROWS) -> list[dict[str, Any]]:
     query = select(Meeting)
+    if subject:
+        query = query.where(Meeting.id == subject)
     if forum:
         query = query.where(Meeting.forum_id == forum)
     if node:

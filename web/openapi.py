@@ -176,6 +176,8 @@ def paths() -> dict[str, Any]:
             "content": {"application/atom+xml": {"schema": {"type": "string"}}}}
     ics = {"description": "iCalendar (RFC 5545)",
            "content": {"text/calendar": {"schema": {"type": "string"}}}}
+    lang = _q("lang", "the language of the summaries (Indonesian by default)",
+              {"type": "string", "enum": ["id", "en"]})
     return {
         "/api/v1/events": {
             "post": {
@@ -289,14 +291,18 @@ def paths() -> dict[str, Any]:
         "/feeds/commitments.atom": {"get": {
             "summary": "Atom feed of commitments",
             "parameters": [_q("owner", "owner"), _q("node", "node"), _q("status", "status"),
-                           _q("forum", "forum"), _q("subject", "action item id")],
+                           _q("forum", "forum"), _q("subject", "action item id"), lang],
             "responses": {"200": atom}}},
         "/feeds/forums/{id}.atom": {"get": {"summary": "Atom feed of a forum",
-                                            "parameters": [_path("id")],
+                                            "parameters": [_path("id"), lang],
                                             "responses": {"200": atom, "404": missing}}},
         "/feeds/nodes/{id}.atom": {"get": {"summary": "Atom feed of a node",
-                                           "parameters": [_path("id")],
+                                           "parameters": [_path("id"), lang],
                                            "responses": {"200": atom, "404": missing}}},
+        "/feeds/meetings/{id}.ics": {"get": {"summary": "One meeting as iCalendar (add to "
+                                                        "calendar)",
+                                             "parameters": [_path("id")],
+                                             "responses": {"200": ics, "404": missing}}},
         "/feeds/meetings.ics": {"get": {"summary": "Meetings as iCalendar",
                                         "responses": {"200": ics}}},
         "/feeds/forums/{id}/meetings.ics": {"get": {"summary": "A forum's meetings",

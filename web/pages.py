@@ -138,7 +138,7 @@ async def commitments_csv(request: Request) -> Response:
     if errors:
         return Response("; ".join(f"{k}: {v}" for k, v in errors.items()), status_code=400,
                         media_type="text/plain")
-    items = await _read(board_data.rows, engine, filters, today(request))
+    items = await _read(board_data.board_rows, engine, filters, today(request))
     body = board_data.to_csv(items, await _read(board_data.node_names, engine))
     return Response(body, media_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": 'attachment; filename="komitmen.csv"'})

@@ -103,14 +103,17 @@ class BodyLimitMiddleware:
         if scope["type"] != "http" or scope["path"].startswith("/api/"):
             await self.app(scope, receive, send)
             return
-        for name, value in scope["headers"]:
-            if name == b"content-length" and (not value.isdigit() or int(value) > self.limit):
-                await Response("request body too large", status_code=413)(scope, receive, send)
-                return
+        declared_too_large = any(
+            name == b"content-length" and (not value.isdigit() or int(value) > self.limit)
+            for name, value in scope["headers"])
         received = 0
 
+        # Refused where the page reads its form: the 413 is then a page of the site, in the
+        # person's language (``site.http_error``), not a bare line of text
         async def limited() -> Message:
             nonlocal received
+            if declared_too_large:
+                raise HTTPException(413)
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))

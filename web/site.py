@@ -9,8 +9,8 @@ from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.requests import Request
-from starlette.responses import PlainTextResponse, Response
-from starlette.routing import BaseRoute, Mount
+from starlette.responses import PlainTextResponse, RedirectResponse, Response
+from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -30,6 +30,11 @@ from web.templating import templates
 
 STATIC = Path(__file__).resolve().parent / "static"
 
+
+async def favicon(request: Request) -> Response:
+    """Browsers ask for /favicon.ico whatever the page's icon link says."""
+    return RedirectResponse(request.url_for("static", path="favicon.svg"), status_code=301)
+
 routes: list[BaseRoute] = [
     *pages.routes,
     *forms_thread.routes,
@@ -38,6 +43,7 @@ routes: list[BaseRoute] = [
     *account_pages.routes,
     *live.routes,
     Mount("/static", app=StaticFiles(directory=STATIC), name="static"),
+    Route("/favicon.ico", favicon, name="favicon"),
 ]
 
 
@@ -75,8 +81,8 @@ def middleware(settings: Settings) -> list[Middleware]:
         Middleware(MetricsMiddleware),
         Middleware(RejectNul),
         Middleware(PageGZip),
-        Middleware(BodyLimitMiddleware, limit=settings.max_form_bytes),
         Middleware(LocaleMiddleware, tz=settings.timezone),
+        Middleware(BodyLimitMiddleware, limit=settings.max_form_bytes),
         Middleware(SessionMiddleware, secret=settings.secret_key, secure=settings.cookie_secure),
     ]
 

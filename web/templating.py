@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.routing import BaseRoute, Mount, NoMatchFound, Route
 from starlette.templating import Jinja2Templates
 
-from web import i18n
+from web import i18n, richtext
 from web.accounts import person
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -69,6 +69,13 @@ def _named_routes(router: Any) -> dict[str, BaseRoute]:
     return named
 
 
+def program_name(slug: str | None) -> str:
+    """A program as people read it: its slug in words ("pelatihan-keterampilan-perempuan"
+    -> "Pelatihan keterampilan perempuan"). Programs have no names of their own yet."""
+    words = (slug or "").replace("-", " ").replace("_", " ").strip()
+    return words[:1].upper() + words[1:]
+
+
 def make_environment() -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATES),
@@ -79,7 +86,9 @@ def make_environment() -> jinja2.Environment:
     )
     env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)  # type: ignore[attr-defined]
     env.filters.update(day=i18n.format_day, moment=i18n.format_moment,
-                       number=i18n.format_number, ratio=i18n.format_ratio, person=person)
+                       number=i18n.format_number, ratio=i18n.format_ratio, person=person,
+                       program=program_name,
+                       rich=richtext.render)
     env.globals["query"] = _query
     env.globals["url_for"] = url_for  # Jinja2Templates only sets its own when none is set
     env.tests["http_url"] = is_http

@@ -145,11 +145,12 @@ def _children(comments: list[dict[str, Any]]) -> dict[str | None, list[dict[str,
     return children
 
 
-def _commitment(row: ActionItem, today: dt.date) -> Commitment:
+def _commitment(row: ActionItem, today: dt.date,
+                proposal_title: str | None = None) -> Commitment:
     return Commitment(id=row.id, title=row.title, owner_node_id=row.owner_node_id,
                       due_date=row.due_date, status=row.status, percent=row.percent,
                       overdue=is_late(row.status, row.due_date, today),
-                      proposal_id=row.proposal_id, proposal_title=None,
+                      proposal_id=row.proposal_id, proposal_title=proposal_title,
                       meeting_id=row.meeting_id, forum_id=None, program=None,
                       completed_at=row.completed_at, updated_at=row.updated_at)
 
@@ -237,6 +238,7 @@ def meeting_page(engine: Engine, meeting_id: str, today: dt.date) -> dict[str, A
                              .order_by(col(ActionItem.due_date))).all()
         minutes = meeting.minutes or {}
         linked = {d["proposal_id"] for d in minutes.get("decisions", []) if d.get("proposal_id")}
+        linked |= {i.proposal_id for i in items if i.proposal_id}  # shown by their titles
         titles = dict(session.exec(  # type: ignore[arg-type]
             select(Proposal.id, Proposal.title).where(col(Proposal.id).in_(linked))).all())
     attendees: dict[str | None, list[str]] = defaultdict(list)
@@ -249,7 +251,7 @@ def meeting_page(engine: Engine, meeting_id: str, today: dt.date) -> dict[str, A
         "attendees": sorted(attendees.items(), key=lambda kv: (kv[0] is None, kv[0] or "")),
         "decisions": minutes.get("decisions", []),
         "proposal_titles": titles,
-        "commitments": [_commitment(i, today) for i in items],
+        "commitments": [_commitment(i, today, titles.get(i.proposal_id or "")) for i in items],
     }
 
 

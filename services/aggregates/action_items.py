@@ -71,7 +71,9 @@ def _fold(state: State, event: Event) -> None:
         if state["status"] in (None, "open") and data["percent"] > 0:
             state["status"] = "in_progress"
     elif kind == "gotong.action_item.status_changed.v1":
-        state["status"] = data["status"]
+        # back to "open" (unblocked, reopened) with work already reported: it is under way
+        reopened = data["status"] == "open" and state["percent"] > 0
+        state["status"] = "in_progress" if reopened else data["status"]
         if data["status"] == "done":
             state["percent"] = 100
             state["completed_at"] = at

@@ -132,3 +132,33 @@ def test_board_updates_live_when_progress_is_reported(page: Any, stack: Stack) -
     stack.publish(node, [event("gotong.action_item.progress_reported.v1", item,
                                {"percent": 40}, node)])
     page.wait_for_selector(f"#item-{item} progress[value='40']", timeout=15000)
+
+
+PAGES = [("home", "/"), ("forum", f"/forums/{MAESA}"), ("proposal", f"/proposals/{MENJAHIT}"),
+         ("meeting", "/meetings/musyawarah-maesa-2026-03"), ("commitments", "/commitments"),
+         ("node", "/nodes/dinsos-bitung"), ("programs", "/programs"), ("login", "/login")]
+
+
+@pytest.mark.parametrize(("width", "height"), [(390, 844), (1280, 900)])
+@pytest.mark.parametrize("locale", ["id-ID", "en-US"])
+def test_no_page_scrolls_sideways(browser: Any, site_url: str, width: int, height: int,
+                                  locale: str) -> None:
+    context = browser.new_context(base_url=site_url, viewport={"width": width, "height": height},
+                                  locale=locale)
+    try:
+        tab = context.new_page()
+        for name, path in PAGES:
+            response = tab.goto(path)
+            assert response is not None and response.status == 200, path
+            overflow = tab.evaluate("document.documentElement.scrollWidth"
+                                    " - document.documentElement.clientWidth")
+            assert overflow <= 0, f"{path} at {width} px scrolls sideways by {overflow} px"
+            shot(tab, f"{name}-{width}-{locale[:2]}")
+        # controls a thumb can hit: the board's filters are at least 44 px tall
+        tab.goto("/commitments")
+        heights = tab.eval_on_selector_all(
+            "form.filters select, form.filters button",
+            "els => els.map(e => e.getBoundingClientRect().height)")
+        assert heights and min(heights) >= 44, heights
+    finally:
+        context.close()

@@ -435,3 +435,26 @@ def test_language_switch_only_redirects_within_the_site(site: DemoSite) -> None:
     response = site.client.post("/language", data={"lang": "en", "csrf_token": token,
                                                    "next": "//evil.example/"})
     assert response.headers["location"] == "/"
+
+
+def test_account_page_names_the_persons_node(site: DemoSite) -> None:
+    site.login("ani")
+    response = site.client.get("/account")
+    text = visible_text(response.text)
+    node = response.context["user"].node_id
+    assert response.context["node_name"] != node
+    assert response.context["node_name"] in text and node not in text
+
+
+def test_an_oversized_form_gets_a_page_in_the_persons_language(site: DemoSite) -> None:
+    site.login("ani")
+    token = site.csrf("/")
+    response = site.client.post(f"/proposals/{MENJAHIT}/comments",
+                                data={"body": "x" * 200_000, "csrf_token": token})
+    assert response.status_code == 413
+    assert response.headers["content-type"].startswith("text/html")
+    text = visible_text(response.text)
+    assert "20.000 karakter" in text and "masih ada di formulir" in text
+    form = visible_text(site.client.get(f"/proposals/{MENJAHIT}").text)
+    assert "Paling banyak 20.000 karakter." in form
+    assert 'maxlength="20000"' in site.client.get(f"/proposals/{MENJAHIT}").text

@@ -151,7 +151,7 @@ def test_board_counts_commitments_per_status(site: DemoSite) -> None:
 def test_board_filters_overdue_commitments(site: DemoSite) -> None:
     board = site.client.get("/commitments", params={"overdue": "1"}).context["board"]
     assert board.items and all(i.overdue for i in board.items)
-    assert "Terlambat" in visible_text(site.client.get("/commitments?overdue=1").text)
+    assert "Lewat tenggat" in visible_text(site.client.get("/commitments?overdue=1").text)
 
 
 def test_board_filters_commitments_due_within_days(site: DemoSite) -> None:
@@ -367,3 +367,84 @@ def test_every_response_carries_the_security_headers(site: DemoSite, path: str) 
     assert headers["referrer-policy"] == "strict-origin-when-cross-origin"
     assert "camera=()" in headers["permissions-policy"]
     assert headers["x-frame-options"] == "DENY"
+
+
+def test_board_lists_what_is_still_to_do_first_and_counts_the_overdue(site: DemoSite) -> None:
+    response = site.client.get("/commitments")
+    board = response.context["board"]
+    closed = [i.status in ("done", "cancelled") for i in board.items]
+    assert closed == sorted(closed), "a done or cancelled commitment above an open one"
+    still_open = [i for i in board.items if i.status not in ("done", "cancelled")]
+    assert [i.due_date for i in still_open] == sorted(i.due_date for i in still_open)
+    overdue = site.client.get("/commitments", params={"overdue": "1"}).context["board"]
+    assert board.overdue == overdue.total > 0
+    text = visible_text(response.text)
+    assert f"Lewat tenggat: {board.overdue}" in text
+    assert "Selesai tepat waktu" in text and "tidak berkata apa pun tentang yang masih" in text
+
+
+def test_scorecard_says_how_many_of_the_done_were_on_time(site: DemoSite) -> None:
+    board = site.client.get("/commitments").context["board"]
+    text = visible_text(site.client.get("/commitments").text)
+    for score in board.scorecard:
+        if score.done:
+            assert f"{score.on_time} dari {score.done}" in text
+
+
+def test_meeting_page_names_the_proposals_of_its_commitments(site: DemoSite) -> None:
+    response = site.client.get(f"/meetings/{MAESA_MARCH}")
+    linked = [c for c in response.context["commitments"] if c.proposal_id]
+    assert linked and all(c.proposal_title for c in linked)
+    text = visible_text(response.text)
+    assert all(c.proposal_id not in text for c in linked)
+
+
+def test_programs_read_as_words_not_slugs(site: DemoSite) -> None:
+    text = visible_text(site.client.get("/programs").text)
+    assert "Pelatihan keterampilan perempuan" in text
+    assert "pelatihan-keterampilan-perempuan" not in text
+
+
+def test_pages_announce_their_feeds_and_meetings_go_to_a_calendar(site: DemoSite) -> None:
+    for path, feed in (("/", "/feeds/proposals.atom"),
+                       (f"/forums/{MAESA}", f"/feeds/forums/{MAESA}.atom?lang=id"),
+                       ("/nodes/dinsos-bitung", "/feeds/nodes/dinsos-bitung.atom?lang=id"),
+                       ("/commitments", "/feeds/commitments.atom?lang=id")):
+        page = site.client.get(path).text
+        assert 'rel="alternate" type="application/atom+xml"' in page
+        assert f'href="http://testserver{feed}"' in page, path
+    meeting = site.client.get(f"/meetings/{MAESA_MARCH}").text
+    assert f'href="http://testserver/feeds/meetings/{MAESA_MARCH}.ics"' in meeting
+    ics = site.client.get(f"/feeds/meetings/{MAESA_MARCH}.ics")
+    assert ics.status_code == 200 and ics.headers["content-type"].startswith("text/calendar")
+    assert ics.text.count("BEGIN:VEVENT") == 1 and f"meeting-{MAESA_MARCH}@" in ics.text
+    assert site.client.get("/feeds/meetings/no-such-meeting.ics").status_code == 404
+
+
+def test_commitment_entries_link_to_their_page_in_the_feeds_language(site: DemoSite) -> None:
+    import xml.etree.ElementTree as ET
+
+    ns = {"a": "http://www.w3.org/2005/Atom"}
+    for lang, due in (("id", "tenggat"), ("en", "due")):
+        feed = ET.fromstring(site.client.get("/feeds/commitments.atom",
+                                             params={"lang": lang, "owner": "dinsos-bitung"})
+                             .content)
+        entries = feed.findall("a:entry", ns)
+        assert entries
+        for entry in entries:
+            link = entry.find("a:link", ns)
+            assert link is not None and "/commitments/" in link.attrib["href"]
+            assert "#" not in link.attrib["href"]
+            author = entry.findtext("a:author/a:name", namespaces=ns)
+            assert author == "Dinas Sosial Kota Bitung"
+            summary = entry.findtext("a:summary", namespaces=ns) or ""
+            assert f", {due} " in summary and "dinsos-bitung" not in summary
+    assert site.client.get(f"/commitments/{'rtl-instruktur-mesin-jahit-angkatan-1'}").status_code \
+        == 200
+
+
+def test_the_site_has_an_icon(site: DemoSite) -> None:
+    page = site.client.get("/").text
+    assert 'rel="icon" href="http://testserver/static/favicon.svg"' in page
+    icon = site.client.get("/favicon.ico", follow_redirects=True)
+    assert icon.status_code == 200 and icon.headers["content-type"].startswith("image/svg+xml")

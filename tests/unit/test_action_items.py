@@ -90,6 +90,17 @@ def test_progress_does_not_unblock_a_blocked_item() -> None:
     assert fold(created(), status("blocked"), progress(40))["status"] == "blocked"
 
 
+def test_unblocking_an_item_with_progress_puts_it_back_in_progress() -> None:
+    state = fold(created(), progress(50), status("blocked"), status("open", "Dana cair"))
+
+    assert (state["status"], state["percent"]) == ("in_progress", 50)
+    assert state["history"][-1]["status"] == "open"  # what the node said, as it said it
+
+
+def test_reopening_an_item_without_progress_leaves_it_not_started() -> None:
+    assert fold(created(), status("blocked"), status("open"))["status"] == "open"
+
+
 def test_done_completes_the_item_at_full_progress() -> None:
     state = fold(created(), progress(60), status("done"))
 
