@@ -170,8 +170,9 @@ def run_up(settings: Settings, *, demo: bool, port: int | None) -> int:
         if _wait_healthy(f"{base}/healthz", processes, timeout=120):
             console.print(f"[bold green]Gotong is up at {base}/[/]  (Ctrl-C stops everything)")
             if demo:
-                console.print(f"Demo sign-ins: {', '.join(a[0] for a in DEMO_ACCOUNTS)}; their "
-                              f"passwords and the demo nodes' API keys: `cat {keys_path}`")
+                console.print(f"Demo sign-ins: {', '.join(a[0] for a in DEMO_ACCOUNTS)}. "
+                              "`./gotong demo-keys` shows their passwords and the demo nodes' "
+                              "API keys.", highlight=False)
         else:
             console.print("[yellow]Gotong did not become healthy in time.[/] The last lines "
                           "of its logs:")
