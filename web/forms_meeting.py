@@ -144,24 +144,103 @@ async def schedule_meeting(request: Request, form: FormData) -> Response:
 # -- minutes --------------------------------------------------------------------------
 
 
+ATTENDEE_ROWS = 8  # blank rows offered (more come with each submission that fills them)
+DECISION_ROWS = 4
+PROPOSALS_OFFERED = 200
+
+
+def _proposals(engine: Any, forum_id: str) -> list[tuple[str, str]]:
+    """The forum's proposals a decision may concern (the latest ones), by title."""
+    with Session(engine) as session:
+        found = session.exec(select(Proposal.id, Proposal.title)
+                             .where(Proposal.forum_id == forum_id)
+                             .order_by(col(Proposal.updated_at).desc())
+                             .limit(PROPOSALS_OFFERED)).all()
+    return sorted(((i, t) for i, t in found), key=lambda p: p[1].lower())
+
+
+def _rows(form: FormData, *names: str) -> list[dict[str, str]]:
+    """The form's repeated fields as rows (every row posts each of ``names``); blank rows
+    are left out."""
+    columns = [[str(v).strip() for v in form.getlist(name)] for name in names]
+    count = max((len(c) for c in columns), default=0)
+    rows = [{name: (column[n] if n < len(column) else "") for name, column in zip(
+        names, columns, strict=True)} for n in range(min(count, MAX_LINES + 1))]
+    return [row for row in rows if any(row.values())]
+
+
+async def _minutes_page(request: Request, meeting: Meeting, values: dict[str, Any],
+                        errors: dict[str, str], status_code: int = 200) -> Response:
+    engine = request.app.state.engine
+    nodes, proposals = await asyncio.gather(asyncio.to_thread(_nodes, engine),
+                                            asyncio.to_thread(_proposals, engine,
+                                                              meeting.forum_id))
+    attendees = values.get("attendees", [])
+    decisions = values.get("decisions", [])
+    blank_attendee = {"attendee_name": "", "attendee_node": ""}
+    blank_decision = {"decision_text": "", "decision_proposal": "", "decision_owner": "",
+                      "decision_due": ""}
+    context = {
+        "meeting": meeting, "values": values, "errors": errors, "nodes": nodes,
+        "proposals": proposals,
+        "attendee_rows": attendees + [blank_attendee] * max(3, ATTENDEE_ROWS - len(attendees)),
+        "decision_rows": decisions + [blank_decision] * max(2, DECISION_ROWS - len(decisions)),
+    }
+    return _render(request, "minutes_form.html", context, status_code)
+
+
 async def minutes_form(request: Request) -> Response:
     meeting = await _get(request, Meeting)
     user = current_user(request)
     if user is None:
         return login_redirect(request)
     await _may_run_or_403(request, user, meeting)
-    return _render(request, "minutes_form.html", {"meeting": meeting, "values": {}, "errors": {}})
+    return await _minutes_page(request, meeting, {}, {})
 
 
-def _pairs(block: str) -> list[tuple[str, str | None]]:
-    """Lines of ``text`` or ``text | id``."""
-    pairs = []
-    for line in block.splitlines():
-        if not line.strip():
-            continue
-        left, bar, right = line.rpartition("|") if "|" in line else (line, "", "")
-        pairs.append((left.strip(), right.strip() or None) if bar else (line.strip(), None))
-    return pairs
+def _check_minutes(attendees: list[dict[str, str]], decisions: list[dict[str, str]],
+                   summary: str, known_nodes: set[str], known_proposals: set[str]
+                   ) -> dict[str, str]:
+    """What is wrong with the minutes, by group of fields."""
+    errors: dict[str, str] = {}
+    if not attendees:
+        errors["attendees"] = _("List at least one attendee.")
+    elif len(attendees) > MAX_LINES or any(not a["attendee_name"] or len(a["attendee_name"]) > 200
+                                           for a in attendees):
+        errors["attendees"] = _("Give each attendee a name of at most 200 characters.")
+    elif unknown := sorted({a["attendee_node"] for a in attendees
+                            if a["attendee_node"] and a["attendee_node"] not in known_nodes}):
+        errors["attendees"] = _("Unknown node: %(ids)s") % {"ids": ", ".join(unknown)}
+    if len(decisions) > MAX_LINES or any(not d["decision_text"] or len(d["decision_text"]) > 5000
+                                         for d in decisions):
+        errors["decisions"] = _("Write each decision (at most 5,000 characters).")
+    elif unknown := sorted({d["decision_proposal"] for d in decisions if d["decision_proposal"]
+                            and d["decision_proposal"] not in known_proposals}):
+        errors["decisions"] = _("Unknown proposal: %(ids)s") % {"ids": ", ".join(unknown)}
+    elif any(bool(d["decision_owner"]) != bool(d["decision_due"]) for d in decisions):
+        errors["decisions"] = _("To make a decision a commitment, choose both its owner and "
+                                "its due date.")
+    elif any(d["decision_owner"] and d["decision_owner"] not in known_nodes for d in decisions):
+        errors["decisions"] = _("Choose the owner of each commitment from the list.")
+    elif any(d["decision_due"] and not _is_date(d["decision_due"]) for d in decisions):
+        errors["decisions"] = _("Enter the due date, e.g. 2026-12-31.")
+    if len(summary) > 20000:
+        errors["summary"] = _("The text is too long.")
+    return errors
+
+
+def _is_date(value: str) -> bool:
+    try:
+        dt.date.fromisoformat(value)
+    except ValueError:
+        return False
+    return True
+
+
+def commitment_title(decision: str) -> str:
+    """A commitment's title from its decision: the first line, at most 200 characters."""
+    line = decision.strip().splitlines()[0].strip() if decision.strip() else ""
+    return line if len(line) <= 200 else line[:199].rsplit(" ", 1)[0].rstrip(" ,.;:") + "…"
 
 
 @form_post
@@ -170,42 +249,47 @@ async def publish_minutes(request: Request, form: FormData) -> Response:
     user = require_coordinator(request)
     await _may_run_or_403(request, user, meeting)
     engine = request.app.state.engine
-    values = {k: text(form, k) for k in ("attendees", "decisions", "summary")}
-    errors: dict[str, str] = {}
-    attendees = _pairs(values["attendees"])
-    decisions = _pairs(values["decisions"])
-    known_nodes = await asyncio.to_thread(_existing, engine, Node,
-                                          {n for _a, n in attendees if n})
-    known_proposals = await asyncio.to_thread(_existing, engine, Proposal,
-                                              {p for _d, p in decisions if p})
-    if not attendees:
-        errors["attendees"] = _("List at least one attendee.")
-    elif len(attendees) > MAX_LINES or any(not a or len(a) > 200 for a, _n in attendees):
-        errors["attendees"] = _("One attendee per line, names of at most 200 characters.")
-    elif unknown := sorted({n for _a, n in attendees if n and n not in known_nodes}):
-        errors["attendees"] = _("Unknown node: %(ids)s") % {"ids": ", ".join(unknown)}
-    if len(decisions) > MAX_LINES or any(not d or len(d) > 5000 for d, _p in decisions):
-        errors["decisions"] = _("One decision per line.")
-    elif unknown := sorted({p for _d, p in decisions if p and p not in known_proposals}):
-        errors["decisions"] = _("Unknown proposal: %(ids)s") % {"ids": ", ".join(unknown)}
-    if len(values["summary"]) > 20000:
-        errors["summary"] = _("The text is too long.")
+    attendees = _rows(form, "attendee_name", "attendee_node")
+    decisions = _rows(form, "decision_text", "decision_proposal", "decision_owner",
+                      "decision_due")
+    values: dict[str, Any] = {"attendees": attendees, "decisions": decisions,
+                              "summary": text(form, "summary")}
+    known_nodes, known_proposals = await asyncio.gather(
+        asyncio.to_thread(_existing, engine, Node,
+                          {a["attendee_node"] for a in attendees if a["attendee_node"]}
+                          | {d["decision_owner"] for d in decisions if d["decision_owner"]}),
+        asyncio.to_thread(_existing, engine, Proposal,
+                          {d["decision_proposal"] for d in decisions if d["decision_proposal"]}))
+    errors = _check_minutes(attendees, decisions, values["summary"], known_nodes,
+                            known_proposals)
     if errors:
-        return _render(request, "minutes_form.html",
-                       {"meeting": meeting, "values": values, "errors": errors}, 400)
+        return await _minutes_page(request, meeting, values, errors, 400)
     data = {
-        "attendees": [{"name": a} | ({"node_id": n} if n else {}) for a, n in attendees],
-        "decisions": [{"text": d} | ({"proposal_id": p} if p else {}) for d, p in decisions],
+        "attendees": [{"name": a["attendee_name"]}
+                      | ({"node_id": a["attendee_node"]} if a["attendee_node"] else {})
+                      for a in attendees],
+        "decisions": [{"text": d["decision_text"]}
+                      | ({"proposal_id": d["decision_proposal"]} if d["decision_proposal"] else {})
+                      for d in decisions],
         "summary": values["summary"],
     }
+    as_node = acting_node(user, meeting)
     before = await asyncio.to_thread(version_of, engine, Meeting, meeting.id)
     try:
         await publish(request, user, "gotong.meeting.minutes_published.v1", meeting.id, data,
-                      as_node=acting_node(user, meeting))
+                      as_node=as_node)
+        for d in decisions:  # the commitments made from decisions, in the same submission
+            if d["decision_owner"] and d["decision_due"]:
+                title = commitment_title(d["decision_text"])
+                await publish(request, user, "gotong.action_item.created.v1",
+                              slug_id("rtl", title),
+                              {"title": title, "owner_node_id": d["decision_owner"],
+                               "due_date": d["decision_due"], "meeting_id": meeting.id,
+                               "proposal_id": d["decision_proposal"] or None},
+                              as_node=as_node)
     except NotPublished as exc:
         if exc.fields:
-            return _render(request, "minutes_form.html",
-                           {"meeting": meeting, "values": values, "errors": exc.fields}, 400)
+            return await _minutes_page(request, meeting, values, exc.fields, 400)
         return unavailable(request, exc)
     url = str(request.url_for("meeting", id=meeting.id))
     ok = await projected(request, Meeting, meeting.id, before)
@@ -229,8 +313,8 @@ async def new_action_item(request: Request) -> Response:
         return login_redirect(request)
     await _may_run_or_403(request, user, meeting)
     decision = _decision(meeting, request.query_params.get("decision", ""))
-    if decision is None:
-        raise HTTPException(404)
+    if decision is None:  # a commitment comes from one of the decisions listed there
+        return see_other(str(request.url_for("meeting", id=meeting.id)) + "#minutes-h")
     nodes = await asyncio.to_thread(_nodes, request.app.state.engine)
     values = {"title": decision["text"][:200], "decision": str(decision["index"])}
     return _render(request, "action_item_form.html", {"meeting": meeting, "decision": decision,

@@ -16,7 +16,7 @@ from starlette.routing import Route
 
 from tests.kafka_io import read_all
 from tests.site_fixtures import PASSWORD, DemoSite, visible_text
-from tests.stack import event
+from tests.stack import event, wait_for
 from web import site as web_site
 from web.ratelimit import LoginLimiter
 
@@ -230,29 +230,71 @@ def test_coordinator_schedules_a_meeting_and_publishes_its_minutes(site: DemoSit
         "agenda": "Laporan\nUsulan baru"})
     assert scheduled.status_code == 303
     meeting = scheduled.headers["location"].split("/meetings/")[1].split("?")[0]
+    form = site.client.get(f"/meetings/{meeting}/minutes")
+    assert 'name="attendee_node"' in form.text and ">Dinas Sosial Kota Bitung</option>" in form.text
+    assert any(pid == MENJAHIT for pid, _title in form.context["proposals"])
+    due = (dt.date.today() + dt.timedelta(days=40)).isoformat()
     published = site.post(f"/meetings/{meeting}/minutes", {
-        "attendees": "Hendra Lumenta | dinsos-bitung\nIbu Ani | pkk-bitung-tengah\nWarga",
-        "decisions": f"Pelatihan dilanjutkan | {MENJAHIT}\nRapat berikut Januari",
+        "attendee_name": ["Hendra Lumenta", "Ibu Ani", "Warga", ""],
+        "attendee_node": ["dinsos-bitung", "pkk-bitung-tengah", "", ""],
+        "decision_text": ["Pelatihan dilanjutkan", "Rapat berikut Januari", ""],
+        "decision_proposal": [MENJAHIT, "", ""],
+        "decision_owner": ["dinsos-bitung", "", ""],
+        "decision_due": [due, "", ""],
         "summary": "Rapat berjalan lancar."})
     assert published.status_code == 303
     page = site.client.get(f"/meetings/{meeting}")
     assert [d["text"] for d in page.context["decisions"]] == ["Pelatihan dilanjutkan",
                                                              "Rapat berikut Januari"]
+    assert page.context["decisions"][0]["proposal_id"] == MENJAHIT
     assert dict(page.context["attendees"])["pkk-bitung-tengah"] == ["Ibu Ani"]
+    assert dict(page.context["attendees"])[None] == ["Warga"]
+    # the first decision became a commitment of Dinas Sosial in the same submission
+    def made() -> list[Any]:
+        return [c for c in site.client.get(f"/meetings/{meeting}").context["commitments"]
+                if c.title == "Pelatihan dilanjutkan"]
+
+    wait_for(lambda: bool(made()), timeout=30, what="the commitment from the decision")
+    item = made()[0]
+    assert (item.owner_node_id, item.due_date, item.proposal_id) == ("dinsos-bitung", due,
+                                                                     MENJAHIT)
 
 
 def test_minutes_naming_an_unknown_node_are_refused_with_400(site: DemoSite) -> None:
     site.login("hendra")
     response = site.post(f"/meetings/{MAESA_MARCH}/minutes", {
-        "attendees": "Siapa | node-tak-ada", "decisions": ""})
+        "attendee_name": ["Siapa"], "attendee_node": ["node-tak-ada"],
+        "decision_text": ["Lanjut"], "decision_proposal": [""], "decision_owner": [""],
+        "decision_due": [""]})
     assert response.status_code == 400
     assert "attendees" in response.context["errors"]
-    assert response.context["values"]["attendees"] == "Siapa | node-tak-ada"
+    assert response.context["values"]["attendees"] == [
+        {"attendee_name": "Siapa", "attendee_node": "node-tak-ada"}]
+    assert 'value="Siapa"' in response.text and ">Lanjut</textarea>" in response.text
+
+
+def test_a_decision_made_a_commitment_needs_its_owner_and_its_due_date(site: DemoSite) -> None:
+    site.login("hendra")
+    response = site.post(f"/meetings/{MAESA_MARCH}/minutes", {
+        "attendee_name": ["Hendra Lumenta"], "attendee_node": ["dinsos-bitung"],
+        "decision_text": ["Pelatihan lanjut"], "decision_proposal": [MENJAHIT],
+        "decision_owner": ["dinsos-bitung"], "decision_due": [""]})
+    assert response.status_code == 400
+    assert "penanggung jawab dan tanggal tenggatnya" in response.context["errors"]["decisions"]
+    assert f'<option value="{MENJAHIT}" selected>' in response.text
+
+
+def test_a_commitment_link_without_a_decision_leads_to_the_meetings_decisions(
+        site: DemoSite) -> None:
+    site.login("hendra")
+    response = site.client.get(f"/meetings/{MAESA_MARCH}/action-items/new")
+    assert response.status_code == 303
+    assert response.headers["location"].endswith(f"/meetings/{MAESA_MARCH}#minutes-h")
 
 
 def test_coordinator_of_another_node_cannot_publish_minutes(site: DemoSite) -> None:
     site.login("rudi")  # dinkes-bitung; the meeting is dinsos-bitung's
-    response = site.post(f"/meetings/{MAESA_MARCH}/minutes", {"attendees": "Rudi"})
+    response = site.post(f"/meetings/{MAESA_MARCH}/minutes", {"attendee_name": ["Rudi"]})
     assert response.status_code == 403
 
 
@@ -265,7 +307,8 @@ def test_an_admin_publishes_minutes_of_another_nodes_meeting_as_the_service(
     meeting = scheduled.headers["location"].split("/meetings/")[1].split("?")[0]
     site.login("admin-uji")  # an admin of bappeda-bitung
     published = site.post(f"/meetings/{meeting}/minutes", {
-        "attendees": "Admin Bappeda | bappeda-bitung", "decisions": "Lanjut",
+        "attendee_name": ["Admin Bappeda"], "attendee_node": ["bappeda-bitung"],
+        "decision_text": ["Lanjut"],
         "summary": "Dicatat oleh admin."})
     assert published.status_code == 303
     assert "pending" not in published.headers["location"]
