@@ -37,7 +37,9 @@ def _spawn(args: Sequence[str], env: dict[str, str], log: Path) -> subprocess.Po
 
 def _tail(log: Path, lines: int = 15) -> str:
     try:
-        text = log.read_text(encoding="utf-8", errors="replace")
+        with log.open("rb") as fh:  # the end only: the logs grow with every start
+            fh.seek(max(0, log.stat().st_size - 16384))
+            text = fh.read().decode("utf-8", errors="replace")
     except OSError:
         return ""
     return "\n".join(text.splitlines()[-lines:])

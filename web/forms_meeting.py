@@ -28,7 +28,7 @@ from web.formkit import (
     unavailable,
 )
 from web.i18n import gettext as _
-from web.posting import NotPublished, projected, publish, version_of
+from web.posting import NotPublished, projected, publish, publish_all, version_of
 from web.security import form_post, text
 from web.templating import templates
 
@@ -144,8 +144,12 @@ async def schedule_meeting(request: Request, form: FormData) -> Response:
 # -- minutes --------------------------------------------------------------------------
 
 
-ATTENDEE_ROWS = 8  # blank rows offered (more come with each submission that fills them)
+ATTENDEE_ROWS = 8  # rows offered at first; "more rows" adds as many again
 DECISION_ROWS = 4
+# at most this many rows, so that a form stays under form_post's 200 fields (2 per attendee,
+# 4 per decision)
+MOST_ATTENDEE_ROWS = 60
+MOST_DECISION_ROWS = 18
 PROPOSALS_OFFERED = 200
 
 
@@ -162,7 +166,8 @@ def _proposals(engine: Any, forum_id: str) -> list[tuple[str, str]]:
 def _rows(form: FormData, *names: str) -> list[dict[str, str]]:
     """The form's repeated fields as rows (every row posts each of ``names``); blank rows
     are left out."""
-    columns = [[str(v).strip() for v in form.getlist(name)] for name in names]
+    columns = [[str(v).replace("\x00", "").replace("\r\n", "\n").strip()
+                for v in form.getlist(name)] for name in names]
     count = max((len(c) for c in columns), default=0)
     rows = [{name: (column[n] if n < len(column) else "") for name, column in zip(
         names, columns, strict=True)} for n in range(min(count, MAX_LINES + 1))]
@@ -170,7 +175,8 @@ def _rows(form: FormData, *names: str) -> list[dict[str, str]]:
 
 
 async def _minutes_page(request: Request, meeting: Meeting, values: dict[str, Any],
-                        errors: dict[str, str], status_code: int = 200) -> Response:
+                        errors: dict[str, str], status_code: int = 200, *,
+                        more: bool = False) -> Response:
     engine = request.app.state.engine
     nodes, proposals = await asyncio.gather(asyncio.to_thread(_nodes, engine),
                                             asyncio.to_thread(_proposals, engine,
@@ -180,11 +186,18 @@ async def _minutes_page(request: Request, meeting: Meeting, values: dict[str, An
     blank_attendee = {"attendee_name": "", "attendee_node": ""}
     blank_decision = {"decision_text": "", "decision_proposal": "", "decision_owner": "",
                       "decision_due": ""}
+    attendee_rows = len(attendees) + max(3, ATTENDEE_ROWS - len(attendees))
+    decision_rows = len(decisions) + max(2, DECISION_ROWS - len(decisions))
+    if more:
+        attendee_rows, decision_rows = attendee_rows + ATTENDEE_ROWS, decision_rows + DECISION_ROWS
+    attendee_rows = max(len(attendees), min(attendee_rows, MOST_ATTENDEE_ROWS))
+    decision_rows = max(len(decisions), min(decision_rows, MOST_DECISION_ROWS))
     context = {
         "meeting": meeting, "values": values, "errors": errors, "nodes": nodes,
         "proposals": proposals,
-        "attendee_rows": attendees + [blank_attendee] * max(3, ATTENDEE_ROWS - len(attendees)),
-        "decision_rows": decisions + [blank_decision] * max(2, DECISION_ROWS - len(decisions)),
+        "attendee_rows": attendees + [blank_attendee] * (attendee_rows - len(attendees)),
+        "decision_rows": decisions + [blank_decision] * (decision_rows - len(decisions)),
+        "may_add_rows": attendee_rows < MOST_ATTENDEE_ROWS or decision_rows < MOST_DECISION_ROWS,
     }
     return _render(request, "minutes_form.html", context, status_code)
 
@@ -195,7 +208,20 @@ async def minutes_form(request: Request) -> Response:
     if user is None:
         return login_redirect(request)
     await _may_run_or_403(request, user, meeting)
-    return await _minutes_page(request, meeting, {}, {})
+    return await _minutes_page(request, meeting, _published_values(meeting), {})
+
+
+def _published_values(meeting: Meeting) -> dict[str, Any]:
+    """The minutes already published, as the form's rows (to correct or complete them)."""
+    minutes = meeting.minutes or {}
+    return {
+        "attendees": [{"attendee_name": a.get("name", ""), "attendee_node": a.get("node_id") or ""}
+                      for a in minutes.get("attendees", [])],
+        "decisions": [{"decision_text": d.get("text", ""),
+                       "decision_proposal": d.get("proposal_id") or "", "decision_owner": "",
+                       "decision_due": ""} for d in minutes.get("decisions", [])],
+        "summary": minutes.get("summary") or "",
+    }
 
 
 def _check_minutes(attendees: list[dict[str, str]], decisions: list[dict[str, str]],
@@ -230,6 +256,10 @@ def _check_minutes(attendees: list[dict[str, str]], decisions: list[dict[str, st
 
 
 def _is_date(value: str) -> bool:
+    """YYYY-MM-DD, as the event's schema takes it (``fromisoformat`` alone also takes
+    20261231)."""
+    if len(value) != 10 or value[4] != "-" or value[7] != "-":
+        return False
     try:
         dt.date.fromisoformat(value)
     except ValueError:
@@ -254,6 +284,8 @@ async def publish_minutes(request: Request, form: FormData) -> Response:
                       "decision_due")
     values: dict[str, Any] = {"attendees": attendees, "decisions": decisions,
                               "summary": text(form, "summary")}
+    if text(form, "more"):  # "more rows": the same form again, nothing published
+        return await _minutes_page(request, meeting, values, {}, more=True)
     known_nodes, known_proposals = await asyncio.gather(
         asyncio.to_thread(_existing, engine, Node,
                           {a["attendee_node"] for a in attendees if a["attendee_node"]}
@@ -273,23 +305,25 @@ async def publish_minutes(request: Request, form: FormData) -> Response:
                       for d in decisions],
         "summary": values["summary"],
     }
-    as_node = acting_node(user, meeting)
+    events: list[tuple[str, str, dict[str, Any]]] = [
+        ("gotong.meeting.minutes_published.v1", meeting.id, data)]
+    for d in decisions:  # the commitments made from decisions, in the same submission
+        if d["decision_owner"] and d["decision_due"]:
+            title = commitment_title(d["decision_text"])
+            events.append(("gotong.action_item.created.v1", slug_id("rtl", title),
+                           {"title": title, "owner_node_id": d["decision_owner"],
+                            "due_date": d["decision_due"], "meeting_id": meeting.id,
+                            "proposal_id": d["decision_proposal"] or None}))
     before = await asyncio.to_thread(version_of, engine, Meeting, meeting.id)
-    try:
-        await publish(request, user, "gotong.meeting.minutes_published.v1", meeting.id, data,
-                      as_node=as_node)
-        for d in decisions:  # the commitments made from decisions, in the same submission
-            if d["decision_owner"] and d["decision_due"]:
-                title = commitment_title(d["decision_text"])
-                await publish(request, user, "gotong.action_item.created.v1",
-                              slug_id("rtl", title),
-                              {"title": title, "owner_node_id": d["decision_owner"],
-                               "due_date": d["decision_due"], "meeting_id": meeting.id,
-                               "proposal_id": d["decision_proposal"] or None},
-                              as_node=as_node)
+    try:  # the minutes and their commitments are checked together, then sent together
+        await publish_all(request, user, events, as_node=acting_node(user, meeting))
     except NotPublished as exc:
         if exc.fields:
-            return await _minutes_page(request, meeting, values, exc.fields, 400)
+            shown = {k: v for k, v in exc.fields.items() if k in ("attendees", "summary")}
+            rest = [f"{k}: {v}" for k, v in exc.fields.items() if k not in shown]
+            if rest:
+                shown["decisions"] = "; ".join(rest)
+            return await _minutes_page(request, meeting, values, shown, 400)
         return unavailable(request, exc)
     url = str(request.url_for("meeting", id=meeting.id))
     ok = await projected(request, Meeting, meeting.id, before)

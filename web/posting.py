@@ -11,7 +11,7 @@ import asyncio
 import datetime as dt
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from aiokafka.errors import KafkaError
@@ -54,22 +54,32 @@ def make_event(user: CurrentUser, type_: str, subject: str,
 async def publish(request: Request, user: CurrentUser, type_: str, subject: str,
                   data: Mapping[str, Any], as_node: str | None = None) -> dict[str, Any]:
     """Publish as the user's node, or as ``as_node`` (an admin acting for the service)."""
+    return (await publish_all(request, user, [(type_, subject, data)], as_node))[0]
+
+
+async def publish_all(request: Request, user: CurrentUser,
+                      events: Sequence[tuple[str, str, Mapping[str, Any]]],
+                      as_node: str | None = None) -> list[dict[str, Any]]:
+    """Publish (type, subject, data) events together: every one is checked before any is
+    sent (a form whose second event is invalid publishes none), and they go to Kafka
+    together."""
     state = request.app.state
     node = as_node or user.node_id
-    event = make_event(user, type_, subject, data, node)
-    problems = state.validator.errors(event)
-    if problems:
-        fields = {p.pointer.removeprefix("/data/").split("/")[0]: p.detail for p in problems}
-        raise NotPublished("invalid", fields)
+    made = [make_event(user, type_, subject, data, node) for type_, subject, data in events]
+    for event in made:
+        problems = state.validator.errors(event)
+        if problems:
+            fields = {p.pointer.removeprefix("/data/").split("/")[0]: p.detail for p in problems}
+            raise NotPublished("invalid", fields)
     producer = state.producer
     if producer is None or not producer.started:
         raise NotPublished("kafka-unavailable")
     try:
-        await asyncio.wait_for(producer.publish(node, [event]),
+        await asyncio.wait_for(producer.publish(node, made),
                                timeout=state.settings.publish_timeout_s)
     except (KafkaError, TimeoutError) as exc:
         raise NotPublished("kafka-unavailable") from exc
-    return event
+    return made
 
 
 def version_of(engine: Engine, model: type[SQLModel], key: Any) -> int:

@@ -20,6 +20,14 @@ from markupsafe import Markup
 TAGS = {"p", "br", "a", "ul", "ol", "li", "strong", "em", "blockquote", "code", "pre"}
 ATTRIBUTES = {"a": {"href"}, "ol": {"start"}}
 SCHEMES = {"http", "https", "mailto"}
+ABSOLUTE = ("http://", "https://", "mailto:")
+
+
+def _only_absolute(tag: str, attribute: str, value: str) -> str | None:
+    """nh3 keeps relative links ("/x", "//host/x"): here a link goes nowhere else."""
+    if tag == "a" and attribute == "href":
+        return value if value.lower().startswith(ABSOLUTE) else None
+    return value
 
 
 @lru_cache(maxsize=1)
@@ -37,4 +45,4 @@ def render(text: str | None) -> Markup:
         return Markup("")
     html = _parser().render(text)
     return Markup(nh3.clean(html, tags=TAGS, attributes=ATTRIBUTES, url_schemes=SCHEMES,
-                            link_rel="nofollow noopener ugc"))
+                            attribute_filter=_only_absolute, link_rel="nofollow noopener ugc"))

@@ -103,7 +103,9 @@ class BodyLimitMiddleware:
         if scope["type"] != "http" or scope["path"].startswith("/api/"):
             await self.app(scope, receive, send)
             return
-        declared_too_large = any(
+        # (a GET's body is never read: a page that streams, such as /live/, listens on
+        # ``receive`` for the client going away and must not meet the refusal there)
+        declared_too_large = scope["method"] not in ("GET", "HEAD") and any(
             name == b"content-length" and (not value.isdigit() or int(value) > self.limit)
             for name, value in scope["headers"])
         received = 0
@@ -205,7 +207,9 @@ def form_post(handler: FormHandler) -> Callable[[Request], Awaitable[Response]]:
 def text(form: FormData, name: str) -> str:
     value = form.get(name)
     # U+0000 is never meant in a form, and PostgreSQL refuses it in a lookup
-    return value.replace("\x00", "").strip() if isinstance(value, str) else ""
+    # and line ends as one character each, as the browser counted them for maxlength
+    return (value.replace("\x00", "").replace("\r\n", "\n").strip() if isinstance(value, str)
+            else "")
 
 
 class RejectNul:

@@ -33,7 +33,7 @@ STATIC = Path(__file__).resolve().parent / "static"
 
 async def favicon(request: Request) -> Response:
     """Browsers ask for /favicon.ico whatever the page's icon link says."""
-    return RedirectResponse(request.url_for("static", path="favicon.svg"), status_code=301)
+    return RedirectResponse("/static/favicon.svg", status_code=301)
 
 routes: list[BaseRoute] = [
     *pages.routes,

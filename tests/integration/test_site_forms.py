@@ -501,3 +501,33 @@ def test_an_oversized_form_gets_a_page_in_the_persons_language(site: DemoSite) -
     form = visible_text(site.client.get(f"/proposals/{MENJAHIT}").text)
     assert "Paling banyak 20.000 karakter." in form
     assert 'maxlength="20000"' in site.client.get(f"/proposals/{MENJAHIT}").text
+
+
+def test_more_rows_keeps_what_was_typed_and_publishes_nothing(site: DemoSite) -> None:
+    site.login("hendra")
+    before = site.client.get(f"/meetings/{MAESA_MARCH}").context["meeting"].version
+    form = site.client.get(f"/meetings/{MAESA_MARCH}/minutes")
+    # the published minutes come back as rows, to correct or complete
+    published = site.client.get(f"/meetings/{MAESA_MARCH}").context["meeting"].minutes
+    assert [a["attendee_name"] for a in form.context["values"]["attendees"]] == [
+        a["name"] for a in published["attendees"]]
+    offered = len(form.context["attendee_rows"])
+    more = site.post(f"/meetings/{MAESA_MARCH}/minutes", {
+        "attendee_name": ["Yang baru"], "attendee_node": ["dinsos-bitung"],
+        "decision_text": ["Belum final"], "more": "1"})
+    assert more.status_code == 200
+    assert len(more.context["attendee_rows"]) > offered
+    assert 'value="Yang baru"' in more.text and ">Belum final</textarea>" in more.text
+    assert site.client.get(f"/meetings/{MAESA_MARCH}").context["meeting"].version == before
+
+
+def test_a_due_date_the_schema_refuses_publishes_neither_minutes_nor_commitments(
+        site: DemoSite) -> None:
+    site.login("hendra")
+    before = site.client.get(f"/meetings/{MAESA_MARCH}").context["meeting"].version
+    response = site.post(f"/meetings/{MAESA_MARCH}/minutes", {
+        "attendee_name": ["Hendra Lumenta"], "attendee_node": ["dinsos-bitung"],
+        "decision_text": ["Lanjut"], "decision_proposal": [""],
+        "decision_owner": ["dinsos-bitung"], "decision_due": ["20261231"]})
+    assert response.status_code == 400 and "decisions" in response.context["errors"]
+    assert site.client.get(f"/meetings/{MAESA_MARCH}").context["meeting"].version == before

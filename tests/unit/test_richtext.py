@@ -35,6 +35,7 @@ class _Elements(HTMLParser):
     '<a href="https://x.example" onclick="alert(1)">x</a>',
     "[x](data:text/html;base64,PHNjcmlwdD4=)",
     "<b>tebal</b> <iframe src=https://x.example></iframe>",
+    "[a](//evil.example/x) [b](/logout)",
 ])
 def test_no_markup_of_the_author_reaches_the_page(text: str) -> None:
     parser = _Elements()
