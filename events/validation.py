@@ -73,7 +73,8 @@ def _is_uri(value: str) -> bool:
     return bool(_URI.match(value))
 
 
-def _is_date(value: str) -> bool:
+def is_date(value: str) -> bool:
+    """An ISO date as the schemas' ``format: date`` takes it: ten characters (YYYY-MM-DD)."""
     if len(value) != 10:
         return False
     try:
@@ -85,7 +86,7 @@ def _is_date(value: str) -> bool:
 
 _FORMATS: dict[str, Callable[[str], bool]] = {
     "date-time": _is_datetime,
-    "date": _is_date,
+    "date": is_date,
     "uri": _is_uri,
 }
 

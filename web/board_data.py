@@ -20,8 +20,17 @@ from sqlmodel import col, select
 from services.aggregates.action_items import CLOSED
 from services.readmodel.db import snapshot
 from services.readmodel.tables import ActionItem, Forum, Meeting, Node, Proposal
+from web.i18n import gettext as _
 
 STATUSES = ("open", "in_progress", "blocked", "done", "cancelled")
+
+
+def status_words(status: str) -> str:
+    """A commitment's status as people read it, in the request's language (the pages'
+    macros and the feeds use it)."""
+    words = {"open": _("Not started"), "in_progress": _("In progress"), "blocked": _("Blocked"),
+             "done": _("Done"), "cancelled": _("Cancelled")}
+    return words.get(status, status)
 PAGE_SIZE = 50
 MAX_DUE_WITHIN_DAYS = 3660
 

@@ -20,7 +20,7 @@ from starlette.routing import Route
 from services.feed import atom, calendar, opendata
 from web import feed_queries as fq
 from web import i18n
-from web.board_data import node_names
+from web.board_data import node_names, status_words
 from web.i18n import gettext as _
 from web.problems import problem
 
@@ -59,18 +59,12 @@ def _feed_language(request: Request) -> None:
         i18n.current.set(asked)
 
 
-def _status_words(status: str) -> str:
-    words = {"open": _("Not started"), "in_progress": _("In progress"), "blocked": _("Blocked"),
-             "done": _("Done"), "cancelled": _("Cancelled")}
-    return words.get(status, status)
-
-
 def _commitment_entry(request: Request, c: dict[str, Any], names: dict[str, str]
                       ) -> atom.Entry:
     owner = names.get(c["owner_node_id"], c["owner_node_id"])
     summary = _("%(owner)s, due %(due)s: %(status)s, %(percent)s") % {
         "owner": owner, "due": i18n.format_day(c["due_date"]),
-        "status": _status_words(c["status"]), "percent": i18n.format_ratio(c["percent"] / 100)}
+        "status": status_words(c["status"]), "percent": i18n.format_ratio(c["percent"] / 100)}
     if c["overdue"]:
         summary += f" ({_('Overdue')})"
     if c.get("description"):

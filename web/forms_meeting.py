@@ -15,6 +15,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from events.catalog import SERVICE_NODE
+from events.validation import is_date
 from services.readmodel.tables import ActionItem, Forum, Meeting, Node, Proposal
 from web.accounts import CurrentUser
 from web.board_data import node_names
@@ -160,7 +161,7 @@ def _proposals(engine: Any, forum_id: str) -> list[tuple[str, str]]:
                              .where(Proposal.forum_id == forum_id)
                              .order_by(col(Proposal.updated_at).desc())
                              .limit(PROPOSALS_OFFERED)).all()
-    return sorted(((i, t) for i, t in found), key=lambda p: p[1].lower())
+    return sorted([(i, t) for i, t in found], key=lambda p: p[1].lower())
 
 
 def _rows(form: FormData, *names: str) -> list[dict[str, str]]:
@@ -248,23 +249,11 @@ def _check_minutes(attendees: list[dict[str, str]], decisions: list[dict[str, st
                                 "its due date.")
     elif any(d["decision_owner"] and d["decision_owner"] not in known_nodes for d in decisions):
         errors["decisions"] = _("Choose the owner of each commitment from the list.")
-    elif any(d["decision_due"] and not _is_date(d["decision_due"]) for d in decisions):
+    elif any(d["decision_due"] and not is_date(d["decision_due"]) for d in decisions):
         errors["decisions"] = _("Enter the due date, e.g. 2026-12-31.")
     if len(summary) > 20000:
         errors["summary"] = _("The text is too long.")
     return errors
-
-
-def _is_date(value: str) -> bool:
-    """YYYY-MM-DD, as the event's schema takes it (``fromisoformat`` alone also takes
-    20261231)."""
-    if len(value) != 10 or value[4] != "-" or value[7] != "-":
-        return False
-    try:
-        dt.date.fromisoformat(value)
-    except ValueError:
-        return False
-    return True
 
 
 def commitment_title(decision: str) -> str:

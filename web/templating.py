@@ -14,6 +14,7 @@ from starlette.templating import Jinja2Templates
 
 from web import i18n, richtext
 from web.accounts import person
+from web.board_data import status_words
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
@@ -90,6 +91,7 @@ def make_environment() -> jinja2.Environment:
                        program=program_name,
                        rich=richtext.render)
     env.globals["query"] = _query
+    env.globals["status_words"] = status_words
     env.globals["url_for"] = url_for  # Jinja2Templates only sets its own when none is set
     env.tests["http_url"] = is_http
     return env
