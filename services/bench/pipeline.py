@@ -2,7 +2,10 @@
 
 In the same run, the baseline: the same N records produced to a scratch topic and
 consumed back with raw aiokafka and no processing. The ratio of the two says how
-much of Kafka's own speed the pipeline keeps.
+much of Kafka's own speed the pipeline keeps. Both meet a warm broker: before the
+pipeline is timed, the records go once through another scratch topic, unmeasured
+(a fresh JVM spends its first seconds compiling its hot paths, up to a core of the
+two; measured cold, the pipeline paid for that and the baseline, timed last, did not).
 
 Each worker serves its Prometheus metrics on a port of its own; read before and
 after the events, they give the stages of the pipeline per event (judging and
@@ -55,6 +58,7 @@ LABELS = {
     "events_per_s": "pipeline (events/s)",
     "baseline_events_per_s": "raw aiokafka produce+consume (events/s)",
     "ratio": "pipeline / baseline",
+    "warmup_events_per_s": "warm-up, the same on a cold broker (events/s)",
     "worker_rss_mb": "worker RSS, peak (MiB)",
     "worker_cpu_s": "worker CPU time (s)",
     "events_per_cpu_s": "events per worker CPU second",
@@ -93,6 +97,7 @@ class PipelineResult:
     baseline_events_per_s: float
     second: Round | None = None
     workers: int = 1
+    warmup_events_per_s: float | None = None
 
     def figures(self) -> dict[str, Any]:
         r = self.first
@@ -102,6 +107,8 @@ class PipelineResult:
             "events_per_s": round(r.rate, 1),
             "baseline_events_per_s": round(self.baseline_events_per_s, 1),
             "ratio": round(r.rate / self.baseline_events_per_s, 3),
+            **({"warmup_events_per_s": round(self.warmup_events_per_s, 1)}
+               if self.warmup_events_per_s is not None else {}),
             "worker_rss_mb": round(r.rss_mb, 1),
             "worker_cpu_s": round(r.cpu_s, 2),
             "events_per_cpu_s": round(r.events / max(r.cpu_s, 1e-9), 1),
@@ -137,9 +144,10 @@ async def produce(bootstrap: str, topic: str, records: list[Record]) -> None:
         await producer.stop()
 
 
-async def baseline(bootstrap: str, records: list[Record], partitions: int, run: str) -> float:
+async def baseline(bootstrap: str, records: list[Record], partitions: int, run: str,
+                   name: str = "baseline") -> float:
     """Events/s of producing ``records`` to a scratch topic and consuming them back."""
-    topic = f"gotong-bench.baseline-{run}"
+    topic = f"gotong-bench.{name}-{run}"
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
     await admin.start()
     try:
@@ -280,6 +288,9 @@ def run_pipeline(env: BenchEnv, count: int, *, workers: int = 1,
                  profile_to: Path | None = None) -> PipelineResult:
     asyncio.run(ensure_topics(env.settings))
     records = encode(generate(count, env.run), env.secret)
+    console.print("warming the broker up (the same records through a scratch topic)")
+    warmup = asyncio.run(baseline(env.bootstrap, records, env.settings.topic_partitions,
+                                  env.run, "warmup"))
     engine = env.engine()
     first = start_worker(env, engine, "probe" + env.run)
     profiler = Profiler(profile_to) if profile_to is not None else None
@@ -299,4 +310,5 @@ def run_pipeline(env: BenchEnv, count: int, *, workers: int = 1,
     engine.dispose()
     console.print("measuring the raw aiokafka baseline")
     base = asyncio.run(baseline(env.bootstrap, records, env.settings.topic_partitions, env.run))
-    return PipelineResult(first=one, baseline_events_per_s=base, second=more, workers=workers)
+    return PipelineResult(first=one, baseline_events_per_s=base, second=more, workers=workers,
+                          warmup_events_per_s=warmup)
