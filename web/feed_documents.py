@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -18,9 +18,11 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from services.feed import atom, calendar, opendata
+from services.readmodel.tables import ActionItem, Indicator, Node, Proposal
+from web import conditional, i18n
 from web import feed_queries as fq
-from web import i18n
 from web.board_data import node_names, status_words
+from web.conditional import Validators, digest, newest, stamped
 from web.i18n import gettext as _
 from web.problems import problem
 
@@ -32,8 +34,8 @@ def _today(request: Request) -> dt.date:
     return dt.datetime.now(ZoneInfo(request.app.state.settings.timezone)).date()
 
 
-def _now() -> str:
-    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+EPOCH = "1970-01-01T00:00:00Z"
+ICS_MEETINGS = 2000
 
 
 def _page(request: Request, path: str) -> str:
@@ -89,101 +91,214 @@ def _meeting_entry(request: Request, m: dict[str, Any], names: dict[str, str]) -
 def _atom(request: Request, key: str, title: str, alternate: str,
           entries: list[atom.Entry]) -> Response:
     entries = sorted(entries, key=lambda e: e.updated, reverse=True)[:ATOM_ENTRIES]
+    # an empty feed says the epoch, not "now": the same rows give the same bytes (ETag)
     body = atom.document(key, title, str(request.url), _page(request, alternate), entries,
-                         _now())
+                         EPOCH)
     return Response(body, media_type=ATOM_TYPE)
+
+
+def _shown(rows: list[dict[str, Any]]) -> fq.Versions:
+    """What names the rows a response shows, as ``feed_queries.versions`` gives it."""
+    return [(r["id"], r["version"], r["updated_at"]) for r in rows]
+
+
+def _validators(request: Request, *parts: Any, shown: list[fq.Versions],
+                today: dt.date | None = None, language: bool = False,
+                modified: str | None = None) -> Validators:
+    """The response's validators: the URL, the rows it shows (``shown``) and whatever else
+    it depends on (``parts``, the city's date, the language; ``modified``: the time the
+    forum or node it belongs to last changed)."""
+    stamps = [v[2] for versions in shown for v in versions] + [modified]
+    vary: tuple[str, ...] = ()
+    if today is not None:  # a commitment becomes overdue at the city's midnight
+        midnight = dt.datetime.combine(today, dt.time(), ZoneInfo(_zone(request)))
+        stamps.append(midnight.isoformat())
+    if language and "lang" not in request.query_params:
+        vary = ("Accept-Language", "Cookie")
+    locale = i18n.current.get() if language else None
+    return Validators(digest(str(request.url), locale, today, shown, *parts),
+                      newest(stamps), vary)
+
+
+def _zone(request: Request) -> str:
+    return str(request.app.state.settings.timezone)
+
+
+async def _conditional(request: Request, stamp: Callable[[], Validators | None],
+                       render: Callable[[], Awaitable[Response]]) -> Response:
+    """304 when the client holds what ``stamp`` names (one cheap query, in a thread);
+    else the response ``render`` makes (``None`` from ``stamp``: not found, rendered)."""
+    validators = await asyncio.to_thread(stamp)
+    tag = conditional.fresh_tag(request, validators) if validators is not None else None
+    if validators is not None and tag is not None:
+        return conditional.not_modified(validators, tag)
+    return await render()
+
+
+def _nodes(engine: Any) -> tuple[int, int, str | None]:
+    return fq.table_version(engine, Node)
 
 
 async def proposals_atom(request: Request) -> Response:
     q = _params(request, "forum", "node", "status", "subject")
-    rows = await asyncio.to_thread(fq.proposals, request.app.state.engine, limit=ATOM_ENTRIES,
-                                   **q)
-    return _atom(request, "feeds/proposals", "Gotong: usulan (proposals)", "/",
-                 [_proposal_entry(request, p) for p in rows])
+    engine = request.app.state.engine
+
+    def stamp() -> Validators:
+        return _validators(request, shown=[fq.versions(engine, "proposals",
+                                                       limit=ATOM_ENTRIES, **q)])
+
+    async def render() -> Response:
+        rows = await asyncio.to_thread(fq.proposals, engine, limit=ATOM_ENTRIES, **q)
+        response = _atom(request, "feeds/proposals", "Gotong: usulan (proposals)", "/",
+                         [_proposal_entry(request, p) for p in rows])
+        return stamped(response, _validators(request, shown=[_shown(rows)]))
+
+    return await _conditional(request, stamp, render)
 
 
 async def commitments_atom(request: Request) -> Response:
     _feed_language(request)
     q = _params(request, "owner", "node", "status", "forum", "subject")
     engine = request.app.state.engine
-    rows, names = await asyncio.gather(
-        asyncio.to_thread(fq.commitments, engine, _today(request), limit=ATOM_ENTRIES, **q),
-        asyncio.to_thread(node_names, engine))
-    return _atom(request, "feeds/commitments", "Gotong: komitmen (commitments)", "/commitments",
-                 [_commitment_entry(request, c, names) for c in rows])
+    today = _today(request)
+
+    def stamp() -> Validators:
+        return _validators(request, _nodes(engine), today=today, language=True,
+                           shown=[fq.versions(engine, "commitments", limit=ATOM_ENTRIES, **q)])
+
+    async def render() -> Response:
+        def load() -> tuple[list[dict[str, Any]], dict[str, str], tuple[int, int, str | None]]:
+            return (fq.commitments(engine, today, limit=ATOM_ENTRIES, **q), node_names(engine),
+                    _nodes(engine))
+
+        rows, names, nodes = await asyncio.to_thread(load)
+        response = _atom(request, "feeds/commitments", "Gotong: komitmen (commitments)",
+                         "/commitments", [_commitment_entry(request, c, names) for c in rows])
+        return stamped(response, _validators(request, nodes, today=today, language=True,
+                                             shown=[_shown(rows)]))
+
+    return await _conditional(request, stamp, render)
+
+
+async def _owner_atom(request: Request, kind: str) -> Response:
+    """The Atom feed of a forum or a node: its proposals, meetings and commitments."""
+    owner_id = request.path_params["id"]
+    engine = request.app.state.engine
+    _feed_language(request)
+    today = _today(request)
+    by = {"forum": owner_id} if kind == "forum" else {"node": owner_id}
+    find = fq.forum if kind == "forum" else fq.node
+
+    def stamp() -> Validators | None:
+        found = find(engine, owner_id)
+        if found is None:
+            return None
+        return _validators(request, found.version, _nodes(engine), today=today, language=True,
+                           modified=found.updated_at,
+                           shown=[fq.versions(engine, listed, limit=ATOM_ENTRIES, **by)
+                                  for listed in ("proposals", "meetings", "commitments")])
+
+    async def render() -> Response:
+        def load() -> tuple[Any, ...]:
+            return (find(engine, owner_id),
+                    fq.proposals(engine, limit=ATOM_ENTRIES, **by),
+                    fq.meetings(engine, limit=ATOM_ENTRIES, **by),
+                    fq.commitments(engine, today, limit=ATOM_ENTRIES, **by),
+                    node_names(engine), _nodes(engine))
+
+        found, proposals, meetings, items, names, nodes = await asyncio.to_thread(load)
+        if found is None:
+            return problem(404, "not-found", f"No such {kind}", f"no {kind} {owner_id!r}")
+        title = found.title if kind == "forum" else found.name
+        response = _atom(request, f"feeds/{kind}s/{owner_id}", f"Gotong: {title}",
+                         f"/{kind}s/{owner_id}",
+                         [_proposal_entry(request, p) for p in proposals]
+                         + [_meeting_entry(request, m, names) for m in meetings]
+                         + [_commitment_entry(request, c, names) for c in items])
+        return stamped(response, _validators(
+            request, found.version, nodes, today=today, language=True, modified=found.updated_at,
+            shown=[_shown(proposals), _shown(meetings), _shown(items)]))
+
+    return await _conditional(request, stamp, render)
 
 
 async def forum_atom(request: Request) -> Response:
-    forum_id = request.path_params["id"]
-    engine = request.app.state.engine
-    found = await asyncio.to_thread(fq.forum, engine, forum_id)
-    if found is None:
-        return problem(404, "not-found", "No such forum", f"no forum {forum_id!r}")
-    _feed_language(request)
-    proposals, meetings, items, names = await asyncio.gather(
-        asyncio.to_thread(fq.proposals, engine, forum=forum_id, limit=ATOM_ENTRIES),
-        asyncio.to_thread(fq.meetings, engine, forum=forum_id, limit=ATOM_ENTRIES),
-        asyncio.to_thread(fq.commitments, engine, _today(request), forum=forum_id,
-                          limit=ATOM_ENTRIES),
-        asyncio.to_thread(node_names, engine))
-    return _atom(request, f"feeds/forums/{forum_id}", f"Gotong: {found.title}",
-                 f"/forums/{forum_id}",
-                 [_proposal_entry(request, p) for p in proposals]
-                 + [_meeting_entry(request, m, names) for m in meetings]
-                 + [_commitment_entry(request, c, names) for c in items])
+    return await _owner_atom(request, "forum")
 
 
 async def node_atom(request: Request) -> Response:
-    node_id = request.path_params["id"]
-    engine = request.app.state.engine
-    found = await asyncio.to_thread(fq.node, engine, node_id)
-    if found is None:
-        return problem(404, "not-found", "No such node", f"no node {node_id!r}")
-    _feed_language(request)
-    proposals, meetings, items, names = await asyncio.gather(
-        asyncio.to_thread(fq.proposals, engine, node=node_id, limit=ATOM_ENTRIES),
-        asyncio.to_thread(fq.meetings, engine, node=node_id, limit=ATOM_ENTRIES),
-        asyncio.to_thread(fq.commitments, engine, _today(request), node=node_id,
-                          limit=ATOM_ENTRIES),
-        asyncio.to_thread(node_names, engine))
-    return _atom(request, f"feeds/nodes/{node_id}", f"Gotong: {found.name}",
-                 f"/nodes/{node_id}",
-                 [_proposal_entry(request, p) for p in proposals]
-                 + [_meeting_entry(request, m, names) for m in meetings]
-                 + [_commitment_entry(request, c, names) for c in items])
+    return await _owner_atom(request, "node")
 
 
-def _ics(request: Request, name: str, meetings: list[dict[str, Any]]) -> Response:
+def _ics(request: Request, name: str, meetings: list[dict[str, Any]], *parts: Any,
+         modified: str | None = None) -> Response:
     body = calendar.calendar(name, meetings,
                              lambda m: _page(request, f"/meetings/{m['id']}"))
-    return Response(body, media_type="text/calendar; charset=utf-8")
+    response = Response(body, media_type="text/calendar; charset=utf-8")
+    return stamped(response, _validators(request, *parts, shown=[_shown(meetings)],
+                                         modified=modified))
 
 
 async def meetings_ics(request: Request) -> Response:
-    rows = await asyncio.to_thread(fq.meetings, request.app.state.engine, limit=2000)
-    return _ics(request, "Gotong: rapat (meetings)", rows)
+    engine = request.app.state.engine
+
+    def stamp() -> Validators:
+        return _validators(request, shown=[fq.versions(engine, "meetings", limit=ICS_MEETINGS)])
+
+    async def render() -> Response:
+        rows = await asyncio.to_thread(fq.meetings, engine, limit=ICS_MEETINGS)
+        return _ics(request, "Gotong: rapat (meetings)", rows)
+
+    return await _conditional(request, stamp, render)
 
 
 async def forum_ics(request: Request) -> Response:
     forum_id = request.path_params["id"]
     engine = request.app.state.engine
-    found = await asyncio.to_thread(fq.forum, engine, forum_id)
-    if found is None:
-        return problem(404, "not-found", "No such forum", f"no forum {forum_id!r}")
-    rows = await asyncio.to_thread(fq.meetings, engine, forum=forum_id, limit=2000)
-    return _ics(request, f"Gotong: {found.title}", rows)
+
+    def stamp() -> Validators | None:
+        found = fq.forum(engine, forum_id)
+        if found is None:
+            return None
+        return _validators(request, found.version, modified=found.updated_at, shown=[
+            fq.versions(engine, "meetings", forum=forum_id, limit=ICS_MEETINGS)])
+
+    async def render() -> Response:
+        def load() -> tuple[Any, list[dict[str, Any]]]:
+            return (fq.forum(engine, forum_id),
+                    fq.meetings(engine, forum=forum_id, limit=ICS_MEETINGS))
+
+        found, rows = await asyncio.to_thread(load)
+        if found is None:
+            return problem(404, "not-found", "No such forum", f"no forum {forum_id!r}")
+        return _ics(request, f"Gotong: {found.title}", rows, found.version,
+                    modified=found.updated_at)
+
+    return await _conditional(request, stamp, render)
 
 
 async def meeting_ics(request: Request) -> Response:
     """One meeting, for "add to calendar"."""
     meeting_id = request.path_params["id"]
-    rows = await asyncio.to_thread(fq.meetings, request.app.state.engine, subject=meeting_id,
-                                   limit=1)
-    if not rows:
-        return problem(404, "not-found", "No such meeting", f"no meeting {meeting_id!r}")
-    response = _ics(request, f"Gotong: {rows[0]['title']}", rows)
-    response.headers["Content-Disposition"] = 'attachment; filename="rapat.ics"'
-    return response
+    engine = request.app.state.engine
+
+    def stamp() -> Validators:
+        return _validators(request, shown=[fq.versions(engine, "meetings", subject=meeting_id,
+                                                       limit=1)])
+
+    async def render() -> Response:
+        rows = await asyncio.to_thread(fq.meetings, engine, subject=meeting_id, limit=1)
+        if not rows:
+            return problem(404, "not-found", "No such meeting", f"no meeting {meeting_id!r}")
+        response = _ics(request, f"Gotong: {rows[0]['title']}", rows)
+        response.headers["Content-Disposition"] = 'attachment; filename="rapat.ics"'
+        return response
+
+    return await _conditional(request, stamp, render)
+
+
+DATASETS: dict[str, Any] = {"proposals": Proposal, "commitments": ActionItem,
+                            "indicators": Indicator}
 
 
 def _dataset(request: Request) -> Callable[[], list[dict[str, Any]]] | None:
@@ -200,14 +315,28 @@ async def open_data(request: Request) -> Response:
     if load is None or fmt not in ("csv", "json"):
         return problem(404, "not-found", "No such dataset",
                        f"datasets: {', '.join(opendata.COLUMNS)}; formats: csv, json")
-    rows = await asyncio.to_thread(load)
-    columns = opendata.COLUMNS[name]
-    disposition = {"Content-Disposition": f'attachment; filename="gotong-{name}.{fmt}"'}
-    if fmt == "csv":
-        return Response(opendata.to_csv(rows, columns), media_type="text/csv; charset=utf-8",
-                        headers=disposition)
-    return Response(orjson.dumps({"items": opendata.flat(rows, columns)}),
-                    media_type="application/json", headers=disposition)
+    engine = request.app.state.engine
+    # the whole table is the dataset; the commitments' "overdue" column follows the date
+    today = _today(request) if name == "commitments" else None
+
+    def stamp() -> Validators:
+        count, total, latest = fq.table_version(engine, DATASETS[name])
+        validators = _validators(request, count, total, today=today, shown=[])
+        return Validators(validators.etag, newest([latest, validators.last_modified]))
+
+    async def render() -> Response:
+        validators, rows = await asyncio.to_thread(lambda: (stamp(), load()))
+        columns = opendata.COLUMNS[name]
+        disposition = {"Content-Disposition": f'attachment; filename="gotong-{name}.{fmt}"'}
+        if fmt == "csv":
+            response = Response(opendata.to_csv(rows, columns),
+                                media_type="text/csv; charset=utf-8", headers=disposition)
+        else:
+            response = Response(orjson.dumps({"items": opendata.flat(rows, columns)}),
+                                media_type="application/json", headers=disposition)
+        return stamped(response, validators)
+
+    return await _conditional(request, stamp, render)
 
 
 routes = [

@@ -6,7 +6,7 @@ import datetime as dt
 from typing import Any
 
 from sqlalchemy import Engine
-from sqlmodel import col, or_, select
+from sqlmodel import col, func, or_, select
 
 from services.readmodel.db import snapshot
 from services.readmodel.tables import ActionItem, Forum, Indicator, Meeting, Node, Proposal
@@ -15,10 +15,10 @@ from web.queries import commitment
 MAX_ROWS = 100_000
 
 
-def proposals(engine: Engine, *, forum: str | None = None, node: str | None = None,
-              status: str | None = None, subject: str | None = None,
-              limit: int = MAX_ROWS) -> list[dict[str, Any]]:
-    query = select(Proposal)
+def _proposals(columns: tuple[Any, ...], *, forum: str | None = None, node: str | None = None,
+               status: str | None = None, subject: str | None = None,
+               limit: int = MAX_ROWS) -> Any:
+    query = select(*columns)
     if forum:
         query = query.where(Proposal.forum_id == forum)
     if node:
@@ -27,17 +27,14 @@ def proposals(engine: Engine, *, forum: str | None = None, node: str | None = No
         query = query.where(Proposal.status == status)
     if subject:
         query = query.where(Proposal.id == subject)
-    with snapshot(engine) as session:
-        rows = session.exec(query.order_by(col(Proposal.updated_at).desc(), col(Proposal.id))
-                            .limit(limit)).all()
-        return [r.model_dump() for r in rows]
+    return query.order_by(col(Proposal.updated_at).desc(), col(Proposal.id)).limit(limit)
 
 
-def commitments(engine: Engine, today: dt.date, *, owner: str | None = None,
-                node: str | None = None, status: str | None = None,
-                forum: str | None = None, subject: str | None = None,
-                limit: int = MAX_ROWS) -> list[dict[str, Any]]:
-    query = select(ActionItem)
+def _commitments(columns: tuple[Any, ...], *, owner: str | None = None,
+                 node: str | None = None, status: str | None = None,
+                 forum: str | None = None, subject: str | None = None,
+                 limit: int = MAX_ROWS) -> Any:
+    query = select(*columns)
     if owner:
         query = query.where(ActionItem.owner_node_id == owner)
     if node:
@@ -51,25 +48,60 @@ def commitments(engine: Engine, today: dt.date, *, owner: str | None = None,
         in_forum_proposals = select(Proposal.id).where(Proposal.forum_id == forum)
         query = query.where(or_(col(ActionItem.meeting_id).in_(in_forum_meetings),
                                 col(ActionItem.proposal_id).in_(in_forum_proposals)))
-    with snapshot(engine) as session:
-        rows = session.exec(query.order_by(col(ActionItem.updated_at).desc(),
-                                           col(ActionItem.id)).limit(limit)).all()
-        return [commitment(r, today) for r in rows]
+    return query.order_by(col(ActionItem.updated_at).desc(), col(ActionItem.id)).limit(limit)
 
 
-def meetings(engine: Engine, *, forum: str | None = None, node: str | None = None,
-             subject: str | None = None, limit: int = MAX_ROWS) -> list[dict[str, Any]]:
-    query = select(Meeting)
+def _meetings(columns: tuple[Any, ...], *, forum: str | None = None, node: str | None = None,
+              subject: str | None = None, limit: int = MAX_ROWS) -> Any:
+    query = select(*columns)
     if subject:
         query = query.where(Meeting.id == subject)
     if forum:
         query = query.where(Meeting.forum_id == forum)
     if node:
         query = query.where(Meeting.node_id == node)
+    return query.order_by(col(Meeting.starts_at).desc(), col(Meeting.id)).limit(limit)
+
+
+def proposals(engine: Engine, **filters: Any) -> list[dict[str, Any]]:
     with snapshot(engine) as session:
-        rows = session.exec(query.order_by(col(Meeting.starts_at).desc(), col(Meeting.id))
-                            .limit(limit)).all()
-        return [r.model_dump() for r in rows]
+        return [r.model_dump() for r in session.exec(_proposals((Proposal,), **filters)).all()]
+
+
+def commitments(engine: Engine, today: dt.date, **filters: Any) -> list[dict[str, Any]]:
+    with snapshot(engine) as session:
+        rows = session.exec(_commitments((ActionItem,), **filters)).all()
+        return [commitment(r, today) for r in rows]
+
+
+def meetings(engine: Engine, **filters: Any) -> list[dict[str, Any]]:
+    with snapshot(engine) as session:
+        return [r.model_dump() for r in session.exec(_meetings((Meeting,), **filters)).all()]
+
+
+Versions = list[tuple[str, int, str]]
+
+
+def versions(engine: Engine, kind: str, **filters: Any) -> Versions:
+    """(id, version, updated_at) of the rows ``proposals``, ``commitments`` or ``meetings``
+    would return for the same filters, in the same order: what names their content
+    (``web.conditional``), at the cost of an index read."""
+    model, build = {"proposals": (Proposal, _proposals), "commitments": (ActionItem, _commitments),
+                    "meetings": (Meeting, _meetings)}[kind]
+    with snapshot(engine) as session:
+        rows = session.exec(build((model.id, model.version, model.updated_at), **filters))
+        return [tuple(r) for r in rows.all()]
+
+
+def table_version(engine: Engine, model: Any) -> tuple[int, int, str | None]:
+    """(rows, sum of versions, latest ``updated_at``) of a whole table: versions only grow
+    and rows are never deleted, so any change to any row changes this."""
+    stamp = model.updated_at if hasattr(model, "updated_at") else model.reported_at
+    with snapshot(engine) as session:
+        count, total, latest = session.exec(
+            select(func.count(), func.coalesce(func.sum(model.version), 0), func.max(stamp))
+        ).one()
+        return int(count), int(total), latest
 
 
 def indicators(engine: Engine) -> list[dict[str, Any]]:

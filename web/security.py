@@ -22,6 +22,9 @@ from web.accounts import CurrentUser, user_for_session
 SESSION_COOKIE = "gotong_session"
 CSRF_COOKIE = "gotong_csrf"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+#: what is the same for everyone and read by programs as much as people: no session, no
+#: cookie (a cookie on a feed or a file would keep every cache from keeping it)
+COOKIELESS = ("/api/", "/feeds/", "/data/", "/static/", "/openapi.json", "/favicon.ico")
 
 
 def csrf_token(secret: bytes, browser: str, session: str | None) -> str:
@@ -42,8 +45,9 @@ def cookie_header(name: str, value: str, *, max_age: int | None, secure: bool) -
 class SessionMiddleware:
     """Put ``user``, ``session_token`` and ``csrf_token`` on ``request.state``.
 
-    Every browser gets a random CSRF cookie on its first visit; a session cookie
-    is looked up server-side, so ending it on the server logs the browser out.
+    Every browser gets a random CSRF cookie on its first page; a session cookie
+    is looked up server-side, so ending it on the server logs the browser out. The API,
+    the feeds, open data and static files have neither (``COOKIELESS``).
     """
 
     def __init__(self, app: ASGIApp, secret: bytes, secure: bool) -> None:
@@ -52,7 +56,7 @@ class SessionMiddleware:
         self.secure = secure
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"].startswith("/api/"):
+        if scope["type"] != "http" or scope["path"].startswith(COOKIELESS):
             await self.app(scope, receive, send)
             return
         cookies: SimpleCookie = SimpleCookie()

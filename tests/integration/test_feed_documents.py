@@ -7,6 +7,7 @@ import datetime as dt
 import io
 import xml.etree.ElementTree as ET
 
+import httpx
 import pytest
 from icalendar import Calendar
 
@@ -71,3 +72,68 @@ def test_atom_calendar_and_open_data_show_a_forum(stack: Stack) -> None:
     commitments = list(csv.DictReader(io.StringIO(stack.get("/data/commitments.csv").text)))
     assert any(c["id"] == item and c["overdue"] == "False" for c in commitments)
     assert stack.get("/data/secrets.csv").status_code == 404
+
+
+def test_feeds_answer_304_until_what_they_show_changes(stack: Stack) -> None:
+    """Agencies poll feeds every few minutes: an unchanged feed costs a 304, a changed one
+    is never withheld, and nothing a feed or file sends sets a cookie."""
+    dinas, pkk = stack.node("government"), stack.node()
+    forum, first, second = uid("forum"), uid("usulan"), uid("usulan")
+    stack.publish(dinas, [event("gotong.forum.opened.v1", forum, {"title": "Forum Girian"},
+                                dinas)])
+    stack.publish(pkk, [event("gotong.proposal.submitted.v1", first, {
+        "forum_id": forum, "title": "Sumur bor", "body": "Air bersih", "author": "Ibu Ani"},
+        pkk)])
+    stack.wait_json(f"/api/v1/proposals/{first}", lambda p: True)
+
+    paths = [f"/feeds/forums/{forum}.atom", f"/feeds/proposals.atom?forum={forum}",
+             "/data/proposals.csv", "/data/proposals.json",
+             f"/feeds/forums/{forum}/meetings.ics"]
+    before = {}
+    for path in paths:
+        full = stack.get(path)
+        assert full.status_code == 200, path
+        assert "set-cookie" not in full.headers, path
+        assert full.headers["cache-control"] == "public, no-cache", path
+        tag = full.headers["etag"]
+        again = httpx.get(stack.base_url + path, headers={"If-None-Match": tag})
+        assert again.status_code == 304 and again.content == b"", path
+        assert again.headers["etag"] == tag, path
+        # the same tag whether the client took the compressed form or not
+        plain = httpx.get(stack.base_url + path, headers={
+            "If-None-Match": tag, "Accept-Encoding": "identity"})
+        assert plain.status_code == 304, path
+        since = httpx.get(stack.base_url + path, headers={
+            "If-Modified-Since": full.headers["last-modified"]})
+        assert since.status_code == 304, path
+        before[path] = full
+
+    # a language of its own: the tag differs, and without ?lang the answer varies by it
+    indonesian = stack.get(f"/feeds/forums/{forum}.atom")
+    english = httpx.get(stack.base_url + f"/feeds/forums/{forum}.atom",
+                        headers={"Accept-Language": "en"})
+    assert english.headers["etag"] != indonesian.headers["etag"]
+    assert "Accept-Language" in indonesian.headers["vary"]
+
+    stack.publish(pkk, [event("gotong.proposal.submitted.v1", second, {
+        "forum_id": forum, "title": "Lampu jalan", "body": "Gang gelap", "author": "Ibu Ani"},
+        pkk)])
+    stack.wait_json(f"/api/v1/proposals/{second}", lambda p: True)
+    for path in paths[:4]:
+        old = before[path]
+        fresh = httpx.get(stack.base_url + path, headers={
+            "If-None-Match": old.headers["etag"]})
+        assert fresh.status_code == 200, path
+        assert "Lampu jalan" in fresh.text and fresh.headers["etag"] != old.headers["etag"]
+        since = httpx.get(stack.base_url + path, headers={
+            "If-Modified-Since": old.headers["last-modified"]})
+        assert since.status_code == 200, path
+    # no meeting changed: the calendar is still the one the client has
+    calendar = before[paths[4]]
+    assert httpx.get(stack.base_url + paths[4], headers={
+        "If-None-Match": calendar.headers["etag"]}).status_code == 304
+
+    # pages keep their CSRF cookie; the API, feeds and static files set none
+    assert "gotong_csrf" in stack.get("/").headers.get("set-cookie", "")
+    for path in ("/api/v1/proposals", "/openapi.json", "/static/site.css"):
+        assert "set-cookie" not in stack.get(path).headers, path

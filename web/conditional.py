@@ -1,0 +1,132 @@
+"""Conditional GET (RFC 9110, section 13): validators made from the versions of the rows
+a response shows, and the 304 that answers a client who already has them.
+
+Every projected row carries its aggregate's ``version``, which only grows, and rows are
+never deleted (a rebuild writes them again with the same versions and content). So the
+(id, version) pairs of the rows a response shows, with whatever else it depends on (the
+language, the city's date, the URL), name its content exactly: the ETag is their digest,
+and it is compared before the response's own queries and its rendering run.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import email.utils
+import hashlib
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import orjson
+from starlette.requests import Request
+from starlette.responses import Response
+
+#: Feeds, calendars and open data are public and polled: a cache may keep them, but
+#: revalidates every time (a 304 costs one small query), so nobody reads a stale one.
+PUBLIC_REVALIDATE = "public, no-cache"
+#: what ``PageGZip`` appends to the ETag of the compressed form of a response (a strong
+#: validator names one sequence of bytes; both forms match in ``If-None-Match``)
+GZIP_SUFFIX = "-gz"
+
+
+@dataclass(frozen=True)
+class Validators:
+    etag: str  # quoted, strong
+    last_modified: dt.datetime | None = None
+    vary: tuple[str, ...] = ()
+
+
+def digest(*parts: object) -> str:
+    """A strong ETag for ``parts`` (JSON-encodable: strings, numbers, lists of rows)."""
+    encoded = orjson.dumps(parts, default=str, option=orjson.OPT_NON_STR_KEYS)
+    return '"' + hashlib.blake2b(encoded, digest_size=16).hexdigest() + '"'
+
+
+def newest(stamps: Iterable[str | dt.datetime | None]) -> dt.datetime | None:
+    """The latest of some ISO 8601 moments (``updated_at`` columns), as an aware datetime."""
+    latest: dt.datetime | None = None
+    for stamp in stamps:
+        if not stamp:
+            continue
+        moment = stamp if isinstance(stamp, dt.datetime) else _parse(stamp)
+        if moment is not None and (latest is None or moment > latest):
+            latest = moment
+    return latest
+
+
+def _parse(stamp: str) -> dt.datetime | None:
+    try:
+        moment = dt.datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+
+
+def _matching(header: str, etag: str) -> str | None:
+    """The entity tag of an ``If-None-Match`` header that names ``etag``, as the client
+    sent it: weak or strong (the weak comparison RFC 9110 asks for here), plain or with
+    the compressed form's suffix; ``*`` names any."""
+    for part in header.split(","):
+        sent = part.strip()
+        tag = sent.removeprefix("W/")
+        if tag.endswith(GZIP_SUFFIX + '"'):
+            tag = tag[: -len(GZIP_SUFFIX) - 1] + '"'
+        if tag == etag:
+            return sent
+        if sent == "*":
+            return etag
+    return None
+
+
+def fresh_tag(request: Request, validators: Validators) -> str | None:
+    """The ETag to answer 304 with, when the client holds the current representation;
+    else None. ``If-None-Match`` decides when it is sent; ``If-Modified-Since`` only
+    without it (RFC 9110, 13.2.2)."""
+    if request.method not in ("GET", "HEAD"):
+        return None
+    match = request.headers.get("if-none-match")
+    if match is not None:
+        return _matching(match, validators.etag)
+    since = request.headers.get("if-modified-since")
+    if since and validators.last_modified is not None:
+        try:
+            moment = email.utils.parsedate_to_datetime(since)
+        except (TypeError, ValueError, IndexError):
+            return None  # an unreadable date is ignored, as the RFC says
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=dt.UTC)
+        if validators.last_modified.replace(microsecond=0) <= moment:
+            return validators.etag
+    return None
+
+
+def is_fresh(request: Request, validators: Validators) -> bool:
+    return fresh_tag(request, validators) is not None
+
+
+def headers(validators: Validators, cache_control: str) -> dict[str, str]:
+    found = {"ETag": validators.etag, "Cache-Control": cache_control}
+    if validators.last_modified is not None:
+        found["Last-Modified"] = email.utils.format_datetime(
+            validators.last_modified.astimezone(dt.UTC), usegmt=True)
+    if validators.vary:
+        found["Vary"] = ", ".join(validators.vary)
+    return found
+
+
+def not_modified(validators: Validators, tag: str | None = None,
+                 cache_control: str = PUBLIC_REVALIDATE) -> Response:
+    """304: no body, and the headers a 200 would have carried (RFC 9110, 15.4.5); the ETag
+    is ``tag``, the form of it the client holds (compressed or not), when given."""
+    found = headers(validators, cache_control)
+    if tag is not None:
+        found["ETag"] = tag
+    return Response(status_code=304, headers=found)
+
+
+def stamped(response: Response, validators: Validators,
+            cache_control: str = PUBLIC_REVALIDATE) -> Response:
+    for name, value in headers(validators, cache_control).items():
+        if name == "Vary" and "vary" in response.headers:
+            value = f"{response.headers['vary']}, {value}"
+        response.headers[name] = value
+    return response
