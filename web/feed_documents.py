@@ -13,11 +13,13 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import orjson
+from sqlmodel import Session
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from services.feed import atom, calendar, opendata
+from services.readmodel.db import snapshot
 from services.readmodel.tables import ActionItem, Indicator, Node, Proposal
 from web import conditional, i18n
 from web import feed_queries as fq
@@ -124,27 +126,34 @@ def _zone(request: Request) -> str:
     return str(request.app.state.settings.timezone)
 
 
-async def _conditional(request: Request, stamp: Callable[[], Validators | None],
+async def _conditional(request: Request, stamp: Callable[[Session], Validators | None],
                        render: Callable[[], Awaitable[Response]]) -> Response:
-    """304 when the client holds what ``stamp`` names (one cheap query, in a thread);
-    else the response ``render`` makes (``None`` from ``stamp``: not found, rendered)."""
-    validators = await asyncio.to_thread(stamp)
+    """304 when the client holds what ``stamp`` names (index reads in one snapshot, in a
+    thread); else the response ``render`` makes (``None`` from ``stamp``: not found)."""
+    validators = await asyncio.to_thread(_stamp, request.app.state.engine, stamp)
     tag = conditional.fresh_tag(request, validators) if validators is not None else None
     if validators is not None and tag is not None:
         return conditional.not_modified(validators, tag)
     return await render()
 
 
-def _nodes(engine: Any) -> tuple[int, int, str | None]:
-    return fq.table_version(engine, Node)
+def _nodes(session: Session) -> tuple[int, int, str | None]:
+    """What names the nodes' names, which feeds show for owners and organisers."""
+    return fq.table_version(session, Node)
+
+
+def _stamp(engine: Any, make: Callable[[Session], Validators | None]) -> Validators | None:
+    """The validators, from one read snapshot (a session for all the stamp's queries)."""
+    with snapshot(engine) as session:
+        return make(session)
 
 
 async def proposals_atom(request: Request) -> Response:
     q = _params(request, "forum", "node", "status", "subject")
     engine = request.app.state.engine
 
-    def stamp() -> Validators:
-        return _validators(request, shown=[fq.versions(engine, "proposals",
+    def stamp(session: Session) -> Validators:
+        return _validators(request, shown=[fq.versions(session, "proposals",
                                                        limit=ATOM_ENTRIES, **q)])
 
     async def render() -> Response:
@@ -162,14 +171,16 @@ async def commitments_atom(request: Request) -> Response:
     engine = request.app.state.engine
     today = _today(request)
 
-    def stamp() -> Validators:
-        return _validators(request, _nodes(engine), today=today, language=True,
-                           shown=[fq.versions(engine, "commitments", limit=ATOM_ENTRIES, **q)])
+    def stamp(session: Session) -> Validators:
+        return _validators(request, _nodes(session), today=today, language=True,
+                           shown=[fq.versions(session, "commitments", limit=ATOM_ENTRIES, **q)])
 
     async def render() -> Response:
         def load() -> tuple[list[dict[str, Any]], dict[str, str], tuple[int, int, str | None]]:
+            with snapshot(engine) as session:
+                nodes = _nodes(session)
             return (fq.commitments(engine, today, limit=ATOM_ENTRIES, **q), node_names(engine),
-                    _nodes(engine))
+                    nodes)
 
         rows, names, nodes = await asyncio.to_thread(load)
         response = _atom(request, "feeds/commitments", "Gotong: komitmen (commitments)",
@@ -189,22 +200,25 @@ async def _owner_atom(request: Request, kind: str) -> Response:
     by = {"forum": owner_id} if kind == "forum" else {"node": owner_id}
     find = fq.forum if kind == "forum" else fq.node
 
-    def stamp() -> Validators | None:
-        found = find(engine, owner_id)
+    def stamp(session: Session) -> Validators | None:
+        found = fq.owner_version(session, kind, owner_id)
         if found is None:
             return None
-        return _validators(request, found.version, _nodes(engine), today=today, language=True,
-                           modified=found.updated_at,
-                           shown=[fq.versions(engine, listed, limit=ATOM_ENTRIES, **by)
+        version, updated_at = found
+        return _validators(request, version, _nodes(session), today=today, language=True,
+                           modified=updated_at,
+                           shown=[fq.versions(session, listed, limit=ATOM_ENTRIES, **by)
                                   for listed in ("proposals", "meetings", "commitments")])
 
     async def render() -> Response:
         def load() -> tuple[Any, ...]:
+            with snapshot(engine) as session:
+                nodes = _nodes(session)
             return (find(engine, owner_id),
                     fq.proposals(engine, limit=ATOM_ENTRIES, **by),
                     fq.meetings(engine, limit=ATOM_ENTRIES, **by),
                     fq.commitments(engine, today, limit=ATOM_ENTRIES, **by),
-                    node_names(engine), _nodes(engine))
+                    node_names(engine), nodes)
 
         found, proposals, meetings, items, names, nodes = await asyncio.to_thread(load)
         if found is None:
@@ -242,8 +256,8 @@ def _ics(request: Request, name: str, meetings: list[dict[str, Any]], *parts: An
 async def meetings_ics(request: Request) -> Response:
     engine = request.app.state.engine
 
-    def stamp() -> Validators:
-        return _validators(request, shown=[fq.versions(engine, "meetings", limit=ICS_MEETINGS)])
+    def stamp(session: Session) -> Validators:
+        return _validators(request, shown=[fq.versions(session, "meetings", limit=ICS_MEETINGS)])
 
     async def render() -> Response:
         rows = await asyncio.to_thread(fq.meetings, engine, limit=ICS_MEETINGS)
@@ -256,12 +270,13 @@ async def forum_ics(request: Request) -> Response:
     forum_id = request.path_params["id"]
     engine = request.app.state.engine
 
-    def stamp() -> Validators | None:
-        found = fq.forum(engine, forum_id)
+    def stamp(session: Session) -> Validators | None:
+        found = fq.owner_version(session, "forum", forum_id)
         if found is None:
             return None
-        return _validators(request, found.version, modified=found.updated_at, shown=[
-            fq.versions(engine, "meetings", forum=forum_id, limit=ICS_MEETINGS)])
+        version, updated_at = found
+        return _validators(request, version, modified=updated_at, shown=[
+            fq.versions(session, "meetings", forum=forum_id, limit=ICS_MEETINGS)])
 
     async def render() -> Response:
         def load() -> tuple[Any, list[dict[str, Any]]]:
@@ -282,8 +297,8 @@ async def meeting_ics(request: Request) -> Response:
     meeting_id = request.path_params["id"]
     engine = request.app.state.engine
 
-    def stamp() -> Validators:
-        return _validators(request, shown=[fq.versions(engine, "meetings", subject=meeting_id,
+    def stamp(session: Session) -> Validators:
+        return _validators(request, shown=[fq.versions(session, "meetings", subject=meeting_id,
                                                        limit=1)])
 
     async def render() -> Response:
@@ -319,13 +334,13 @@ async def open_data(request: Request) -> Response:
     # the whole table is the dataset; the commitments' "overdue" column follows the date
     today = _today(request) if name == "commitments" else None
 
-    def stamp() -> Validators:
-        count, total, latest = fq.table_version(engine, DATASETS[name])
+    def stamp(session: Session) -> Validators:
+        count, total, latest = fq.table_version(session, DATASETS[name])
         validators = _validators(request, count, total, today=today, shown=[])
         return Validators(validators.etag, newest([latest, validators.last_modified]))
 
     async def render() -> Response:
-        validators, rows = await asyncio.to_thread(lambda: (stamp(), load()))
+        validators, rows = await asyncio.to_thread(lambda: (_stamp(engine, stamp), load()))
         columns = opendata.COLUMNS[name]
         disposition = {"Content-Disposition": f'attachment; filename="gotong-{name}.{fmt}"'}
         if fmt == "csv":

@@ -6,7 +6,7 @@ import datetime as dt
 from typing import Any
 
 from sqlalchemy import Engine
-from sqlmodel import col, func, or_, select
+from sqlmodel import Session, col, func, or_, select
 
 from services.readmodel.db import snapshot
 from services.readmodel.tables import ActionItem, Forum, Indicator, Meeting, Node, Proposal
@@ -82,26 +82,31 @@ def meetings(engine: Engine, **filters: Any) -> list[dict[str, Any]]:
 Versions = list[tuple[str, int, str]]
 
 
-def versions(engine: Engine, kind: str, **filters: Any) -> Versions:
+def versions(session: Session, kind: str, **filters: Any) -> Versions:
     """(id, version, updated_at) of the rows ``proposals``, ``commitments`` or ``meetings``
     would return for the same filters, in the same order: what names their content
     (``web.conditional``), at the cost of an index read."""
     model, build = {"proposals": (Proposal, _proposals), "commitments": (ActionItem, _commitments),
                     "meetings": (Meeting, _meetings)}[kind]
-    with snapshot(engine) as session:
-        rows = session.exec(build((model.id, model.version, model.updated_at), **filters))
-        return [tuple(r) for r in rows.all()]
+    rows = session.execute(build((model.id, model.version, model.updated_at), **filters))
+    return [tuple(r) for r in rows.all()]
 
 
-def table_version(engine: Engine, model: Any) -> tuple[int, int, str | None]:
+def table_version(session: Session, model: Any) -> tuple[int, int, str | None]:
     """(rows, sum of versions, latest ``updated_at``) of a whole table: versions only grow
     and rows are never deleted, so any change to any row changes this."""
     stamp = model.updated_at if hasattr(model, "updated_at") else model.reported_at
-    with snapshot(engine) as session:
-        count, total, latest = session.exec(
-            select(func.count(), func.coalesce(func.sum(model.version), 0), func.max(stamp))
-        ).one()
-        return int(count), int(total), latest
+    count, total, latest = session.execute(
+        select(func.count(), func.coalesce(func.sum(model.version), 0), func.max(stamp))
+    ).one()
+    return int(count), int(total), latest
+
+
+def owner_version(session: Session, kind: str, owner_id: str) -> tuple[int, str] | None:
+    """(version, updated_at) of a forum or a node, or None if there is none."""
+    model = Forum if kind == "forum" else Node
+    return session.execute(select(model.version, model.updated_at)
+                           .where(model.id == owner_id)).first()
 
 
 def indicators(engine: Engine) -> list[dict[str, Any]]:

@@ -8,8 +8,10 @@ does not share an interpreter (and its GIL) with what it measures::
 
 ``paths.json`` maps a name (``thread``, ``board``) to the list of paths to
 request, picked at random. Clients keep cookies and ask for gzip, as a browser
-does. Prints one JSON object: per name, requests, errors,
-requests/s, p50/p90/p99 and mean response size.
+does. A name ending in ``_304`` is driven as a poller that has read each path once:
+every request sends the ETag it holds (``If-None-Match``), and a 304 counts as an
+answer. Prints one JSON object: per name, requests, errors, requests/s, p50/p90/p99,
+mean response size and the share of answers that were 304.
 """
 
 from __future__ import annotations
@@ -34,27 +36,35 @@ def percentile(values: list[float], share: float) -> float | None:
 
 
 async def drive(session: aiohttp.ClientSession, paths: list[str], seconds: float,
-                concurrency: int, seed: int) -> dict[str, Any]:
+                concurrency: int, seed: int, etags: dict[str, str] | None = None
+                ) -> dict[str, Any]:
+    """Request ``paths`` for ``seconds``; with ``etags``, conditionally (kept up to date)."""
     timings: list[float] = []
     errors = 0
     size = 0
+    not_modified = 0
     rng = random.Random(seed)
     stop = time.perf_counter() + seconds
 
     async def client() -> None:
-        nonlocal errors, size
+        nonlocal errors, size, not_modified
         while time.perf_counter() < stop:
             path = rng.choice(paths)
+            held = etags.get(path) if etags is not None else None
             began = time.perf_counter()
             try:
-                async with session.get(path) as response:
+                async with session.get(path, headers={"If-None-Match": held} if held else None
+                                       ) as response:
                     body = await response.read()
-                    ok = response.status == 200
+                    ok = response.status == 200 or (held is not None and response.status == 304)
+                    if etags is not None and response.status == 200 and "ETag" in response.headers:
+                        etags[path] = response.headers["ETag"]
             except (TimeoutError, aiohttp.ClientError):
                 ok, body = False, b""
             if ok:
                 timings.append((time.perf_counter() - began) * 1000)
                 size += len(body)
+                not_modified += response.status == 304
             else:
                 errors += 1
 
@@ -67,6 +77,7 @@ async def drive(session: aiohttp.ClientSession, paths: list[str], seconds: float
         **{f"p{n}_ms": None if (value := percentile(timings, n / 100)) is None
            else round(value, 2) for n in (50, 90, 99)},
         "mean_bytes": round(size / count) if count else 0,
+        "share_304": round(not_modified / count, 3) if count else 0,
     }
 
 
@@ -87,10 +98,12 @@ async def main(argv: list[str]) -> None:
     async with aiohttp.ClientSession(args.base, connector=connector, timeout=timeout,
                                      cookie_jar=jar) as session:
         for number, (name, paths) in enumerate(named.items()):
+            etags: dict[str, str] | None = {} if name.endswith("_304") else None
             if args.warmup:
-                await drive(session, paths, args.warmup, args.concurrency, seed=-number)
+                await drive(session, paths, args.warmup, args.concurrency, seed=-number,
+                            etags=etags)
             results[name] = await drive(session, paths, args.seconds, args.concurrency,
-                                        seed=number)
+                                        seed=number, etags=etags)
             print(f"{name}: {results[name]}", file=sys.stderr, flush=True)
     print(json.dumps(results), flush=True)
 

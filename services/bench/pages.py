@@ -50,6 +50,11 @@ LABELS = {
     "board_p50_ms": "board p50 (ms)",
     "board_p99_ms": "board p99 (ms)",
     "board_kb": "board, mean transferred (kB)",
+    "feed_rps": "Atom feeds of forums and owners, full (req/s)",
+    "feed_p99_ms": "Atom feeds p99 (ms)",
+    "feed_304_rps": "the same feeds polled with their ETag (req/s)",
+    "feed_304_p99_ms": "polled feeds p99 (ms)",
+    "feed_304_share": "polled feeds answered 304 (share)",
     "errors": "failed requests",
     "web_workers": "web processes",
     "web_rss_mb": "web RSS after the run, all processes (MiB)",
@@ -134,7 +139,11 @@ def page_paths(sizes: Sizes, seed: int = 11) -> dict[str, list[str]]:
              *(f"/commitments?forum={forum_id(f)}" for f in range(0, FORUMS, 4)),
              f"/commitments?owner={owners[1]}&status=in_progress&page=2",
              "/commitments?due_within=30"]
-    return {"thread": threads, "long_thread": [f"/proposals/{proposal_id(0)}"], "board": board}
+    # what agencies poll: each forum's Atom feed and each owner's commitments
+    feeds = [*(f"/feeds/forums/{forum_id(f)}.atom" for f in range(FORUMS)),
+             *(f"/feeds/commitments.atom?owner={o}" for o in owners)]
+    return {"thread": threads, "long_thread": [f"/proposals/{proposal_id(0)}"], "board": board,
+            "feed": feeds, "feed_304": feeds}
 
 
 def start_web(env: BenchEnv, database: Path, workers: int = 1
@@ -172,6 +181,7 @@ def run_pages(env: BenchEnv, sizes: Sizes, *, seconds: float, concurrency: int,
     web_rss = _tree_rss_mb(web.pid)
     env.stop_all()
     thread, long_thread, board = measured["thread"], measured["long_thread"], measured["board"]
+    feed, polled = measured["feed"], measured["feed_304"]
     return {
         **sizes.as_dict(), **built,
         "database_mb": round(database.stat().st_size / 2**20, 1),
@@ -181,6 +191,9 @@ def run_pages(env: BenchEnv, sizes: Sizes, *, seconds: float, concurrency: int,
         "long_thread_rps": long_thread["rps"], "long_thread_p99_ms": long_thread["p99_ms"],
         "board_rps": board["rps"], "board_p50_ms": board["p50_ms"],
         "board_p99_ms": board["p99_ms"], "board_kb": round(board["mean_bytes"] / 1000, 1),
-        "errors": thread["errors"] + long_thread["errors"] + board["errors"],
+        "feed_rps": feed["rps"], "feed_p99_ms": feed["p99_ms"],
+        "feed_304_rps": polled["rps"], "feed_304_p99_ms": polled["p99_ms"],
+        "feed_304_share": polled["share_304"],
+        "errors": sum(m["errors"] for m in (thread, long_thread, board, feed, polled)),
         "web_rss_mb": round(web_rss, 1),
     }

@@ -159,6 +159,10 @@ async def baseline(bootstrap: str, records: list[Record], partitions: int, run: 
     await consumer.start()
     try:
         tps = await partitions_of(consumer, [topic])
+        deadline = time.monotonic() + 30
+        while len(tps) < partitions and time.monotonic() < deadline:
+            await asyncio.sleep(0.1)  # a topic just made: its metadata is on its way
+            tps = await partitions_of(consumer, [topic])
         consumer.assign(tps)
         await consumer.seek_to_beginning(*tps)
         started = time.perf_counter()
