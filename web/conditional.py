@@ -4,8 +4,10 @@ a response shows, and the 304 that answers a client who already has them.
 Every projected row carries its aggregate's ``version``, which only grows, and rows are
 never deleted (a rebuild writes them again with the same versions and content). So the
 (id, version) pairs of the rows a response shows, with whatever else it depends on (the
-language, the city's date, the URL), name its content exactly: the ETag is their digest,
-and it is compared before the response's own queries and its rendering run.
+language, the city's date, the URL, the code that renders it), name its content
+exactly: the ETag is their digest, and it is compared before the response's own
+queries and its rendering run. ``Last-Modified`` comes from the server's clock
+(``Sightings``), not from the rows.
 """
 
 from __future__ import annotations
@@ -13,8 +15,11 @@ from __future__ import annotations
 import datetime as dt
 import email.utils
 import hashlib
-from collections.abc import Iterable
+import math
+import time
+from collections import OrderedDict
 from dataclasses import dataclass
+from pathlib import Path
 
 import orjson
 from starlette.requests import Request
@@ -41,24 +46,55 @@ def digest(*parts: object) -> str:
     return '"' + hashlib.blake2b(encoded, digest_size=16).hexdigest() + '"'
 
 
-def newest(stamps: Iterable[str | dt.datetime | None]) -> dt.datetime | None:
-    """The latest of some ISO 8601 moments (``updated_at`` columns), as an aware datetime."""
-    latest: dt.datetime | None = None
-    for stamp in stamps:
-        if not stamp:
-            continue
-        moment = stamp if isinstance(stamp, dt.datetime) else _parse(stamp)
-        if moment is not None and (latest is None or moment > latest):
-            latest = moment
-    return latest
+class Sightings:
+    """``Last-Modified`` from this process's own clock: when it first answered a resource
+    (a URL in a language) with its current ETag.
+
+    The rows' own times cannot serve: an event's time is its publisher's (a late or
+    skewed one is older than what it changes), a row leaving a filtered feed leaves no
+    time, and two changes can share a second. A date is given only a second after the
+    tag was first seen, so the date of a tag that was replaced within its first second
+    is never given out, and the date of a newer tag is always a later second than that
+    of any older one, whichever process (``gotong web --workers N``) gave either: an
+    ``If-Modified-Since`` never matches content the client does not hold. A process that
+    forgets a resource (restart, or more than ``size`` of them) starts again from now,
+    which costs an extra 200, never a stale 304.
+    """
+
+    def __init__(self, size: int = 50_000) -> None:
+        self.size = size
+        self._seen: OrderedDict[str, tuple[str, float]] = OrderedDict()
+
+    def last_modified(self, key: str, etag: str, now: float | None = None
+                      ) -> dt.datetime | None:
+        now = time.time() if now is None else now
+        held = self._seen.get(key)
+        if held is None or held[0] != etag:
+            self._seen[key] = (etag, now)
+            self._seen.move_to_end(key)
+            while len(self._seen) > self.size:
+                self._seen.popitem(last=False)
+            return None
+        self._seen.move_to_end(key)
+        first = held[1]
+        if now - first < 1.0:
+            return None
+        return dt.datetime.fromtimestamp(math.floor(first), dt.UTC)
 
 
-def _parse(stamp: str) -> dt.datetime | None:
-    try:
-        moment = dt.datetime.fromisoformat(stamp.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+SIGHTINGS = Sightings()
+
+
+def rendering(*roots: Path) -> str:
+    """A digest of the code and the translations that turn rows into documents: part of
+    every tag, so that a new release does not answer 304 for the old rendering."""
+    hashed = hashlib.blake2b(digest_size=8)
+    for root in roots:
+        for path in sorted(root.rglob("*")):
+            if path.suffix in (".py", ".mo", ".html") and path.is_file():
+                hashed.update(path.relative_to(root).as_posix().encode())
+                hashed.update(path.read_bytes())
+    return hashed.hexdigest()
 
 
 def _matching(header: str, etag: str) -> str | None:
@@ -115,11 +151,13 @@ def headers(validators: Validators, cache_control: str) -> dict[str, str]:
 
 def not_modified(validators: Validators, tag: str | None = None,
                  cache_control: str = PUBLIC_REVALIDATE) -> Response:
-    """304: no body, and the headers a 200 would have carried (RFC 9110, 15.4.5); the ETag
-    is ``tag``, the form of it the client holds (compressed or not), when given."""
+    """304: no body, and the headers a 200 would have carried (RFC 9110, 15.4.5): the ETag
+    in the form the client holds (``tag``: compressed or not), and the compressor's
+    ``Vary: Accept-Encoding``."""
     found = headers(validators, cache_control)
     if tag is not None:
         found["ETag"] = tag
+    found["Vary"] = ", ".join((*validators.vary, "Accept-Encoding"))
     return Response(status_code=304, headers=found)
 
 

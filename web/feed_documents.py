@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -24,7 +25,7 @@ from services.readmodel.tables import ActionItem, Indicator, Node, Proposal
 from web import conditional, i18n
 from web import feed_queries as fq
 from web.board_data import node_names, status_words
-from web.conditional import Validators, digest, newest, stamped
+from web.conditional import Validators, digest, stamped
 from web.i18n import gettext as _
 from web.problems import problem
 
@@ -104,26 +105,22 @@ def _shown(rows: list[dict[str, Any]]) -> fq.Versions:
     return [(r["id"], r["version"], r["updated_at"]) for r in rows]
 
 
+#: the code and translations that render the documents (``conditional.rendering``)
+RENDERING = conditional.rendering(Path(__file__).resolve().parent,
+                                  Path(atom.__file__).resolve().parent)
+
+
 def _validators(request: Request, *parts: Any, shown: list[fq.Versions],
-                today: dt.date | None = None, language: bool = False,
-                modified: str | None = None) -> Validators:
+                today: dt.date | None = None, language: bool = False) -> Validators:
     """The response's validators: the URL, the rows it shows (``shown``) and whatever else
-    it depends on (``parts``, the city's date, the language; ``modified``: the time the
-    forum or node it belongs to last changed)."""
-    stamps = [v[2] for versions in shown for v in versions] + [modified]
+    it depends on (``parts``, the city's date, the language, the rendering code)."""
     vary: tuple[str, ...] = ()
-    if today is not None:  # a commitment becomes overdue at the city's midnight
-        midnight = dt.datetime.combine(today, dt.time(), ZoneInfo(_zone(request)))
-        stamps.append(midnight.isoformat())
-    if language and "lang" not in request.query_params:
-        vary = ("Accept-Language", "Cookie")
+    if language and request.query_params.get("lang") not in i18n.LOCALES:
+        vary = ("Accept-Language", "Cookie")  # the language came from these
     locale = i18n.current.get() if language else None
-    return Validators(digest(str(request.url), locale, today, shown, *parts),
-                      newest(stamps), vary)
-
-
-def _zone(request: Request) -> str:
-    return str(request.app.state.settings.timezone)
+    url = str(request.url)
+    etag = digest(RENDERING, url, locale, today, shown, *parts)
+    return Validators(etag, conditional.SIGHTINGS.last_modified(f"{url} {locale}", etag), vary)
 
 
 async def _conditional(request: Request, stamp: Callable[[Session], Validators | None],
@@ -205,10 +202,10 @@ async def _owner_atom(request: Request, kind: str) -> Response:
         if found is None:
             return None
         version, updated_at = found
-        return _validators(request, version, _nodes(session), today=today, language=True,
-                           modified=updated_at,
-                           shown=[fq.versions(session, listed, limit=ATOM_ENTRIES, **by)
-                                  for listed in ("proposals", "meetings", "commitments")])
+        shown = [fq.versions(session, listed, limit=ATOM_ENTRIES, **by)
+                 for listed in ("proposals", "meetings", "commitments")]
+        return _validators(request, version, updated_at, _nodes(session), today=today,
+                           language=True, shown=shown)
 
     async def render() -> Response:
         def load() -> tuple[Any, ...]:
@@ -230,7 +227,7 @@ async def _owner_atom(request: Request, kind: str) -> Response:
                          + [_meeting_entry(request, m, names) for m in meetings]
                          + [_commitment_entry(request, c, names) for c in items])
         return stamped(response, _validators(
-            request, found.version, nodes, today=today, language=True, modified=found.updated_at,
+            request, found.version, found.updated_at, nodes, today=today, language=True,
             shown=[_shown(proposals), _shown(meetings), _shown(items)]))
 
     return await _conditional(request, stamp, render)
@@ -244,13 +241,11 @@ async def node_atom(request: Request) -> Response:
     return await _owner_atom(request, "node")
 
 
-def _ics(request: Request, name: str, meetings: list[dict[str, Any]], *parts: Any,
-         modified: str | None = None) -> Response:
+def _ics(request: Request, name: str, meetings: list[dict[str, Any]], *parts: Any) -> Response:
     body = calendar.calendar(name, meetings,
                              lambda m: _page(request, f"/meetings/{m['id']}"))
     response = Response(body, media_type="text/calendar; charset=utf-8")
-    return stamped(response, _validators(request, *parts, shown=[_shown(meetings)],
-                                         modified=modified))
+    return stamped(response, _validators(request, *parts, shown=[_shown(meetings)]))
 
 
 async def meetings_ics(request: Request) -> Response:
@@ -275,7 +270,7 @@ async def forum_ics(request: Request) -> Response:
         if found is None:
             return None
         version, updated_at = found
-        return _validators(request, version, modified=updated_at, shown=[
+        return _validators(request, version, updated_at, shown=[
             fq.versions(session, "meetings", forum=forum_id, limit=ICS_MEETINGS)])
 
     async def render() -> Response:
@@ -286,8 +281,7 @@ async def forum_ics(request: Request) -> Response:
         found, rows = await asyncio.to_thread(load)
         if found is None:
             return problem(404, "not-found", "No such forum", f"no forum {forum_id!r}")
-        return _ics(request, f"Gotong: {found.title}", rows, found.version,
-                    modified=found.updated_at)
+        return _ics(request, f"Gotong: {found.title}", rows, found.version, found.updated_at)
 
     return await _conditional(request, stamp, render)
 
@@ -297,9 +291,9 @@ async def meeting_ics(request: Request) -> Response:
     meeting_id = request.path_params["id"]
     engine = request.app.state.engine
 
-    def stamp(session: Session) -> Validators:
-        return _validators(request, shown=[fq.versions(session, "meetings", subject=meeting_id,
-                                                       limit=1)])
+    def stamp(session: Session) -> Validators | None:
+        shown = fq.versions(session, "meetings", subject=meeting_id, limit=1)
+        return _validators(request, shown=[shown]) if shown else None  # else: 404
 
     async def render() -> Response:
         rows = await asyncio.to_thread(fq.meetings, engine, subject=meeting_id, limit=1)
@@ -316,9 +310,8 @@ DATASETS: dict[str, Any] = {"proposals": Proposal, "commitments": ActionItem,
                             "indicators": Indicator}
 
 
-def _dataset(request: Request) -> Callable[[], list[dict[str, Any]]] | None:
+def _dataset(request: Request, today: dt.date) -> Callable[[], list[dict[str, Any]]] | None:
     engine = request.app.state.engine
-    today = _today(request)
     return {"proposals": lambda: fq.proposals(engine),
             "commitments": lambda: fq.commitments(engine, today),
             "indicators": lambda: fq.indicators(engine)}.get(request.path_params["dataset"])
@@ -326,18 +319,18 @@ def _dataset(request: Request) -> Callable[[], list[dict[str, Any]]] | None:
 
 async def open_data(request: Request) -> Response:
     name, fmt = request.path_params["dataset"], request.path_params["format"]
-    load = _dataset(request)
+    day = _today(request)  # once: the tag and the rows must agree on it
+    load = _dataset(request, day)
     if load is None or fmt not in ("csv", "json"):
         return problem(404, "not-found", "No such dataset",
                        f"datasets: {', '.join(opendata.COLUMNS)}; formats: csv, json")
     engine = request.app.state.engine
     # the whole table is the dataset; the commitments' "overdue" column follows the date
-    today = _today(request) if name == "commitments" else None
+    today = day if name == "commitments" else None
 
     def stamp(session: Session) -> Validators:
-        count, total, latest = fq.table_version(session, DATASETS[name])
-        validators = _validators(request, count, total, today=today, shown=[])
-        return Validators(validators.etag, newest([latest, validators.last_modified]))
+        return _validators(request, fq.table_version(session, DATASETS[name]), today=today,
+                           shown=[])
 
     async def render() -> Response:
         validators, rows = await asyncio.to_thread(lambda: (_stamp(engine, stamp), load()))

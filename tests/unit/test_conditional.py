@@ -6,7 +6,7 @@ import datetime as dt
 
 from starlette.requests import Request
 
-from web.conditional import Validators, digest, fresh_tag, headers, is_fresh, newest
+from web.conditional import Sightings, Validators, digest, fresh_tag, headers, is_fresh
 
 MODIFIED = dt.datetime(2026, 12, 2, 5, 36, 12, 250_000, tzinfo=dt.UTC)
 CURRENT = Validators(digest("feed", [("usulan-1", 3, "2026-12-02T05:36:12.250Z")]), MODIFIED)
@@ -67,7 +67,31 @@ def test_headers_say_the_tag_the_date_in_http_form_and_what_varies() -> None:
                      "Vary": "Accept-Language"}
 
 
-def test_newest_reads_the_read_models_moments() -> None:
-    assert newest(["2026-12-01T10:00:00Z", None, "2026-12-02T05:36:12.250+00:00", ""]) == MODIFIED
-    assert newest([]) is None
-    assert newest(["not a date"]) is None
+def test_a_date_is_given_only_a_second_after_the_tag_was_first_seen() -> None:
+    seen = Sightings()
+    assert seen.last_modified("/feeds/a.atom id", '"a"', now=1000.4) is None
+    assert seen.last_modified("/feeds/a.atom id", '"a"', now=1001.0) is None
+    first = seen.last_modified("/feeds/a.atom id", '"a"', now=1001.5)
+    assert first == dt.datetime.fromtimestamp(1000, dt.UTC)
+    assert seen.last_modified("/feeds/a.atom id", '"a"', now=5000) == first
+
+
+def test_a_newer_tag_always_gets_a_later_date() -> None:
+    """Content replaced within its first second never had a date given out, so a client
+    holding it cannot send one that matches the newer content."""
+    seen = Sightings()
+    seen.last_modified("feed", '"a"', now=1000.1)
+    assert seen.last_modified("feed", '"b"', now=1000.7) is None  # "a" never got a date
+    assert seen.last_modified("feed", '"b"', now=1001.8) == dt.datetime.fromtimestamp(
+        1000, dt.UTC)
+    assert seen.last_modified("feed", '"c"', now=1003.2) is None
+    later = seen.last_modified("feed", '"c"', now=1004.5)
+    assert later is not None and later > dt.datetime.fromtimestamp(1000, dt.UTC)
+
+
+def test_forgetting_a_resource_starts_it_again_from_now() -> None:
+    seen = Sightings(size=2)
+    for key in ("a", "b", "c"):
+        seen.last_modified(key, '"x"', now=1000)
+    assert seen.last_modified("a", '"x"', now=2000) is None  # forgotten: first seen again
+    assert seen.last_modified("c", '"x"', now=2000) == dt.datetime.fromtimestamp(1000, dt.UTC)
