@@ -70,7 +70,7 @@ class Settings:
     webhook_concurrency: int = 50
     cookie_secure: bool = True
     session_days: int = 14
-    max_form_bytes: int = 64 * 1024
+    max_form_bytes: int = 256 * 1024
     projection_wait_s: float = 2.0
     login_max_failures: int = 5
     login_window_s: int = 300
@@ -185,7 +185,7 @@ def load() -> Settings:
         webhook_concurrency=_int("GOTONG_WEBHOOK_CONCURRENCY", 50),
         cookie_secure=_bool("GOTONG_COOKIE_SECURE", True),
         session_days=_int("GOTONG_SESSION_DAYS", 14),
-        max_form_bytes=_int("GOTONG_MAX_FORM_BYTES", 64 * 1024),
+        max_form_bytes=_int("GOTONG_MAX_FORM_BYTES", 256 * 1024),
         projection_wait_s=float(os.environ.get("GOTONG_PROJECTION_WAIT") or 2.0),
         login_max_failures=_int("GOTONG_LOGIN_MAX_FAILURES", 5),
         login_window_s=_int("GOTONG_LOGIN_WINDOW_SECONDS", 300),
