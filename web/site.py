@@ -15,7 +15,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from services.settings import Settings
-from web import account_pages, forms_commitment, forms_meeting, forms_thread, live, pages
+from web import account_pages, forms_commitment, forms_meeting, forms_thread, i18n, live, pages
 from web.conditional import GZIP_SUFFIX
 from web.formkit import Forbidden
 from web.i18n import LocaleMiddleware
@@ -26,6 +26,7 @@ from web.security import (
     RejectNul,
     SecurityHeadersMiddleware,
     SessionMiddleware,
+    security_headers,
 )
 from web.templating import templates
 
@@ -125,4 +126,30 @@ async def http_error(request: Request, exc: Exception) -> Response:
                                       status_code=exc.status_code, headers=exc.headers)
 
 
-exception_handlers = {HTTPException: http_error}
+async def server_error(request: Request, exc: Exception) -> Response:
+    """A failure of ours: a 500 that names no detail, in the person's language on pages,
+    problem details elsewhere, and the security headers every other answer has (this
+    answer leaves from outside the middleware that adds them)."""
+    path = request.url.path
+    try:
+        if path.startswith(("/api/", "/feeds/", "/data/", "/live/")):
+            response: Response = problem(500, "internal-error", "Internal Server Error",
+                                         "the server failed to answer; the failure is logged")
+        else:
+            locale = request.scope.get("state", {}).get("locale", i18n.DEFAULT_LOCALE)
+            token = i18n.current.set(locale)
+            try:
+                response = templates.TemplateResponse(request, "error.html",
+                                                      {"status_code": 500}, status_code=500)
+            finally:
+                i18n.current.reset(token)
+    except Exception:  # the page itself failed: plain words, still with the headers
+        response = PlainTextResponse("500 Internal Server Error", status_code=500)
+    settings = request.app.state.settings
+    present = {name.lower() for name, _ in response.raw_headers}
+    response.raw_headers.extend(header for header in security_headers(https=settings.cookie_secure)
+                                if header[0] not in present)
+    return response
+
+
+exception_handlers = {HTTPException: http_error, Exception: server_error}
