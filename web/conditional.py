@@ -26,7 +26,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 #: Feeds, calendars and open data are public and polled: a cache may keep them, but
-#: revalidates every time (a 304 costs one small query), so nobody reads a stale one.
+#: revalidates every time (a 304 costs a few index reads), so nobody reads a stale one.
 PUBLIC_REVALIDATE = "public, no-cache"
 #: what ``PageGZip`` appends to the ETag of the compressed form of a response (a strong
 #: validator names one sequence of bytes; both forms match in ``If-None-Match``)
@@ -133,10 +133,6 @@ def fresh_tag(request: Request, validators: Validators) -> str | None:
         if validators.last_modified.replace(microsecond=0) <= moment:
             return validators.etag
     return None
-
-
-def is_fresh(request: Request, validators: Validators) -> bool:
-    return fresh_tag(request, validators) is not None
 
 
 def headers(validators: Validators, cache_control: str) -> dict[str, str]:

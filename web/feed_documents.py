@@ -128,8 +128,7 @@ async def _conditional(request: Request, stamp: Callable[[Session], Validators |
     """304 when the client holds what ``stamp`` names (index reads in one snapshot, in a
     thread); else the response ``render`` makes (``None`` from ``stamp``: not found)."""
     validators = await asyncio.to_thread(_stamp, request.app.state.engine, stamp)
-    tag = conditional.fresh_tag(request, validators) if validators is not None else None
-    if validators is not None and tag is not None:
+    if validators is not None and (tag := conditional.fresh_tag(request, validators)):
         return conditional.not_modified(validators, tag)
     return await render()
 
@@ -306,31 +305,30 @@ async def meeting_ics(request: Request) -> Response:
     return await _conditional(request, stamp, render)
 
 
-DATASETS: dict[str, Any] = {"proposals": Proposal, "commitments": ActionItem,
-                            "indicators": Indicator}
-
-
-def _dataset(request: Request, today: dt.date) -> Callable[[], list[dict[str, Any]]] | None:
+def _dataset(request: Request, today: dt.date
+             ) -> tuple[Any, Callable[[], list[dict[str, Any]]]] | None:
+    """The table of a dataset (its whole content: what names it) and how to read it."""
     engine = request.app.state.engine
-    return {"proposals": lambda: fq.proposals(engine),
-            "commitments": lambda: fq.commitments(engine, today),
-            "indicators": lambda: fq.indicators(engine)}.get(request.path_params["dataset"])
+    return {"proposals": (Proposal, lambda: fq.proposals(engine)),
+            "commitments": (ActionItem, lambda: fq.commitments(engine, today)),
+            "indicators": (Indicator, lambda: fq.indicators(engine)),
+            }.get(request.path_params["dataset"])
 
 
 async def open_data(request: Request) -> Response:
     name, fmt = request.path_params["dataset"], request.path_params["format"]
     day = _today(request)  # once: the tag and the rows must agree on it
-    load = _dataset(request, day)
-    if load is None or fmt not in ("csv", "json"):
+    dataset = _dataset(request, day)
+    if dataset is None or fmt not in ("csv", "json"):
         return problem(404, "not-found", "No such dataset",
                        f"datasets: {', '.join(opendata.COLUMNS)}; formats: csv, json")
     engine = request.app.state.engine
+    table, load = dataset
     # the whole table is the dataset; the commitments' "overdue" column follows the date
     today = day if name == "commitments" else None
 
     def stamp(session: Session) -> Validators:
-        return _validators(request, fq.table_version(session, DATASETS[name]), today=today,
-                           shown=[])
+        return _validators(request, fq.table_version(session, table), today=today, shown=[])
 
     async def render() -> Response:
         validators, rows = await asyncio.to_thread(lambda: (_stamp(engine, stamp), load()))

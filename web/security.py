@@ -8,7 +8,7 @@ import functools
 import hashlib
 import hmac
 import secrets
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from http.cookies import SimpleCookie
 
 from starlette.datastructures import FormData
@@ -163,6 +163,14 @@ def security_headers(*, https: bool) -> list[tuple[bytes, bytes]]:
     return headers
 
 
+def with_headers(headers: Iterable[tuple[bytes, bytes]], added: Iterable[tuple[bytes, bytes]]
+                 ) -> list[tuple[bytes, bytes]]:
+    """``headers`` and those of ``added`` that they do not set themselves."""
+    found = list(headers)
+    present = {name.lower() for name, _ in found}
+    return found + [header for header in added if header[0] not in present]
+
+
 class SecurityHeadersMiddleware:
     """Add the security headers to every response (pages, API, feeds, errors) that does
     not set its own."""
@@ -178,10 +186,8 @@ class SecurityHeadersMiddleware:
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = list(message.get("headers", []))
-                present = {name.lower() for name, _ in headers}
-                headers.extend(h for h in self.headers if h[0] not in present)
-                message = {**message, "headers": headers}
+                message = {**message, "headers": with_headers(message.get("headers", []),
+                                                              self.headers)}
             await send(message)
 
         await self.app(scope, receive, send_with_headers)

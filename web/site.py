@@ -27,6 +27,7 @@ from web.security import (
     SecurityHeadersMiddleware,
     SessionMiddleware,
     security_headers,
+    with_headers,
 )
 from web.templating import templates
 
@@ -109,10 +110,14 @@ def middleware(settings: Settings) -> list[Middleware]:
     ]
 
 
+#: where errors are problem details (RFC 9457), for programs, not pages
+PROBLEM_PATHS = ("/api/", "/feeds/", "/data/")
+
+
 async def http_error(request: Request, exc: Exception) -> Response:
     """A page for people; the API keeps its own problem-details answers."""
     assert isinstance(exc, HTTPException)
-    if request.url.path.startswith(("/api/", "/feeds/", "/data/")):
+    if request.url.path.startswith(PROBLEM_PATHS):
         # an unknown route or method of the API: problem details like every other API error
         title = HTTPStatus(exc.status_code).phrase
         return problem(exc.status_code, title.lower().replace(" ", "-"), title,
@@ -132,9 +137,11 @@ async def server_error(request: Request, exc: Exception) -> Response:
     answer leaves from outside the middleware that adds them)."""
     path = request.url.path
     try:
-        if path.startswith(("/api/", "/feeds/", "/data/", "/live/")):
+        if path.startswith(PROBLEM_PATHS):
             response: Response = problem(500, "internal-error", "Internal Server Error",
                                          "the server failed to answer; the failure is logged")
+        elif path.startswith("/live/"):
+            response = PlainTextResponse("Internal Server Error", status_code=500)
         else:
             locale = request.scope.get("state", {}).get("locale", i18n.DEFAULT_LOCALE)
             token = i18n.current.set(locale)
@@ -145,10 +152,8 @@ async def server_error(request: Request, exc: Exception) -> Response:
                 i18n.current.reset(token)
     except Exception:  # the page itself failed: plain words, still with the headers
         response = PlainTextResponse("500 Internal Server Error", status_code=500)
-    settings = request.app.state.settings
-    present = {name.lower() for name, _ in response.raw_headers}
-    response.raw_headers.extend(header for header in security_headers(https=settings.cookie_secure)
-                                if header[0] not in present)
+    response.raw_headers = with_headers(
+        response.raw_headers, security_headers(https=request.app.state.settings.cookie_secure))
     return response
 
 

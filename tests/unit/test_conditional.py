@@ -6,10 +6,14 @@ import datetime as dt
 
 from starlette.requests import Request
 
-from web.conditional import Sightings, Validators, digest, fresh_tag, headers, is_fresh
+from web.conditional import Sightings, Validators, digest, fresh_tag, headers
 
 MODIFIED = dt.datetime(2026, 12, 2, 5, 36, 12, 250_000, tzinfo=dt.UTC)
 CURRENT = Validators(digest("feed", [("usulan-1", 3, "2026-12-02T05:36:12.250Z")]), MODIFIED)
+
+
+def is_fresh(request: Request, validators: Validators) -> bool:
+    return fresh_tag(request, validators) is not None
 
 
 def request(method: str = "GET", **sent: str) -> Request:
