@@ -76,17 +76,10 @@ def web(host: str | None, port: int | None, workers: int) -> None:
     import uvicorn
 
     from web.app import create_app
-    from web.http_protocol import BoundedHttpToolsProtocol
+    from web.http_protocol import server_options
 
     s = settings_module.get()
-    options: dict[str, Any] = {
-        "host": host or s.http_host, "port": port or s.http_port, "log_level": "info",
-        "proxy_headers": True,
-        # httptools, with a bound on the request head that h11 has and httptools lacks
-        "http": BoundedHttpToolsProtocol,
-        # open SSE streams must not hold a restart for long; clients resume
-        "timeout_graceful_shutdown": 3,
-    }
+    options = server_options(host or s.http_host, port or s.http_port)
     if workers == 1:
         uvicorn.run(create_app(s), **options)
     else:  # each worker process builds its app from the same environment

@@ -20,6 +20,7 @@ from starlette.routing import Route
 from events.catalog import node_of
 from events.validation import FieldError
 from services.pipeline.gate import authority_errors
+from services.readmodel.db import lookup
 from services.readmodel.tables import WorkerHeartbeat
 from web import metrics, ownership, queries
 from web.auth import credential_for_key
@@ -74,7 +75,7 @@ async def post_events(request: Request) -> Response:
         return problem(401, "unauthenticated", "Authentication required",
                        "send the node's API key as 'Authorization: Bearer <key>'",
                        headers={"WWW-Authenticate": 'Bearer realm="gotong"'})
-    credential = await asyncio.to_thread(credential_for_key, state.engine, key)
+    credential = await lookup(state.engine, credential_for_key, state.engine, key)
     if credential is None:
         return problem(401, "bad-key", "Unknown API key",
                        "the API key is not known or was revoked",
@@ -123,8 +124,8 @@ async def post_events(request: Request) -> Response:
         return problem(422, "invalid-event", "Invalid event",
                        f"{len(errors)} problem(s) in the request; nothing was published",
                        errors=errors)
-    not_yours = await asyncio.to_thread(
-        ownership.refusals, state.engine, events, lambda i: "" if single else f"/{i}")
+    not_yours = await lookup(state.engine, ownership.refusals, state.engine, events,
+                             lambda i: "" if single else f"/{i}")
     if not_yours:
         return problem(403, "not-allowed", "Event not allowed",
                        "; ".join(str(e) for e in not_yours) + "; nothing was published",

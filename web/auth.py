@@ -12,8 +12,9 @@ import hashlib
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, Row, bindparam
 from sqlmodel import Session, col, select
 
 from events.catalog import SERVICE_NODE
@@ -76,7 +77,7 @@ def has_key(engine: Engine, node_id: str) -> bool:
     return found is not None
 
 
-def _live(cred: NodeCredential, now: str) -> bool:
+def _live(cred: NodeCredential | Row[Any], now: str) -> bool:
     return cred.revoked_at is None and (cred.expires_at is None or cred.expires_at > now)
 
 
@@ -84,13 +85,16 @@ def credential_for_key(engine: Engine, key: str) -> Credential | None:
     """The node and scopes of a valid key (not revoked, not past its grace period), or None."""
     if not key.startswith(KEY_PREFIX) or len(key) > 200:
         return None
-    with Session(engine) as session:
-        cred = session.exec(
-            select(NodeCredential).where(NodeCredential.key_hash == hash_key(key))
-        ).first()
+    with engine.connect() as connection:  # asked on every API request: no ORM objects
+        cred = connection.execute(_BY_HASH, {"key_hash": hash_key(key)}).first()
     if cred is None or not _live(cred, _stamp(_now())):
         return None
     return Credential(cred.node_id, frozenset(s for s in cred.scopes.split(",") if s))
+
+
+_BY_HASH = (select(NodeCredential.node_id, NodeCredential.scopes,  # type: ignore[call-overload]
+                   NodeCredential.revoked_at, NodeCredential.expires_at)
+            .where(NodeCredential.key_hash == bindparam("key_hash")))
 
 
 def node_for_key(engine: Engine, key: str, scope: str = "publish") -> str | None:

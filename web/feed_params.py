@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 from starlette.requests import Request
@@ -10,6 +9,7 @@ from starlette.responses import Response
 
 from services.feed.cursor import BadCursor, Cursor
 from services.feed.filters import FIELDS, FeedFilter
+from services.readmodel.db import lookup
 from web.auth import Credential, credential_for_key
 from web.problems import problem
 
@@ -78,7 +78,8 @@ async def credential(request: Request, scope: str | None = None) -> Credential |
         raise Unauthorized(problem(401, "unauthenticated", "Authentication required",
                                    "send a node's API key as 'Authorization: Bearer <key>'",
                                    headers={"WWW-Authenticate": 'Bearer realm="gotong"'}))
-    found = await asyncio.to_thread(credential_for_key, request.app.state.engine, key)
+    found = await lookup(request.app.state.engine, credential_for_key,
+                         request.app.state.engine, key)
     if found is None:
         raise Unauthorized(problem(
             401, "bad-key", "Unknown API key", "the API key is not known, expired or was revoked",

@@ -8,6 +8,8 @@ each request head as they arrive and answers 431 once it passes ``MAX_HEAD``.
 
 from __future__ import annotations
 
+from typing import Any
+
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 MAX_HEAD = 32 * 1024  # the request line and all headers together
@@ -56,3 +58,15 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
             b"connection: close\r\n\r\n" + body
         )
         self.transport.close()
+
+
+def server_options(host: str, port: int) -> dict[str, Any]:
+    """How ``gotong web`` runs uvicorn (the bench's hello-world ceiling runs the same)."""
+    return {
+        "host": host, "port": port, "log_level": "info",
+        "proxy_headers": True,
+        # httptools, with a bound on the request head that h11 has and httptools lacks
+        "http": BoundedHttpToolsProtocol,
+        # open SSE streams must not hold a restart for long; clients resume
+        "timeout_graceful_shutdown": 3,
+    }

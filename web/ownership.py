@@ -13,8 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Engine, select
-from sqlmodel import Session
+from sqlalchemy import Engine, Select, bindparam, select
 
 from events.catalog import aggregate_of
 from events.validation import FieldError
@@ -28,6 +27,16 @@ RULES: dict[str, tuple[Rule, Any]] = {
     "meeting": (meetings.rule, Meeting),
     "forum": (forums.rule, Forum),
 }
+
+
+def _owners(table: Any) -> Select[Any]:
+    """The columns a rule asks about: id, the creating node and the owner, where kept."""
+    owner = getattr(table, "owner_node_id", None)
+    return select(table.id, table.node_id, *([owner] if owner is not None else []))
+
+
+_ONE = {aggregate: _owners(table).where(table.id == bindparam("id"))
+        for aggregate, (_rule, table) in RULES.items()}
 
 
 def refusals(engine: Engine, events: Sequence[Mapping[str, Any]],
@@ -46,20 +55,20 @@ def refusals(engine: Engine, events: Sequence[Mapping[str, Any]],
     errors: list[FieldError] = []
     if not wanted:
         return errors
-    with Session(engine) as session:
+    with engine.connect() as connection:  # asked on every API request: no ORM session
         for aggregate, items in wanted.items():
             rule, table = RULES[aggregate]
-            owner = getattr(table, "owner_node_id", None)
-            columns = [table.id, table.node_id] + ([owner] if owner is not None else [])
             ids = [str(event["subject"]) for _, event in items]
-            rows = {row[0]: row for row in session.execute(
-                select(*columns).where(table.id.in_(ids)))}
+            # one id (a single event, the common case): a prepared statement without IN
+            rows = {row[0]: row for row in (
+                connection.execute(_ONE[aggregate], {"id": ids[0]}) if len(ids) == 1
+                else connection.execute(_owners(table).where(table.id.in_(ids))))}
             for index, event in items:
                 row = rows.get(str(event["subject"]))
                 if row is None:
                     continue
                 state: State = {"id": row[0], "exists": True, "node_id": row[1],
-                                "owner_node_id": row[2] if owner is not None else None}
+                                "owner_node_id": row[2] if len(row) > 2 else None}
                 reason = rule(state, event)
                 if reason is not None:
                     errors.append(FieldError(prefix(index) + "/source", reason))

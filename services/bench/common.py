@@ -78,10 +78,11 @@ class BenchEnv:
         migrate(engine)
         return engine
 
-    def spawn(self, args: list[str], env: Mapping[str, str], log: str) -> subprocess.Popen[bytes]:
+    def spawn(self, args: list[str], env: Mapping[str, str], log: str,
+              module: str = "services.cli") -> subprocess.Popen[bytes]:
         out = open(self.root / log, "ab")  # noqa: SIM115 (lives as long as the process)
         # killed with us, however we end (even by SIGKILL): services/lifetime.py
-        process = subprocess.Popen([sys.executable, "-m", "services.cli", *args], env=dict(env),
+        process = subprocess.Popen([sys.executable, "-m", module, *args], env=dict(env),
                                    stdout=out, stderr=subprocess.STDOUT,
                                    preexec_fn=lifetime.preexec())
         self.processes.append(process)

@@ -8,14 +8,25 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import statistics
+import json
+import os
+import random
+import subprocess
+import sys
 import time
-import uuid
 from typing import Any
 
 import httpx
 
-from services.bench.common import BenchEnv, console, free_port, histogram_quantile, scrape
+from services.bench.common import (
+    BenchEnv,
+    console,
+    cpu_seconds,
+    free_port,
+    histogram_quantile,
+    scrape,
+)
+from services.bench.ingest_load import proposal
 from services.bench.workload import NODES
 from services.pipeline.topics import ensure_topics
 
@@ -28,10 +39,15 @@ LATENCY_LABELS = {
     "projected_p99_ms": "ingest record -> read model row (worker), p99 (ms)",
 }
 INGEST_LABELS = {
+    "clients": "concurrent clients (a process of their own)",
     "single_events_per_s": "single events (events/s)",
+    "p50_ms": "p50 of single-event requests (ms)",
+    "p99_ms": "p99 of single-event requests (ms)",
+    "web_cpu_ms_per_event": "web CPU per single event (ms)",
     "batch100_events_per_s": "batches of 100 (events/s)",
     "batch_events_per_s": "batches of 500 (events/s)",
-    "p99_ms": "p99 of single-event requests (ms)",
+    "hello_rps": "ceiling: hello-world Starlette, same stack (req/s)",
+    "single_ratio_to_hello": "single events / hello-world",
 }
 
 
@@ -39,6 +55,7 @@ INGEST_LABELS = {
 POLL_PAUSE_S = 0.02
 POLL_PAGE = 200
 POLL_GIVE_UP_S = 30
+_ids = random.Random()  # event ids: uuid4 would read the kernel's entropy for each
 
 
 def _instant(timestamp: str) -> dt.datetime:
@@ -84,14 +101,7 @@ def start_services(env: BenchEnv, *, worker: bool = True,
 
 
 def _proposal(node: str, forum: str, subject: str) -> dict[str, Any]:
-    return {
-        "specversion": "1.0", "id": str(uuid.uuid4()), "source": f"/nodes/{node}",
-        "type": "gotong.proposal.submitted.v1", "subject": subject,
-        "time": dt.datetime.now(dt.UTC).isoformat(timespec="microseconds"),
-        "datacontenttype": "application/json",
-        "data": {"forum_id": forum, "title": "Pelatihan menjahit", "author": "Ibu Ani",
-                 "body": "Pelatihan menjahit untuk ibu-ibu di kelurahan."},
-    }
+    return proposal(node, forum, subject, _ids)
 
 
 async def _latency(base: str, node: str, key: str, rate: float, seconds: float, run: str
@@ -209,45 +219,64 @@ def worker_latency(url: str) -> tuple[float, float]:
     return histogram_quantile(buckets, 0.5), histogram_quantile(buckets, 0.99)
 
 
-async def _ingest(base: str, node: str, key: str, batch: int, clients: int, seconds: float,
-                  run: str) -> tuple[float, list[float]]:
-    headers = {"Authorization": f"Bearer {key}"}
-    durations: list[float] = []
-    sent = 0
-    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
-    async with httpx.AsyncClient(base_url=base, headers=headers, limits=limits, timeout=60
-                                 ) as client:
-        stop = time.perf_counter() + seconds
+def _load(base: str, node: str, key: str, *, batch: int, clients: int, seconds: float,
+          run: str) -> dict[str, Any]:
+    """One round of ``services.bench.ingest_load`` (a process of its own) against ``base``."""
+    driver = subprocess.run(
+        [sys.executable, "-m", "services.bench.ingest_load", base, "--key", key, "--node", node,
+         "--run", run, "--batch", str(batch), "--concurrency", str(clients),
+         "--seconds", str(seconds), "--warmup", str(min(2.0, seconds / 2))],
+        stdout=subprocess.PIPE, env=dict(os.environ), check=True)
+    measured: dict[str, Any] = json.loads(driver.stdout.decode().strip().splitlines()[-1])
+    return measured
 
-        async def one_client(number: int) -> None:
-            nonlocal sent
-            index = 0
-            while time.perf_counter() < stop:
-                events = [_proposal(node, f"bench-{run}-ingest",
-                                    f"bench-{run}-c{number}-{index}-{i}") for i in range(batch)]
-                index += 1
-                began = time.perf_counter()
-                response = await client.post("/api/v1/events",
-                                             json=events[0] if batch == 1 else events)
-                durations.append((time.perf_counter() - began) * 1000)
-                if response.status_code == 202:
-                    sent += batch
 
-        began = time.perf_counter()
-        await asyncio.gather(*(one_client(n) for n in range(clients)))
-        elapsed = time.perf_counter() - began
-    return sent / elapsed, durations
+def start_hello(env: BenchEnv) -> str:
+    """The hello-world ceiling (services/bench/hello.py) on a port of its own."""
+    port = free_port()
+    hello = env.spawn(["--port", str(port)], env.worker_env(), "hello.log",
+                      module="services.bench.hello")
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            if httpx.get(base, timeout=2).status_code == 200:
+                return base
+        except httpx.HTTPError:
+            pass
+        if hello.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError(f"the hello-world app did not start; see {env.root / 'hello.log'}")
+        time.sleep(0.2)
 
 
 def run_ingest(env: BenchEnv, seconds: float, clients: int) -> dict[str, Any]:
+    """Single events, batches of 100 and of 500, then the hello-world ceiling, same clients.
+
+    The clients run in a process of their own; the web's CPU time per single
+    event comes from /proc (the web alone, its producer included).
+    """
     base, node, key = start_services(env, worker=False)
-    figures: dict[str, Any] = {}
-    for batch, name in ((1, "single_events_per_s"), (100, "batch100_events_per_s"),
-                        (500, "batch_events_per_s")):
+    web_pid = env.processes[-1].pid
+    figures: dict[str, Any] = {"clients": clients}
+    for batch, name in ((1, "single"), (100, "batch100"), (500, "batch")):
         console.print(f"{clients} clients posting batches of {batch} for {seconds:g} s")
-        rate, durations = asyncio.run(_ingest(base, node, key, batch, clients, seconds, env.run))
-        figures[name] = round(rate, 1)
+        cpu = cpu_seconds(web_pid)
+        measured = _load(base, node, key, batch=batch, clients=clients, seconds=seconds,
+                         run=f"{env.run}-{batch}")
+        figures[f"{name}_events_per_s"] = measured["events_per_s"]
+        figures[f"{name}_errors"] = measured["errors"]
         if batch == 1:
-            figures["p99_ms"] = round(percentile(durations, 0.99), 1)
-            figures["median_ms"] = round(statistics.median(durations), 1)
+            figures["p50_ms"] = measured["p50_ms"]
+            figures["p99_ms"] = measured["p99_ms"]
+            warmup = min(2.0, seconds / 2)  # the driver's unmeasured warm-up, same rate
+            posted = measured["events_per_s"] * (seconds + warmup)
+            figures["web_cpu_ms_per_event"] = (
+                round((cpu_seconds(web_pid) - cpu) * 1000 / posted, 2) if posted else None)
+    console.print(f"the ceiling: a hello-world Starlette app, {clients} clients, {seconds:g} s")
+    hello = _load(start_hello(env), node, key, batch=1, clients=clients, seconds=seconds,
+                  run=f"{env.run}-hello")
+    figures["hello_rps"] = hello["rps"]
+    figures["hello_p99_ms"] = hello["p99_ms"]
+    figures["single_ratio_to_hello"] = (round(figures["single_events_per_s"] / hello["rps"], 3)
+                                        if hello["rps"] else None)
     return figures
