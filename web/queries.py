@@ -47,6 +47,12 @@ def commitment(row: ActionItem, today: dt.date) -> dict[str, Any]:
     return data
 
 
+#: a proposal in a list (the API's, the feeds'): its row without the long histories
+PROPOSAL_SUMMARY_FIELDS = tuple(name for name in Proposal.model_fields
+                                if name not in ("status_history", "endorsers"))
+_SUMMARY_COLUMNS = tuple(getattr(Proposal, name) for name in PROPOSAL_SUMMARY_FIELDS)
+
+
 def list_proposals(
     engine: Engine,
     *,
@@ -57,24 +63,24 @@ def list_proposals(
     limit: int = 50,
     offset: int = 0,
 ) -> tuple[list[dict[str, Any]], int]:
-    query = select(Proposal)
+    where = []
     if forum:
-        query = query.where(Proposal.forum_id == forum)
+        where.append(Proposal.forum_id == forum)
     if status:
-        query = query.where(Proposal.status == status)
+        where.append(Proposal.status == status)
     if node:
-        query = query.where(Proposal.node_id == node)
+        where.append(Proposal.node_id == node)
     if program:
-        query = query.where(Proposal.program == program)
+        where.append(Proposal.program == program)
     with snapshot(engine) as session:
-        total = session.exec(select(func.count()).select_from(query.subquery())).one()
-        rows = session.exec(
-            query.order_by(col(Proposal.submitted_at).desc(), col(Proposal.id))
+        total = session.exec(select(func.count()).select_from(Proposal).where(*where)).one()
+        rows = session.execute(
+            select(*_SUMMARY_COLUMNS).where(*where)  # type: ignore[call-overload]
+            .order_by(col(Proposal.submitted_at).desc(), col(Proposal.id))
             .offset(offset)
             .limit(limit)
         ).all()
-    summary_exclude = {"status_history", "endorsers"}
-    return [_dump(r, summary_exclude) for r in rows], int(total)
+    return [dict(zip(PROPOSAL_SUMMARY_FIELDS, row, strict=True)) for row in rows], int(total)
 
 
 def get_proposal(engine: Engine, proposal_id: str, today: dt.date) -> dict[str, Any] | None:

@@ -1,16 +1,16 @@
 """``gotong bench latency`` and ``gotong bench ingest``: the HTTP side, driven from outside.
 
 Both start a worker and a web process of their own (see ``services.bench.common``)
-and drive them over loopback with httpx from this process.
+and drive them over loopback from a client process of their own
+(``services.bench.latency_load``, ``services.bench.ingest_load``): a client in this
+interpreter spent a core of its own at 200 events/s and fell behind before the server did.
 """
 
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import json
 import os
-import random
 import subprocess
 import sys
 import time
@@ -26,7 +26,6 @@ from services.bench.common import (
     histogram_quantile,
     scrape,
 )
-from services.bench.ingest_load import proposal
 from services.bench.workload import NODES
 from services.pipeline.topics import ensure_topics
 
@@ -49,25 +48,6 @@ INGEST_LABELS = {
     "hello_rps": "ceiling: hello-world Starlette, same stack (req/s)",
     "single_ratio_to_hello": "single events / hello-world",
 }
-
-
-# the poller's least pause between looks (the old poller asked without pause)
-POLL_PAUSE_S = 0.02
-POLL_PAGE = 200
-POLL_GIVE_UP_S = 30
-_ids = random.Random()  # event ids: uuid4 would read the kernel's entropy for each
-
-
-def _instant(timestamp: str) -> dt.datetime:
-    return dt.datetime.fromisoformat(timestamp.replace("Z", "+00:00"))
-
-
-def percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    if not ordered:
-        return float("nan")
-    index = min(len(ordered) - 1, max(0, round(fraction * (len(ordered) - 1))))
-    return ordered[index]
 
 
 def start_services(env: BenchEnv, *, worker: bool = True,
@@ -100,112 +80,19 @@ def start_services(env: BenchEnv, *, worker: bool = True,
     return base, node, key
 
 
-def _proposal(node: str, forum: str, subject: str) -> dict[str, Any]:
-    return proposal(node, forum, subject, _ids)
-
-
-async def _latency(base: str, node: str, key: str, rate: float, seconds: float, run: str
-                   ) -> tuple[list[float], int, list[float]]:
-    forum = f"bench-{run}-forum"
-    headers = {"Authorization": f"Bearer {key}"}
-    accepted: dict[str, float] = {}
-    visible: dict[str, float] = {}
-    limits = httpx.Limits(max_connections=64, max_keepalive_connections=64)
-    async with httpx.AsyncClient(base_url=base, headers=headers, limits=limits, timeout=30
-                                 ) as client:
-        # warm-up: the first event through also proves the web's producer and the worker
-        # are ready (ingest answers 503 until the producer has connected; retry as a client would)
-        warm = _proposal(node, forum + "-warmup", f"bench-{run}-warmup")
-        deadline = time.monotonic() + 120
-        while (await client.post("/api/v1/events", json=warm)).status_code != 202:
-            if time.monotonic() > deadline:
-                raise RuntimeError("the web process never accepted an event")
-            await asyncio.sleep(0.2)
-        while (await client.get(f"/api/v1/proposals/{warm['subject']}")).status_code != 200:
-            if time.monotonic() > deadline:
-                raise RuntimeError("the warm-up event never reached the read model")
-            await asyncio.sleep(0.1)
-        done = asyncio.Event()
-        published: dict[str, dt.datetime] = {}
-        answers: list[float] = []
-
-        async def send(index: int) -> None:
-            event = _proposal(node, forum, f"bench-{run}-p{index}")
-            published[event["subject"]] = dt.datetime.fromisoformat(event["time"])
-            began = time.perf_counter()
-            for attempt in range(3):  # the same event again is safe: ingest dedupes by id
-                try:
-                    response = await client.post("/api/v1/events", json=event)
-                    break
-                except httpx.TransportError:  # a keep-alive connection the server just closed
-                    if attempt == 2:
-                        return
-            if response.status_code == 202:
-                accepted[event["subject"]] = time.perf_counter()
-                answers.append((accepted[event["subject"]] - began) * 1000)
-
-        async def look() -> None:
-            """One look at the forum, newest first, down to the oldest event not seen yet.
-
-            The list is in submission-time order, not projection order: an event can
-            become visible below the first page, so the look pages on until it passes
-            the oldest outstanding submission time (usually one request).
-            """
-            outstanding = [published[s] for s in accepted if s not in visible]
-            if not outstanding:
-                return
-            oldest = min(outstanding)
-            offset = 0
-            while True:
-                response = await client.get("/api/v1/proposals", params={
-                    "forum": forum, "limit": POLL_PAGE, "offset": offset})
-                now = time.perf_counter()
-                items = response.json()["items"]
-                for item in items:
-                    if item["id"] in accepted:
-                        visible.setdefault(item["id"], now)
-                if len(items) < POLL_PAGE or _instant(items[-1]["submitted_at"]) < oldest:
-                    return
-                offset += POLL_PAGE
-
-        async def poll() -> None:
-            while not done.is_set() or len(visible) < len(accepted):
-                began = time.perf_counter()
-                await look()
-                if done.is_set() and time.perf_counter() - last_send > POLL_GIVE_UP_S:
-                    break
-                # rest as long as the look took: the poller holds the web at most half the time
-                await asyncio.sleep(max(POLL_PAUSE_S, time.perf_counter() - began))
-
-        poller = asyncio.create_task(poll())
-        senders = []
-        start = time.perf_counter()
-        count = int(rate * seconds)
-        for index in range(count):
-            delay = start + index / rate - time.perf_counter()
-            if delay > 0:
-                await asyncio.sleep(delay)
-            senders.append(asyncio.create_task(send(index)))
-        await asyncio.gather(*senders)
-        last_send = time.perf_counter()
-        done.set()
-        await poller
-    return ([(visible[s] - t) * 1000 for s, t in accepted.items() if s in visible],
-            len(accepted), answers)
-
-
 def run_latency(env: BenchEnv, rate: float, seconds: float) -> dict[str, Any]:
     metrics_port = free_port()
     base, node, key = start_services(env, metrics_port=metrics_port)
-    console.print(f"publishing {rate:g} events/s for {seconds:g} s through POST /api/v1/events")
-    delays, accepted, answers = asyncio.run(_latency(base, node, key, rate, seconds, env.run))
+    console.print(f"publishing {rate:g} events/s for {seconds:g} s through POST /api/v1/events"
+                  " (the clients in a process of their own)")
+    driver = subprocess.run(
+        [sys.executable, "-m", "services.bench.latency_load", base, "--key", key, "--node", node,
+         "--run", env.run, "--rate", str(rate), "--seconds", str(seconds)],
+        stdout=subprocess.PIPE, env=dict(os.environ), check=True)
+    measured: dict[str, Any] = json.loads(driver.stdout.decode().strip().splitlines()[-1])
     projected = worker_latency(f"http://127.0.0.1:{metrics_port}/metrics")
     return {
-        "rate": rate, "events": len(delays), "unseen": accepted - len(delays),
-        "p50_ms": round(percentile(delays, 0.5), 1), "p90_ms": round(percentile(delays, 0.9), 1),
-        "p99_ms": round(percentile(delays, 0.99), 1), "max_ms": round(max(delays), 1),
-        "accept_p50_ms": round(percentile(answers, 0.5), 1),
-        "accept_p99_ms": round(percentile(answers, 0.99), 1),
+        "rate": rate, **measured,
         "projected_p50_ms": round(projected[0] * 1000, 1),
         "projected_p99_ms": round(projected[1] * 1000, 1),
     }

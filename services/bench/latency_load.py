@@ -1,0 +1,164 @@
+"""Publish at a steady rate and watch the API until each event shows: a process of its own.
+
+``gotong bench latency`` runs this as a subprocess (aiohttp; a client in the bench's
+own interpreter was the first thing to fall behind)::
+
+    python -m services.bench.latency_load http://127.0.0.1:8000 --key gtk_… \
+        --node dinsos-bitung --rate 100 --seconds 20
+
+Each event is a new proposal in one forum, posted alone (``POST /api/v1/events``)
+at ``--rate`` per second. A poller reads the forum's list (``GET
+/api/v1/proposals``) and notes when each accepted event first shows there. Prints
+one JSON object: events seen, accepted but unseen, p50/p90/p99/max from 202 to
+seen, and p50/p99 of POST -> 202, in milliseconds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import json
+import random
+import sys
+import time
+from typing import Any
+
+import aiohttp
+import orjson
+
+from services.bench.ingest_load import proposal
+from services.bench.page_load import percentile
+
+# the poller's least pause between looks (the old poller asked without pause)
+POLL_PAUSE_S = 0.02
+POLL_PAGE = 200
+POLL_GIVE_UP_S = 30
+CONNECTIONS = 64
+
+
+def _instant(timestamp: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(timestamp.replace("Z", "+00:00"))
+
+
+async def _status(session: aiohttp.ClientSession, method: str, path: str,
+                  body: bytes | None = None) -> int:
+    try:
+        async with session.request(method, path, data=body) as response:
+            await response.read()
+            return response.status
+    except (TimeoutError, aiohttp.ClientError):
+        return 0
+
+
+async def measure(session: aiohttp.ClientSession, *, node: str, run: str, rate: float,
+                  seconds: float) -> dict[str, Any]:
+    ids = random.Random(run)
+    forum = f"bench-{run}-forum"
+    accepted: dict[str, float] = {}
+    visible: dict[str, float] = {}
+    # warm-up: the first event through also proves the web's producer and the worker
+    # are ready (ingest answers 503 until the producer has connected; retry as a client would)
+    warm = proposal(node, forum + "-warmup", f"bench-{run}-warmup", ids)
+    deadline = time.monotonic() + 120
+    while await _status(session, "POST", "/api/v1/events", orjson.dumps(warm)) != 202:
+        if time.monotonic() > deadline:
+            raise RuntimeError("the web process never accepted an event")
+        await asyncio.sleep(0.2)
+    while await _status(session, "GET", f"/api/v1/proposals/{warm['subject']}") != 200:
+        if time.monotonic() > deadline:
+            raise RuntimeError("the warm-up event never reached the read model")
+        await asyncio.sleep(0.1)
+    done = asyncio.Event()
+    published: dict[str, dt.datetime] = {}
+    answers: list[float] = []
+    last_send = time.perf_counter()
+
+    async def send(index: int) -> None:
+        event = proposal(node, forum, f"bench-{run}-p{index}", ids)
+        published[event["subject"]] = dt.datetime.fromisoformat(event["time"])
+        body = orjson.dumps(event)
+        began = time.perf_counter()
+        for _attempt in range(3):  # the same event again is safe: ingest dedupes by id
+            status = await _status(session, "POST", "/api/v1/events", body)
+            if status:  # 0: a keep-alive connection the server just closed
+                break
+        if status == 202:
+            accepted[event["subject"]] = time.perf_counter()
+            answers.append((accepted[event["subject"]] - began) * 1000)
+
+    async def look() -> None:
+        """One look at the forum, newest first, down to the oldest event not seen yet.
+
+        The list is in submission-time order, not projection order: an event can
+        become visible below the first page, so the look pages on until it passes
+        the oldest outstanding submission time (usually one request).
+        """
+        outstanding = [published[s] for s in accepted if s not in visible]
+        if not outstanding:
+            return
+        oldest = min(outstanding)
+        offset = 0
+        while True:
+            async with session.get("/api/v1/proposals", params={
+                    "forum": forum, "limit": POLL_PAGE, "offset": offset}) as response:
+                items = orjson.loads(await response.read())["items"]
+            now = time.perf_counter()
+            for item in items:
+                if item["id"] in accepted:
+                    visible.setdefault(item["id"], now)
+            if len(items) < POLL_PAGE or _instant(items[-1]["submitted_at"]) < oldest:
+                return
+            offset += POLL_PAGE
+
+    async def poll() -> None:
+        while not done.is_set() or len(visible) < len(accepted):
+            began = time.perf_counter()
+            await look()
+            if done.is_set() and time.perf_counter() - last_send > POLL_GIVE_UP_S:
+                break
+            # rest as long as the look took: the poller holds the web at most half the time
+            await asyncio.sleep(max(POLL_PAUSE_S, time.perf_counter() - began))
+
+    poller = asyncio.create_task(poll())
+    senders = []
+    start = time.perf_counter()
+    for index in range(int(rate * seconds)):
+        delay = start + index / rate - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        senders.append(asyncio.create_task(send(index)))
+    await asyncio.gather(*senders)
+    last_send = time.perf_counter()
+    done.set()
+    await poller
+    delays = [(visible[s] - t) * 1000 for s, t in accepted.items() if s in visible]
+    figures = {
+        "events": len(delays), "unseen": len(accepted) - len(delays),
+        "p50_ms": percentile(delays, 0.5), "p90_ms": percentile(delays, 0.9),
+        "p99_ms": percentile(delays, 0.99), "max_ms": max(delays) if delays else None,
+        "accept_p50_ms": percentile(answers, 0.5), "accept_p99_ms": percentile(answers, 0.99),
+    }
+    return {k: round(v, 1) if isinstance(v, float) else v for k, v in figures.items()}
+
+
+async def main(argv: list[str]) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("base")
+    parser.add_argument("--key", required=True)
+    parser.add_argument("--node", required=True)
+    parser.add_argument("--run", default="run")
+    parser.add_argument("--rate", type=float, default=100)
+    parser.add_argument("--seconds", type=float, default=20)
+    args = parser.parse_args(argv)
+    headers = {"Authorization": f"Bearer {args.key}", "Content-Type": "application/json"}
+    async with aiohttp.ClientSession(args.base, headers=headers,
+                                     connector=aiohttp.TCPConnector(limit=CONNECTIONS),
+                                     timeout=aiohttp.ClientTimeout(total=30)) as session:
+        figures = await measure(session, node=args.node, run=args.run, rate=args.rate,
+                                seconds=args.seconds)
+    print(json.dumps(figures), flush=True)
+
+
+if __name__ == "__main__":
+    asyncio.run(main(sys.argv[1:]))
