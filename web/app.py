@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 from starlette.applications import Starlette
 
 from events.validation import default_validator
-from services import log_throttle
+from services import collector, log_throttle
 from services.lifetime import exit_with_parent
 from services.producer import IngestProducer
 from services.readmodel.db import make_engine, migrate
@@ -60,6 +60,7 @@ async def lifespan(app: Starlette) -> AsyncIterator[None]:
     app.state.validator = default_validator()
     app.state.producer = None
     app.state.kafka_available = False
+    collector.settle(collector.WEB_YOUNG)  # what start-up built is never scanned again
     starter = asyncio.create_task(_keep_producer_started(app))
     watcher = asyncio.create_task(_watch_kafka(app))
     try:
