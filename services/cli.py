@@ -312,15 +312,17 @@ def bench_pipeline(count: int, workers: int, profile: bool, as_json: bool, resul
               help="Events per second, published one per request.")
 @click.option("--seconds", type=click.FloatRange(min=1), default=10, show_default=True,
               help="How long to publish.")
+@click.option("--web-workers", type=click.IntRange(1, 64), default=1, show_default=True,
+              help="Processes of 'gotong web --workers'.")
 @_bench_options
-def bench_latency(rate: float, seconds: float, as_json: bool, results_dir: Path,
-                  keep: bool) -> None:
+def bench_latency(rate: float, seconds: float, web_workers: int, as_json: bool,
+                  results_dir: Path, keep: bool) -> None:
     """Time from the 202 of POST /api/v1/events until the API shows the event."""
     from services.bench.common import bench_env, report
     from services.bench.http import LATENCY_LABELS, run_latency
 
     with bench_env(settings_module.get(), keep=keep) as env:
-        figures = run_latency(env, rate, seconds)
+        figures = run_latency(env, rate, seconds, web_workers)
         report("latency", figures, settings=env.settings, results_dir=results_dir,
                as_json=as_json, labels=LATENCY_LABELS)
 
@@ -330,15 +332,17 @@ def bench_latency(rate: float, seconds: float, as_json: bool, results_dir: Path,
               help="How long each of the three rounds lasts.")
 @click.option("--clients", type=click.IntRange(1, 256), default=16, show_default=True,
               help="Concurrent HTTP clients.")
+@click.option("--web-workers", type=click.IntRange(1, 64), default=1, show_default=True,
+              help="Processes of 'gotong web --workers'.")
 @_bench_options
-def bench_ingest(seconds: float, clients: int, as_json: bool, results_dir: Path,
-                 keep: bool) -> None:
+def bench_ingest(seconds: float, clients: int, web_workers: int, as_json: bool,
+                 results_dir: Path, keep: bool) -> None:
     """HTTP ingest throughput: single events, batches of 100 and of 500."""
     from services.bench.common import bench_env, report
     from services.bench.http import INGEST_LABELS, run_ingest
 
     with bench_env(settings_module.get(), keep=keep) as env:
-        figures = run_ingest(env, seconds, clients)
+        figures = run_ingest(env, seconds, clients, web_workers)
         report("ingest", figures, settings=env.settings, results_dir=results_dir,
                as_json=as_json, labels=INGEST_LABELS)
 

@@ -158,6 +158,20 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / ticks
 
 
+def children(pid: int) -> list[int]:
+    """A process's children (``gotong web --workers``' worker processes)."""
+    found = Path(f"/proc/{pid}/task/{pid}/children")
+    try:
+        return [int(kid) for kid in found.read_text().split()]
+    except OSError:
+        return []
+
+
+def tree_cpu_seconds(pid: int) -> float:
+    """CPU time of a process and its live children."""
+    return cpu_seconds(pid) + sum(tree_cpu_seconds(kid) for kid in children(pid))
+
+
 def applied_events(engine: Engine, prefix: str) -> int:
     """How many distinct events the read model holds for aggregates whose ids start with prefix."""
     like = {"p": prefix + "%"}

@@ -21,16 +21,17 @@ import httpx
 from services.bench.common import (
     BenchEnv,
     console,
-    cpu_seconds,
     free_port,
     histogram_quantile,
     scrape,
+    tree_cpu_seconds,
 )
 from services.bench.workload import NODES
 from services.pipeline.topics import ensure_topics
 
 LATENCY_LABELS = {
-    "rate": "target rate (events/s)", "events": "events seen in the API",
+    "rate": "target rate (events/s)", "web_workers": "web processes",
+    "events": "events seen in the API",
     "unseen": "accepted, not seen within 30 s", "p50_ms": "p50 (ms)",
     "p90_ms": "p90 (ms)", "p99_ms": "p99 (ms)", "max_ms": "max (ms)",
     "accept_p50_ms": "POST -> 202, p50 (ms)", "accept_p99_ms": "POST -> 202, p99 (ms)",
@@ -39,6 +40,7 @@ LATENCY_LABELS = {
 }
 INGEST_LABELS = {
     "clients": "concurrent clients (a process of their own)",
+    "web_workers": "web processes",
     "single_events_per_s": "single events (events/s)",
     "p50_ms": "p50 of single-event requests (ms)",
     "p99_ms": "p99 of single-event requests (ms)",
@@ -50,8 +52,8 @@ INGEST_LABELS = {
 }
 
 
-def start_services(env: BenchEnv, *, worker: bool = True,
-                   metrics_port: int = 0) -> tuple[str, str, str]:
+def start_services(env: BenchEnv, *, worker: bool = True, metrics_port: int = 0,
+                   web_workers: int = 1) -> tuple[str, str, str]:
     """Start web (and worker); register a node. Returns (base url, node id, API key)."""
     from web.auth import issue_key
 
@@ -65,7 +67,7 @@ def start_services(env: BenchEnv, *, worker: bool = True,
     if worker:
         env.spawn(["worker", "--loglevel", "WARNING"],
                   env.worker_env(GOTONG_METRICS_PORT=str(metrics_port)), "worker.log")
-    web = env.spawn(["web"], web_env, "web.log")
+    web = env.spawn(["web", "--workers", str(web_workers)], web_env, "web.log")
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 120
     while True:
@@ -80,9 +82,10 @@ def start_services(env: BenchEnv, *, worker: bool = True,
     return base, node, key
 
 
-def run_latency(env: BenchEnv, rate: float, seconds: float) -> dict[str, Any]:
+def run_latency(env: BenchEnv, rate: float, seconds: float, web_workers: int = 1
+                ) -> dict[str, Any]:
     metrics_port = free_port()
-    base, node, key = start_services(env, metrics_port=metrics_port)
+    base, node, key = start_services(env, metrics_port=metrics_port, web_workers=web_workers)
     console.print(f"publishing {rate:g} events/s for {seconds:g} s through POST /api/v1/events"
                   " (the clients in a process of their own)")
     driver = subprocess.run(
@@ -92,7 +95,7 @@ def run_latency(env: BenchEnv, rate: float, seconds: float) -> dict[str, Any]:
     measured: dict[str, Any] = json.loads(driver.stdout.decode().strip().splitlines()[-1])
     projected = worker_latency(f"http://127.0.0.1:{metrics_port}/metrics")
     return {
-        "rate": rate, **measured,
+        "rate": rate, "web_workers": web_workers, **measured,
         "projected_p50_ms": round(projected[0] * 1000, 1),
         "projected_p99_ms": round(projected[1] * 1000, 1),
     }
@@ -136,18 +139,19 @@ def start_hello(env: BenchEnv) -> str:
         time.sleep(0.2)
 
 
-def run_ingest(env: BenchEnv, seconds: float, clients: int) -> dict[str, Any]:
+def run_ingest(env: BenchEnv, seconds: float, clients: int, web_workers: int = 1
+               ) -> dict[str, Any]:
     """Single events, batches of 100 and of 500, then the hello-world ceiling, same clients.
 
     The clients run in a process of their own; the web's CPU time per single
     event comes from /proc (the web alone, its producer included).
     """
-    base, node, key = start_services(env, worker=False)
+    base, node, key = start_services(env, worker=False, web_workers=web_workers)
     web_pid = env.processes[-1].pid
-    figures: dict[str, Any] = {"clients": clients}
+    figures: dict[str, Any] = {"clients": clients, "web_workers": web_workers}
     for batch, name in ((1, "single"), (100, "batch100"), (500, "batch")):
         console.print(f"{clients} clients posting batches of {batch} for {seconds:g} s")
-        cpu = cpu_seconds(web_pid)
+        cpu = tree_cpu_seconds(web_pid)
         measured = _load(base, node, key, batch=batch, clients=clients, seconds=seconds,
                          run=f"{env.run}-{batch}")
         figures[f"{name}_events_per_s"] = measured["events_per_s"]
@@ -158,7 +162,7 @@ def run_ingest(env: BenchEnv, seconds: float, clients: int) -> dict[str, Any]:
             warmup = min(2.0, seconds / 2)  # the driver's unmeasured warm-up, same rate
             posted = measured["events_per_s"] * (seconds + warmup)
             figures["web_cpu_ms_per_event"] = (
-                round((cpu_seconds(web_pid) - cpu) * 1000 / posted, 2) if posted else None)
+                round((tree_cpu_seconds(web_pid) - cpu) * 1000 / posted, 2) if posted else None)
     console.print(f"the ceiling: a hello-world Starlette app, {clients} clients, {seconds:g} s")
     hello = _load(start_hello(env), node, key, batch=1, clients=clients, seconds=seconds,
                   run=f"{env.run}-hello")

@@ -25,7 +25,7 @@ import httpx
 from rich.progress import MofNCompleteColumn, Progress, TimeElapsedColumn
 
 from services import lifetime
-from services.bench.common import BenchEnv, console, free_port, rss_mb
+from services.bench.common import BenchEnv, children, console, free_port, rss_mb
 from services.bench.dataset import FORUMS, Sizes, expected_events, forum_id, load, proposal_id
 from services.bench.workload import NODES
 from services.pipeline.topics import ensure_topics
@@ -73,9 +73,7 @@ def _peak_rss_mb(pid: int) -> float:
 
 def _tree_rss_mb(pid: int) -> float:
     """RSS of a process and its children (the web's worker processes)."""
-    children = Path(f"/proc/{pid}/task/{pid}/children")
-    kids = children.read_text().split() if children.exists() else []
-    return rss_mb(pid) + sum(_tree_rss_mb(int(kid)) for kid in kids)
+    return rss_mb(pid) + sum(_tree_rss_mb(kid) for kid in children(pid))
 
 
 def build(env: BenchEnv, sizes: Sizes, database: Path) -> dict[str, Any]:
