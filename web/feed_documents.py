@@ -22,7 +22,7 @@ from starlette.routing import Route
 from services.feed import atom, calendar, opendata
 from services.readmodel.db import snapshot
 from services.readmodel.tables import ActionItem, Indicator, Node, Proposal
-from web import conditional, i18n
+from web import conditional, i18n, queries
 from web import feed_queries as fq
 from web.board_data import node_names, status_words
 from web.conditional import Validators, digest, stamped
@@ -135,7 +135,7 @@ async def _conditional(request: Request, stamp: Callable[[Session], Validators |
 
 def _nodes(session: Session) -> tuple[int, int, str | None]:
     """What names the nodes' names, which feeds show for owners and organisers."""
-    return fq.table_version(session, Node)
+    return queries.table_version(session, Node)
 
 
 def _stamp(engine: Any, make: Callable[[Session], Validators | None]) -> Validators | None:
@@ -197,7 +197,7 @@ async def _owner_atom(request: Request, kind: str) -> Response:
     find = fq.forum if kind == "forum" else fq.node
 
     def stamp(session: Session) -> Validators | None:
-        found = fq.owner_version(session, kind, owner_id)
+        found = queries.owner_version(session, kind, owner_id)
         if found is None:
             return None
         version, updated_at = found
@@ -265,7 +265,7 @@ async def forum_ics(request: Request) -> Response:
     engine = request.app.state.engine
 
     def stamp(session: Session) -> Validators | None:
-        found = fq.owner_version(session, "forum", forum_id)
+        found = queries.owner_version(session, "forum", forum_id)
         if found is None:
             return None
         version, updated_at = found
@@ -328,7 +328,7 @@ async def open_data(request: Request) -> Response:
     today = day if name == "commitments" else None
 
     def stamp(session: Session) -> Validators:
-        return _validators(request, fq.table_version(session, table), today=today, shown=[])
+        return _validators(request, queries.table_version(session, table), today=today, shown=[])
 
     async def render() -> Response:
         validators, rows = await asyncio.to_thread(lambda: (_stamp(engine, stamp), load()))

@@ -6,7 +6,7 @@ import datetime as dt
 from typing import Any
 
 from sqlalchemy import Engine
-from sqlmodel import Session, col, func, or_, select
+from sqlmodel import Session, col, or_, select
 
 from services.readmodel.db import snapshot
 from services.readmodel.tables import ActionItem, Forum, Indicator, Meeting, Node, Proposal
@@ -90,23 +90,6 @@ def versions(session: Session, kind: str, **filters: Any) -> Versions:
                     "meetings": (Meeting, _meetings)}[kind]
     rows = session.execute(build((model.id, model.version, model.updated_at), **filters))
     return [tuple(r) for r in rows.all()]
-
-
-def table_version(session: Session, model: Any) -> tuple[int, int, str | None]:
-    """(rows, sum of versions, latest ``updated_at``) of a whole table: versions only grow
-    and rows are never deleted, so any change to any row changes this."""
-    stamp = model.updated_at if hasattr(model, "updated_at") else model.reported_at
-    count, total, latest = session.execute(
-        select(func.count(), func.coalesce(func.sum(model.version), 0), func.max(stamp))
-    ).one()
-    return int(count), int(total), latest
-
-
-def owner_version(session: Session, kind: str, owner_id: str) -> tuple[int, str] | None:
-    """(version, updated_at) of a forum or a node, or None if there is none."""
-    model = Forum if kind == "forum" else Node
-    return session.execute(select(model.version, model.updated_at)
-                           .where(model.id == owner_id)).first()
 
 
 def indicators(engine: Engine) -> list[dict[str, Any]]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -16,8 +17,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from web import board_data, charts, thread_data
+from web import board_data, charts, conditional, i18n, thread_data
 from web.accounts import endorsed_by
+from web.conditional import Validators
 from web.formkit import current_user, service_secret
 from web.forms_meeting import may_run
 from web.templating import templates
@@ -84,9 +86,35 @@ async def forum(request: Request) -> Response:
     return templates.TemplateResponse(request, "forum.html", data)
 
 
+#: the code and translations that render the pages (``conditional.rendering``)
+RENDERING = conditional.rendering(Path(__file__).resolve().parent)
+#: a page holds the viewer's CSRF token (and, signed in, their name and forms): only
+#: their own browser may keep it, and it asks again each time (a 304 costs an index read)
+PRIVATE_REVALIDATE = "private, no-cache"
+
+
+def page_validators(request: Request, *parts: Any) -> Validators:
+    """A page's validators: the rows it shows (``parts``, as versions) and everything else
+    it depends on: the URL, the language, the city's date, whether Kafka is reachable
+    (read-only pages), the code that renders it, and the viewer: their account and this
+    browser's CSRF token, which the page carries. So a tag is never one another person's
+    (or another browser's) request matches."""
+    user = current_user(request)
+    viewer = (user.username, user.node_id, user.role) if user else None
+    etag = conditional.digest(
+        RENDERING, str(request.url), i18n.current.get(), today(request),
+        getattr(request.app.state, "kafka_available", True), viewer,
+        getattr(request.state, "csrf_token", ""), *parts)
+    return Validators(etag, vary=("Cookie", "Accept-Language"))
+
+
 async def proposal(request: Request) -> Response:
     engine = request.app.state.engine
     proposal_id = request.path_params["id"]
+    versions = await _read(thread_data.thread_versions, engine, proposal_id)
+    validators = page_validators(request, versions) if versions is not None else None
+    if validators is not None and (tag := conditional.fresh_tag(request, validators)):
+        return conditional.not_modified(validators, tag, PRIVATE_REVALIDATE)
     data = await _read(thread_data.proposal_page, engine, proposal_id, today(request),
                        board_data.parse_page(request.query_params))
     if data is None:
@@ -100,8 +128,11 @@ async def proposal(request: Request) -> Response:
              "endorsed": user is not None and endorsed_by(user, service_secret(request),
                                                           endorsers),
              "form": None, "errors": {}, "values": {}}
-    data |= getattr(request.state, "form_context", {})
-    return templates.TemplateResponse(request, "proposal.html", data)
+    form_context = getattr(request.state, "form_context", None)
+    response = templates.TemplateResponse(request, "proposal.html", data | (form_context or {}))
+    if validators is None or form_context is not None or request.method != "GET":
+        return response  # (a form shown again with what was typed is never revalidated)
+    return conditional.stamped(response, validators, PRIVATE_REVALIDATE)
 
 
 async def meeting(request: Request) -> Response:

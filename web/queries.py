@@ -10,7 +10,14 @@ from sqlmodel import Session, col, select
 
 from services.aggregates.action_items import CLOSED
 from services.readmodel.db import snapshot
-from services.readmodel.tables import ActionItem, Meeting, Node, Proposal, ProposalComment
+from services.readmodel.tables import (
+    ActionItem,
+    Forum,
+    Meeting,
+    Node,
+    Proposal,
+    ProposalComment,
+)
 
 OPEN_STATUSES = ("open", "in_progress", "blocked")
 
@@ -154,3 +161,20 @@ def list_nodes(engine: Engine, kind: str | None = None) -> list[dict[str, Any]]:
         query = query.where(Node.kind == kind)
     with snapshot(engine) as session:
         return [_dump(r) for r in session.exec(query).all()]
+
+
+def table_version(session: Session, model: Any) -> tuple[int, int, str | None]:
+    """(rows, sum of versions, latest ``updated_at``) of a whole table: versions only grow
+    and rows are never deleted, so any change to any row changes this."""
+    stamp = model.updated_at if hasattr(model, "updated_at") else model.reported_at
+    count, total, latest = session.execute(
+        select(func.count(), func.coalesce(func.sum(model.version), 0), func.max(stamp))
+    ).one()
+    return int(count), int(total), latest
+
+
+def owner_version(session: Session, kind: str, owner_id: str) -> tuple[int, str] | None:
+    """(version, updated_at) of a forum or a node, or None if there is none."""
+    model = Forum if kind == "forum" else Node
+    return session.execute(select(model.version, model.updated_at)
+                           .where(model.id == owner_id)).first()

@@ -17,7 +17,7 @@ from sqlmodel import Session, col, select
 from services.readmodel.db import snapshot
 from services.readmodel.tables import ActionItem, Forum, Meeting, Node, Proposal
 from web.board_data import BoardFilters, Commitment, is_late, rows, summary
-from web.queries import thread_comments
+from web.queries import owner_version, table_version, thread_comments
 
 PROPOSAL_STATUSES = ("open", "under_review", "accepted", "rejected", "withdrawn", "implemented")
 SORTS = {
@@ -271,6 +271,24 @@ def node_page(engine: Engine, node_id: str, today: dt.date) -> dict[str, Any] | 
     return {"node": node, "proposals": list(proposals),
             "commitments": rows(engine, owned, today, limit=PAGE_SIZE),
             "record": record[0] if record else None}
+
+
+def thread_versions(engine: Engine, proposal_id: str) -> tuple[Any, ...] | None:
+    """What names everything a thread page shows, read from indexes (None: no such thread).
+
+    The proposal's version covers its text, statuses, comments and endorsements (all
+    events of its aggregate); then its forum, its commitments, the meetings (a thread
+    lists those that discussed it) and the nodes (their names).
+    """
+    with snapshot(engine) as session:
+        own = session.execute(select(Proposal.version, Proposal.forum_id)
+                              .where(Proposal.id == proposal_id)).first()
+        if own is None:
+            return None
+        items = session.execute(select(func.count(), func.coalesce(func.sum(ActionItem.version), 0))
+                                .where(ActionItem.proposal_id == proposal_id)).one()
+        return (own[0], owner_version(session, "forum", own[1]), tuple(items),
+                table_version(session, Meeting), table_version(session, Node))
 
 
 def proposal_version(engine: Engine, proposal_id: str) -> str:

@@ -27,6 +27,7 @@ from rich.progress import MofNCompleteColumn, Progress, TimeElapsedColumn
 from services import lifetime
 from services.bench.common import BenchEnv, children, console, free_port, rss_mb
 from services.bench.dataset import FORUMS, Sizes, expected_events, forum_id, load, proposal_id
+from services.bench.http import start_hello
 from services.bench.workload import NODES
 from services.pipeline.topics import ensure_topics
 
@@ -55,6 +56,12 @@ LABELS = {
     "feed_304_rps": "the same feeds polled with their ETag (req/s)",
     "feed_304_p99_ms": "polled feeds p99 (ms)",
     "feed_304_share": "polled feeds answered 304 (share)",
+    "thread_304_rps": "threads reopened by the same browser, with their ETag (req/s)",
+    "thread_304_p99_ms": "reopened threads p99 (ms)",
+    "thread_304_share": "reopened threads answered 304 (share)",
+    "hello_rps": "ceiling: hello-world Starlette, same stack (req/s)",
+    "thread_ratio_to_hello": "thread page / hello-world",
+    "thread_304_ratio_to_hello": "reopened thread (304) / hello-world",
     "errors": "failed requests",
     "web_workers": "web processes",
     "web_rss_mb": "web RSS after the run, all processes (MiB)",
@@ -140,15 +147,19 @@ def page_paths(sizes: Sizes, seed: int = 11) -> dict[str, list[str]]:
     # what agencies poll: each forum's Atom feed and each owner's commitments
     feeds = [*(f"/feeds/forums/{forum_id(f)}.atom" for f in range(FORUMS)),
              *(f"/feeds/commitments.atom?owner={o}" for o in owners)]
+    # a phone reopening threads it has read: a set small enough to hold each one's ETag
     return {"thread": threads, "long_thread": [f"/proposals/{proposal_id(0)}"], "board": board,
-            "feed": feeds, "feed_304": feeds}
+            "feed": feeds, "feed_304": feeds, "thread_304": threads[:100]}
 
 
 def start_web(env: BenchEnv, database: Path, workers: int = 1
               ) -> tuple[str, subprocess.Popen[bytes]]:
     port = free_port()
+    # plain HTTP on loopback: a Secure cookie would never come back, and each request
+    # would be a new browser (a new CSRF token on its page, so no 304 could match)
     web_env = env.worker_env("web", GOTONG_HTTP_PORT=str(port),
-                             GOTONG_DATABASE_URL=f"sqlite:///{database}")
+                             GOTONG_DATABASE_URL=f"sqlite:///{database}",
+                             GOTONG_COOKIE_SECURE="0")
     web = env.spawn(["web", "--workers", str(workers)], web_env, "web.log")
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 300
@@ -178,8 +189,18 @@ def run_pages(env: BenchEnv, sizes: Sizes, *, seconds: float, concurrency: int,
     measured = json.loads(driver.stdout.decode().strip().splitlines()[-1])
     web_rss = _tree_rss_mb(web.pid)
     env.stop_all()
+    hello_paths = env.root / "hello.json"
+    hello_paths.write_text(json.dumps({"hello": ["/"]}))
+    console.print(f"the ceiling: a hello-world Starlette app, {concurrency} clients")
+    ceiling = subprocess.run(
+        [sys.executable, "-m", "services.bench.page_load", start_hello(env), "--paths",
+         str(hello_paths), "--seconds", str(seconds), "--concurrency", str(concurrency),
+         "--warmup", str(min(2.0, seconds / 2))],
+        stdout=subprocess.PIPE, env=dict(os.environ), check=True)
+    hello = json.loads(ceiling.stdout.decode().strip().splitlines()[-1])["hello"]
+    env.stop_all()
     thread, long_thread, board = measured["thread"], measured["long_thread"], measured["board"]
-    feed, polled = measured["feed"], measured["feed_304"]
+    feed, polled, revisited = measured["feed"], measured["feed_304"], measured["thread_304"]
     return {
         **sizes.as_dict(), **built,
         "database_mb": round(database.stat().st_size / 2**20, 1),
@@ -192,6 +213,12 @@ def run_pages(env: BenchEnv, sizes: Sizes, *, seconds: float, concurrency: int,
         "feed_rps": feed["rps"], "feed_p99_ms": feed["p99_ms"],
         "feed_304_rps": polled["rps"], "feed_304_p99_ms": polled["p99_ms"],
         "feed_304_share": polled["share_304"],
-        "errors": sum(m["errors"] for m in (thread, long_thread, board, feed, polled)),
+        "thread_304_rps": revisited["rps"], "thread_304_p99_ms": revisited["p99_ms"],
+        "thread_304_share": revisited["share_304"],
+        "hello_rps": hello["rps"],
+        "thread_ratio_to_hello": round(thread["rps"] / hello["rps"], 3) if hello["rps"] else None,
+        "thread_304_ratio_to_hello": (round(revisited["rps"] / hello["rps"], 3)
+                                      if hello["rps"] else None),
+        "errors": sum(m["errors"] for m in (thread, long_thread, board, feed, polled, revisited)),
         "web_rss_mb": round(web_rss, 1),
     }

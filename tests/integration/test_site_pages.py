@@ -448,3 +448,45 @@ def test_the_site_has_an_icon(site: DemoSite) -> None:
     assert 'rel="icon" href="http://testserver/static/favicon.svg"' in page
     icon = site.client.get("/favicon.ico", follow_redirects=True)
     assert icon.status_code == 200 and icon.headers["content-type"].startswith("image/svg+xml")
+
+
+def test_thread_answers_304_to_the_same_browser_until_it_changes(site: DemoSite) -> None:
+    """A phone reopening a thread costs a 304 until something on it changes; a page that
+    carries one browser's CSRF token (and one person's forms) never matches another."""
+    path = f"/proposals/{MENJAHIT}"
+    first = site.client.get(path)
+    tag = first.headers["etag"]
+    assert first.headers["cache-control"] == "private, no-cache"
+    again = site.client.get(path, headers={"If-None-Match": tag})
+    assert again.status_code == 304 and again.content == b"" and again.headers["etag"] == tag
+    assert site.client.get(path, headers={"If-None-Match": tag,
+                                          "Accept-Encoding": "identity"}).status_code == 304
+    english = site.client.get(path, headers={"If-None-Match": tag, "Accept-Language": "en"})
+    assert english.status_code == 200 and english.headers["etag"] != tag
+
+    site.login(None)  # another browser: its own CSRF token is on its page
+    assert site.client.get(path, headers={"If-None-Match": tag}).status_code == 200
+    site.login("ani")
+    mine = site.client.get(path)
+    assert mine.status_code == 200 and "Ibu Ani" in mine.text
+    site.login("admin-uji")  # another person never gets Ani's page as "not modified"
+    assert site.client.get(path, headers={"If-None-Match": mine.headers["etag"]}
+                           ).status_code == 200
+
+    site.login(None)
+    stack = site.stack
+    node = stack.node()
+    thread = uid("usulan")
+    stack.publish(node, [event("gotong.proposal.submitted.v1", thread, {
+        "forum_id": MAESA, "title": "Pinjaman mesin jahit", "body": "Untuk kelompok PKK.",
+        "author": "Ibu Ani"}, node)])
+    path = f"/proposals/{thread}"
+    before = wait_for(lambda: (r := site.client.get(path)).status_code == 200 and r,
+                      timeout=30, what="the new thread")
+    said = "Kami siap meminjamkan mesin jahit " + uid("m")
+    stack.publish(node, [event("gotong.proposal.commented.v1", thread, {
+        "comment_id": uid("c"), "body": said, "author": "Pak Budi"}, node)])
+    fresh = wait_for(lambda: (r := site.client.get(
+        path, headers={"If-None-Match": before.headers["etag"]})).status_code == 200 and r,
+        timeout=30, what="the thread to change")
+    assert said in fresh.text and fresh.headers["etag"] != before.headers["etag"]
