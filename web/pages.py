@@ -17,6 +17,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from services.readmodel.db import lookup
 from web import board_data, charts, conditional, i18n, thread_data
 from web.accounts import endorsed_by
 from web.conditional import Validators
@@ -111,7 +112,7 @@ def page_validators(request: Request, *parts: Any) -> Validators:
 async def proposal(request: Request) -> Response:
     engine = request.app.state.engine
     proposal_id = request.path_params["id"]
-    versions = await _read(thread_data.thread_versions, engine, proposal_id)
+    versions = await lookup(engine, thread_data.thread_versions, engine, proposal_id)
     validators = page_validators(request, versions) if versions is not None else None
     if validators is not None and (tag := conditional.fresh_tag(request, validators)):
         return conditional.not_modified(validators, tag, PRIVATE_REVALIDATE)

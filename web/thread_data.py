@@ -10,14 +10,14 @@ import datetime as dt
 from collections import defaultdict
 from typing import Any
 
-from sqlalchemy import Engine, String, cast, func
+from sqlalchemy import Engine, String, bindparam, cast, func
 from sqlalchemy.orm import defer
 from sqlmodel import Session, col, select
 
 from services.readmodel.db import snapshot
 from services.readmodel.tables import ActionItem, Forum, Meeting, Node, Proposal
 from web.board_data import BoardFilters, Commitment, is_late, rows, summary
-from web.queries import owner_version, table_version, thread_comments
+from web.queries import thread_comments
 
 PROPOSAL_STATUSES = ("open", "under_review", "accepted", "rejected", "withdrawn", "implemented")
 SORTS = {
@@ -273,22 +273,32 @@ def node_page(engine: Engine, node_id: str, today: dt.date) -> dict[str, Any] | 
             "record": record[0] if record else None}
 
 
+def _sums(model: Any, *where: Any) -> tuple[Any, Any]:
+    """Rows and the sum of their versions: versions only grow and rows are never deleted,
+    so any change to the rows counted changes the pair."""
+    return (select(func.count()).select_from(model).where(*where).scalar_subquery(),
+            select(func.coalesce(func.sum(model.version), 0)).where(*where).scalar_subquery())
+
+
+#: one statement, built once: what names a thread page's content (``thread_versions``)
+_THREAD_VERSIONS = select(  # type: ignore[call-overload]
+    Proposal.version,
+    select(Forum.version).where(Forum.id == Proposal.forum_id).scalar_subquery(),
+    *_sums(ActionItem, ActionItem.proposal_id == Proposal.id),
+    *_sums(Meeting), *_sums(Node),
+).where(Proposal.id == bindparam("id"))
+
+
 def thread_versions(engine: Engine, proposal_id: str) -> tuple[Any, ...] | None:
-    """What names everything a thread page shows, read from indexes (None: no such thread).
+    """What names everything a thread page shows, in one indexed query (None: no thread).
 
     The proposal's version covers its text, statuses, comments and endorsements (all
     events of its aggregate); then its forum, its commitments, the meetings (a thread
     lists those that discussed it) and the nodes (their names).
     """
-    with snapshot(engine) as session:
-        own = session.execute(select(Proposal.version, Proposal.forum_id)
-                              .where(Proposal.id == proposal_id)).first()
-        if own is None:
-            return None
-        items = session.execute(select(func.count(), func.coalesce(func.sum(ActionItem.version), 0))
-                                .where(ActionItem.proposal_id == proposal_id)).one()
-        return (own[0], owner_version(session, "forum", own[1]), tuple(items),
-                table_version(session, Meeting), table_version(session, Node))
+    with engine.connect() as connection:
+        found = connection.execute(_THREAD_VERSIONS, {"id": proposal_id}).first()
+    return tuple(found) if found is not None else None
 
 
 def proposal_version(engine: Engine, proposal_id: str) -> str:
