@@ -131,7 +131,7 @@ async def proposal(request: Request) -> Response:
              "form": None, "errors": {}, "values": {}}
     form_context = getattr(request.state, "form_context", None)
     response = templates.TemplateResponse(request, "proposal.html", data | (form_context or {}))
-    if validators is None or form_context is not None or request.method != "GET":
+    if validators is None or form_context is not None or request.method not in ("GET", "HEAD"):
         return response  # (a form shown again with what was typed is never revalidated)
     return conditional.stamped(response, validators, PRIVATE_REVALIDATE)
 
