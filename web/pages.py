@@ -112,6 +112,8 @@ def page_validators(request: Request, *parts: Any) -> Validators:
 async def proposal(request: Request) -> Response:
     engine = request.app.state.engine
     proposal_id = request.path_params["id"]
+    # read before the page's own queries: the page is never older than its tag (at worst a
+    # change in between costs the client one more 200, never a stale 304)
     versions = await lookup(engine, thread_data.thread_versions, engine, proposal_id)
     validators = page_validators(request, versions) if versions is not None else None
     if validators is not None and (tag := conditional.fresh_tag(request, validators)):

@@ -301,10 +301,15 @@ def thread_versions(engine: Engine, proposal_id: str) -> tuple[Any, ...] | None:
     return tuple(found) if found is not None else None
 
 
+#: the live stream's question, asked once a second per open thread: built once
+_LIVE_VERSION = select(  # type: ignore[call-overload]
+    select(Proposal.version).where(Proposal.id == bindparam("id")).scalar_subquery(),
+    *_sums(ActionItem, ActionItem.proposal_id == bindparam("id")),
+)
+
+
 def proposal_version(engine: Engine, proposal_id: str) -> str:
     """Changes whenever the thread changes: the proposal or any of its action items."""
-    with snapshot(engine) as session:
-        own = session.exec(select(Proposal.version).where(Proposal.id == proposal_id)).first()
-        items = session.exec(select(func.count(), func.coalesce(func.sum(ActionItem.version), 0))
-                             .where(ActionItem.proposal_id == proposal_id)).one()
-    return f"{own or 0}-{items[0]}-{items[1]}"
+    with engine.connect() as connection:  # one statement: one state of the read model
+        own, count, total = connection.execute(_LIVE_VERSION, {"id": proposal_id}).one()
+    return f"{own or 0}-{count}-{total}"
