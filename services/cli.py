@@ -271,6 +271,10 @@ def bench() -> None:
     """Benchmarks, each measured beside a raw-Kafka baseline in the same run."""
 
 
+_web_workers = click.option("--web-workers", type=click.IntRange(1, 64), default=1,
+                            show_default=True, help="Processes of 'gotong web --workers'.")
+
+
 def _bench_options(func: Any) -> Any:
     func = click.option("--json", "as_json", is_flag=True,
                         help="End the output with the figures as one JSON line.")(func)
@@ -312,8 +316,7 @@ def bench_pipeline(count: int, workers: int, profile: bool, as_json: bool, resul
               help="Events per second, published one per request.")
 @click.option("--seconds", type=click.FloatRange(min=1), default=10, show_default=True,
               help="How long to publish.")
-@click.option("--web-workers", type=click.IntRange(1, 64), default=1, show_default=True,
-              help="Processes of 'gotong web --workers'.")
+@_web_workers
 @_bench_options
 def bench_latency(rate: float, seconds: float, web_workers: int, as_json: bool,
                   results_dir: Path, keep: bool) -> None:
@@ -332,12 +335,12 @@ def bench_latency(rate: float, seconds: float, web_workers: int, as_json: bool,
               help="How long each of the three rounds lasts.")
 @click.option("--clients", type=click.IntRange(1, 256), default=16, show_default=True,
               help="Concurrent HTTP clients.")
-@click.option("--web-workers", type=click.IntRange(1, 64), default=1, show_default=True,
-              help="Processes of 'gotong web --workers'.")
+@_web_workers
 @_bench_options
 def bench_ingest(seconds: float, clients: int, web_workers: int, as_json: bool,
                  results_dir: Path, keep: bool) -> None:
-    """HTTP ingest throughput: single events, batches of 100 and of 500."""
+    """HTTP ingest throughput: single events, batches of 100 and of 500, beside a hello-world
+    Starlette app on the same server stack (the ceiling)."""
     from services.bench.common import bench_env, report
     from services.bench.http import INGEST_LABELS, run_ingest
 
@@ -373,8 +376,7 @@ def bench_recovery(count: int, as_json: bool, results_dir: Path, keep: bool) -> 
               help="How long each page kind is driven.")
 @click.option("--concurrency", type=click.IntRange(1, 256), default=16, show_default=True,
               help="Concurrent keep-alive clients.")
-@click.option("--web-workers", type=click.IntRange(1, 64), default=1, show_default=True,
-              help="Processes of 'gotong web --workers'.")
+@_web_workers
 @click.option("--data-dir", type=click.Path(path_type=Path, file_okay=False), default=None,
               help="Keep the built read model here and reuse it when the sizes match.")
 @_bench_options

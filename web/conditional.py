@@ -97,6 +97,10 @@ def rendering(*roots: Path) -> str:
     return hashed.hexdigest()
 
 
+#: the site's own code, templates and translations (``web/``): read once, at import
+SITE_RENDERING = rendering(Path(__file__).resolve().parent)
+
+
 def _matching(header: str, etag: str) -> str | None:
     """The entity tag of an ``If-None-Match`` header that names ``etag``, as the client
     sent it: weak or strong (the weak comparison RFC 9110 asks for here), plain or with

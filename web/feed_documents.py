@@ -105,9 +105,8 @@ def _shown(rows: list[dict[str, Any]]) -> fq.Versions:
     return [(r["id"], r["version"], r["updated_at"]) for r in rows]
 
 
-#: the code and translations that render the documents (``conditional.rendering``)
-RENDERING = conditional.rendering(Path(__file__).resolve().parent,
-                                  Path(atom.__file__).resolve().parent)
+#: the code and translations that render the documents: the site's, and the Atom writer's
+RENDERING = conditional.SITE_RENDERING + conditional.rendering(Path(atom.__file__).resolve().parent)
 
 
 def _validators(request: Request, *parts: Any, shown: list[fq.Versions],

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -87,8 +86,6 @@ async def forum(request: Request) -> Response:
     return templates.TemplateResponse(request, "forum.html", data)
 
 
-#: the code and translations that render the pages (``conditional.rendering``)
-RENDERING = conditional.rendering(Path(__file__).resolve().parent)
 #: a page holds the viewer's CSRF token (and, signed in, their name and forms): only
 #: their own browser may keep it, and it asks again each time (a 304 costs an index read)
 PRIVATE_REVALIDATE = "private, no-cache"
@@ -103,7 +100,7 @@ def page_validators(request: Request, *parts: Any) -> Validators:
     user = current_user(request)
     viewer = (user.username, user.node_id, user.role) if user else None
     etag = conditional.digest(
-        RENDERING, str(request.url), i18n.current.get(), today(request),
+        conditional.SITE_RENDERING, str(request.url), i18n.current.get(), today(request),
         getattr(request.app.state, "kafka_available", True), viewer,
         getattr(request.state, "csrf_token", ""), *parts)
     return Validators(etag, vary=("Cookie", "Accept-Language"))

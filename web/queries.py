@@ -173,6 +173,14 @@ def table_version(session: Session, model: Any) -> tuple[int, int, str | None]:
     return int(count), int(total), latest
 
 
+def version_sums(model: Any, *where: Any) -> tuple[Any, Any]:
+    """The count of ``model``'s rows matching ``where`` and the sum of their versions, as
+    scalar subqueries for one statement: for the same reason as ``table_version``, any
+    change to those rows changes the pair."""
+    return (select(func.count()).select_from(model).where(*where).scalar_subquery(),
+            select(func.coalesce(func.sum(model.version), 0)).where(*where).scalar_subquery())
+
+
 def owner_version(session: Session, kind: str, owner_id: str) -> tuple[int, str] | None:
     """(version, updated_at) of a forum or a node, or None if there is none."""
     model = Forum if kind == "forum" else Node

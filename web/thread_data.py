@@ -17,7 +17,7 @@ from sqlmodel import Session, col, select
 from services.readmodel.db import snapshot
 from services.readmodel.tables import ActionItem, Forum, Meeting, Node, Proposal
 from web.board_data import BoardFilters, Commitment, is_late, rows, summary
-from web.queries import thread_comments
+from web.queries import thread_comments, version_sums
 
 PROPOSAL_STATUSES = ("open", "under_review", "accepted", "rejected", "withdrawn", "implemented")
 SORTS = {
@@ -273,19 +273,12 @@ def node_page(engine: Engine, node_id: str, today: dt.date) -> dict[str, Any] | 
             "record": record[0] if record else None}
 
 
-def _sums(model: Any, *where: Any) -> tuple[Any, Any]:
-    """Rows and the sum of their versions: versions only grow and rows are never deleted,
-    so any change to the rows counted changes the pair."""
-    return (select(func.count()).select_from(model).where(*where).scalar_subquery(),
-            select(func.coalesce(func.sum(model.version), 0)).where(*where).scalar_subquery())
-
-
 #: one statement, built once: what names a thread page's content (``thread_versions``)
 _THREAD_VERSIONS = select(  # type: ignore[call-overload]
     Proposal.version,
     select(Forum.version).where(Forum.id == Proposal.forum_id).scalar_subquery(),
-    *_sums(ActionItem, ActionItem.proposal_id == Proposal.id),
-    *_sums(Meeting), *_sums(Node),
+    *version_sums(ActionItem, ActionItem.proposal_id == Proposal.id),
+    *version_sums(Meeting), *version_sums(Node),
 ).where(Proposal.id == bindparam("id"))
 
 
@@ -294,7 +287,9 @@ def thread_versions(engine: Engine, proposal_id: str) -> tuple[Any, ...] | None:
 
     The proposal's version covers its text, statuses, comments and endorsements (all
     events of its aggregate); then its forum, its commitments, the meetings (a thread
-    lists those that discussed it) and the nodes (their names).
+    lists those that discussed it) and the nodes (their names). Those last two are sums
+    over small tables (1,000 meetings: about 0.2 ms); a generation of the read model that
+    the projector bumps would replace them.
     """
     with engine.connect() as connection:
         found = connection.execute(_THREAD_VERSIONS, {"id": proposal_id}).first()
@@ -304,7 +299,7 @@ def thread_versions(engine: Engine, proposal_id: str) -> tuple[Any, ...] | None:
 #: the live stream's question, asked once a second per open thread: built once
 _LIVE_VERSION = select(  # type: ignore[call-overload]
     select(Proposal.version).where(Proposal.id == bindparam("id")).scalar_subquery(),
-    *_sums(ActionItem, ActionItem.proposal_id == bindparam("id")),
+    *version_sums(ActionItem, ActionItem.proposal_id == bindparam("id")),
 )
 
 

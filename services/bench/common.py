@@ -158,6 +158,16 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / ticks
 
 
+def run_driver(module: str, *args: str) -> dict[str, Any]:
+    """Run a load driver (``services.bench.*_load``) in a process of its own, so that its
+    clients do not share an interpreter with what they measure; its figures are the
+    JSON object on the last line it prints."""
+    driver = subprocess.run([sys.executable, "-m", module, *args], stdout=subprocess.PIPE,
+                            env=dict(os.environ), check=True)
+    figures: dict[str, Any] = json.loads(driver.stdout.decode().strip().splitlines()[-1])
+    return figures
+
+
 def children(pid: int) -> list[int]:
     """A process's children (``gotong web --workers``' worker processes)."""
     found = Path(f"/proc/{pid}/task/{pid}/children")

@@ -9,10 +9,6 @@ interpreter spent a core of its own at 200 events/s and fell behind before the s
 from __future__ import annotations
 
 import asyncio
-import json
-import os
-import subprocess
-import sys
 import time
 from typing import Any
 
@@ -23,6 +19,7 @@ from services.bench.common import (
     console,
     free_port,
     histogram_quantile,
+    run_driver,
     scrape,
     tree_cpu_seconds,
 )
@@ -88,11 +85,8 @@ def run_latency(env: BenchEnv, rate: float, seconds: float, web_workers: int = 1
     base, node, key = start_services(env, metrics_port=metrics_port, web_workers=web_workers)
     console.print(f"publishing {rate:g} events/s for {seconds:g} s through POST /api/v1/events"
                   " (the clients in a process of their own)")
-    driver = subprocess.run(
-        [sys.executable, "-m", "services.bench.latency_load", base, "--key", key, "--node", node,
-         "--run", env.run, "--rate", str(rate), "--seconds", str(seconds)],
-        stdout=subprocess.PIPE, env=dict(os.environ), check=True)
-    measured: dict[str, Any] = json.loads(driver.stdout.decode().strip().splitlines()[-1])
+    measured = run_driver("services.bench.latency_load", base, "--key", key, "--node", node,
+                          "--run", env.run, "--rate", str(rate), "--seconds", str(seconds))
     projected = worker_latency(f"http://127.0.0.1:{metrics_port}/metrics")
     return {
         "rate": rate, "web_workers": web_workers, **measured,
@@ -112,13 +106,9 @@ def worker_latency(url: str) -> tuple[float, float]:
 def _load(base: str, node: str, key: str, *, batch: int, clients: int, seconds: float,
           run: str) -> dict[str, Any]:
     """One round of ``services.bench.ingest_load`` (a process of its own) against ``base``."""
-    driver = subprocess.run(
-        [sys.executable, "-m", "services.bench.ingest_load", base, "--key", key, "--node", node,
-         "--run", run, "--batch", str(batch), "--concurrency", str(clients),
-         "--seconds", str(seconds), "--warmup", str(min(2.0, seconds / 2))],
-        stdout=subprocess.PIPE, env=dict(os.environ), check=True)
-    measured: dict[str, Any] = json.loads(driver.stdout.decode().strip().splitlines()[-1])
-    return measured
+    return run_driver("services.bench.ingest_load", base, "--key", key, "--node", node,
+                      "--run", run, "--batch", str(batch), "--concurrency", str(clients),
+                      "--seconds", str(seconds), "--warmup", str(min(2.0, seconds / 2)))
 
 
 def start_hello(env: BenchEnv) -> str:

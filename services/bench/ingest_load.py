@@ -40,6 +40,15 @@ def proposal(node: str, forum: str, subject: str, rng: random.Random) -> dict[st
     }
 
 
+def api_session(base: str, key: str, connections: int, timeout: float
+                ) -> aiohttp.ClientSession:
+    """Keep-alive connections to ``base`` that send JSON as the node of ``key``."""
+    return aiohttp.ClientSession(
+        base, connector=aiohttp.TCPConnector(limit=connections),
+        headers={"Authorization": f"Bearer {key}", "Content-Type": "application/json"},
+        timeout=aiohttp.ClientTimeout(total=timeout))
+
+
 async def drive(session: aiohttp.ClientSession, *, node: str, run: str, batch: int,
                 seconds: float, concurrency: int) -> dict[str, Any]:
     timings: list[float] = []
@@ -89,10 +98,7 @@ async def main(argv: list[str]) -> None:
     parser.add_argument("--warmup", type=float, default=2)
     parser.add_argument("--concurrency", type=int, default=16)
     args = parser.parse_args(argv)
-    connector = aiohttp.TCPConnector(limit=args.concurrency)
-    headers = {"Authorization": f"Bearer {args.key}", "Content-Type": "application/json"}
-    async with aiohttp.ClientSession(args.base, connector=connector, headers=headers,
-                                     timeout=aiohttp.ClientTimeout(total=120)) as session:
+    async with api_session(args.base, args.key, args.concurrency, timeout=120) as session:
         common = {"node": args.node, "batch": args.batch, "concurrency": args.concurrency}
         if args.warmup:
             await drive(session, run=f"{args.run}-w", seconds=args.warmup, **common)

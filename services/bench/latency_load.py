@@ -27,7 +27,7 @@ from typing import Any
 import aiohttp
 import orjson
 
-from services.bench.ingest_load import proposal
+from services.bench.ingest_load import api_session, proposal
 from services.bench.page_load import percentile
 
 # the poller's least pause between looks (the old poller asked without pause)
@@ -151,10 +151,7 @@ async def main(argv: list[str]) -> None:
     parser.add_argument("--rate", type=float, default=100)
     parser.add_argument("--seconds", type=float, default=20)
     args = parser.parse_args(argv)
-    headers = {"Authorization": f"Bearer {args.key}", "Content-Type": "application/json"}
-    async with aiohttp.ClientSession(args.base, headers=headers,
-                                     connector=aiohttp.TCPConnector(limit=CONNECTIONS),
-                                     timeout=aiohttp.ClientTimeout(total=30)) as session:
+    async with api_session(args.base, args.key, CONNECTIONS, timeout=30) as session:
         figures = await measure(session, node=args.node, run=args.run, rate=args.rate,
                                 seconds=args.seconds)
     print(json.dumps(figures), flush=True)

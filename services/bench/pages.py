@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import random
 import subprocess
 import sys
@@ -25,7 +24,7 @@ import httpx
 from rich.progress import MofNCompleteColumn, Progress, TimeElapsedColumn
 
 from services import lifetime
-from services.bench.common import BenchEnv, children, console, free_port, rss_mb
+from services.bench.common import BenchEnv, children, console, free_port, rss_mb, run_driver
 from services.bench.dataset import FORUMS, Sizes, expected_events, forum_id, load, proposal_id
 from services.bench.http import start_hello
 from services.bench.workload import NODES
@@ -174,6 +173,13 @@ def start_web(env: BenchEnv, database: Path, workers: int = 1
         time.sleep(0.5)
 
 
+def _page_load(base: str, paths: Path, seconds: float, concurrency: int) -> dict[str, Any]:
+    """``services.bench.page_load`` against ``base``, from a process of its own."""
+    return run_driver("services.bench.page_load", base, "--paths", str(paths),
+                      "--seconds", str(seconds), "--concurrency", str(concurrency),
+                      "--warmup", str(min(2.0, seconds / 2)))
+
+
 def run_pages(env: BenchEnv, sizes: Sizes, *, seconds: float, concurrency: int,
               data_dir: Path | None, web_workers: int = 1) -> dict[str, Any]:
     database, built = dataset(env, sizes, data_dir)
@@ -181,23 +187,13 @@ def run_pages(env: BenchEnv, sizes: Sizes, *, seconds: float, concurrency: int,
     paths = env.root / "paths.json"
     paths.write_text(json.dumps(page_paths(sizes)))
     console.print(f"{concurrency} clients from another process, {seconds:g} s per page kind")
-    driver = subprocess.run(
-        [sys.executable, "-m", "services.bench.page_load", base, "--paths", str(paths),
-         "--seconds", str(seconds), "--concurrency", str(concurrency),
-         "--warmup", str(min(2.0, seconds / 2))],
-        stdout=subprocess.PIPE, env=dict(os.environ), check=True)
-    measured = json.loads(driver.stdout.decode().strip().splitlines()[-1])
+    measured = _page_load(base, paths, seconds, concurrency)
     web_rss = _tree_rss_mb(web.pid)
     env.stop_all()
     hello_paths = env.root / "hello.json"
     hello_paths.write_text(json.dumps({"hello": ["/"]}))
     console.print(f"the ceiling: a hello-world Starlette app, {concurrency} clients")
-    ceiling = subprocess.run(
-        [sys.executable, "-m", "services.bench.page_load", start_hello(env), "--paths",
-         str(hello_paths), "--seconds", str(seconds), "--concurrency", str(concurrency),
-         "--warmup", str(min(2.0, seconds / 2))],
-        stdout=subprocess.PIPE, env=dict(os.environ), check=True)
-    hello = json.loads(ceiling.stdout.decode().strip().splitlines()[-1])["hello"]
+    hello = _page_load(start_hello(env), hello_paths, seconds, concurrency)["hello"]
     env.stop_all()
     thread, long_thread, board = measured["thread"], measured["long_thread"], measured["board"]
     feed, polled, revisited = measured["feed"], measured["feed_304"], measured["thread_304"]
