@@ -12,12 +12,12 @@ import hashlib
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
 
-from sqlalchemy import Engine, Row, bindparam
+from sqlalchemy import Engine, bindparam
 from sqlmodel import Session, col, select
 
 from events.catalog import SERVICE_NODE
+from services.readmodel.db import read_rows
 from services.readmodel.tables import NodeCredential
 
 KEY_PREFIX = "gtk_"
@@ -77,19 +77,22 @@ def has_key(engine: Engine, node_id: str) -> bool:
     return found is not None
 
 
-def _live(cred: NodeCredential | Row[Any], now: str) -> bool:
-    return cred.revoked_at is None and (cred.expires_at is None or cred.expires_at > now)
+def _live(revoked_at: str | None, expires_at: str | None, now: str) -> bool:
+    """Not revoked, not past its grace period."""
+    return revoked_at is None and (expires_at is None or expires_at > now)
 
 
 def credential_for_key(engine: Engine, key: str) -> Credential | None:
     """The node and scopes of a valid key (not revoked, not past its grace period), or None."""
     if not key.startswith(KEY_PREFIX) or len(key) > 200:
         return None
-    with engine.connect() as connection:  # asked on every API request: no ORM objects
-        cred = connection.execute(_BY_HASH, {"key_hash": hash_key(key)}).first()
-    if cred is None or not _live(cred, _stamp(_now())):
+    found = read_rows(engine, _BY_HASH, {"key_hash": hash_key(key)})  # on every API request
+    if not found:
         return None
-    return Credential(cred.node_id, frozenset(s for s in cred.scopes.split(",") if s))
+    node_id, scopes, revoked_at, expires_at = found[0]
+    if not _live(revoked_at, expires_at, _stamp(_now())):
+        return None
+    return Credential(node_id, frozenset(s for s in scopes.split(",") if s))
 
 
 _BY_HASH = (select(NodeCredential.node_id, NodeCredential.scopes,  # type: ignore[call-overload]
@@ -109,7 +112,7 @@ def _live_credentials(session: Session, node_id: str) -> list[NodeCredential]:
     now = _stamp(_now())
     rows = session.exec(select(NodeCredential).where(NodeCredential.node_id == node_id)
                         .order_by(col(NodeCredential.created_at))).all()
-    return [c for c in rows if _live(c, now)]
+    return [c for c in rows if _live(c.revoked_at, c.expires_at, now)]
 
 
 def rotate_key(engine: Engine, node_id: str, grace: dt.timedelta,

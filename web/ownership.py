@@ -19,6 +19,7 @@ from events.catalog import aggregate_of
 from events.validation import FieldError
 from services.aggregates import action_items, forums, meetings, proposals
 from services.aggregates.base import Rule, State
+from services.readmodel.db import read_rows
 from services.readmodel.tables import ActionItem, Forum, Meeting, Proposal
 
 RULES: dict[str, tuple[Rule, Any]] = {
@@ -55,21 +56,22 @@ def refusals(engine: Engine, events: Sequence[Mapping[str, Any]],
     errors: list[FieldError] = []
     if not wanted:
         return errors
-    with engine.connect() as connection:  # asked on every API request: no ORM session
-        for aggregate, items in wanted.items():
-            rule, table = RULES[aggregate]
-            ids = [str(event["subject"]) for _, event in items]
-            # one id (a single event, the common case): a prepared statement without IN
-            rows = {row[0]: row for row in (
-                connection.execute(_ONE[aggregate], {"id": ids[0]}) if len(ids) == 1
-                else connection.execute(_owners(table).where(table.id.in_(ids))))}
-            for index, event in items:
-                row = rows.get(str(event["subject"]))
-                if row is None:
-                    continue
-                state: State = {"id": row[0], "exists": True, "node_id": row[1],
-                                "owner_node_id": row[2] if len(row) > 2 else None}
-                reason = rule(state, event)
-                if reason is not None:
-                    errors.append(FieldError(prefix(index) + "/source", reason))
+    for aggregate, items in wanted.items():
+        rule, table = RULES[aggregate]
+        ids = [str(event["subject"]) for _, event in items]
+        if len(ids) == 1:  # a single event, the common case: asked on every API request
+            found = read_rows(engine, _ONE[aggregate], {"id": ids[0]})
+        else:
+            with engine.connect() as connection:
+                found = list(connection.execute(_owners(table).where(table.id.in_(ids))))
+        rows = {row[0]: row for row in found}
+        for index, event in items:
+            row = rows.get(str(event["subject"]))
+            if row is None:
+                continue
+            state: State = {"id": row[0], "exists": True, "node_id": row[1],
+                            "owner_node_id": row[2] if len(row) > 2 else None}
+            reason = rule(state, event)
+            if reason is not None:
+                errors.append(FieldError(prefix(index) + "/source", reason))
     return errors
