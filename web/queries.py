@@ -81,7 +81,8 @@ def list_proposals(
         where.append(Proposal.program == program)
     with snapshot(engine) as session:
         total = session.exec(select(func.count()).select_from(Proposal).where(*where)).one()
-        rows = session.execute(
+        # on the session's connection: rows as Core gives them, without the ORM's loading
+        rows = session.connection().execute(
             select(*_SUMMARY_COLUMNS).where(*where)  # type: ignore[call-overload]
             .order_by(col(Proposal.submitted_at).desc(), col(Proposal.id))
             .offset(offset)

@@ -14,7 +14,7 @@ from sqlalchemy import Engine, String, bindparam, cast, func
 from sqlalchemy.orm import defer
 from sqlmodel import Session, col, select
 
-from services.readmodel.db import snapshot
+from services.readmodel.db import read_rows, snapshot
 from services.readmodel.tables import ActionItem, Forum, Meeting, Node, Proposal
 from web.board_data import BoardFilters, Commitment, is_late, rows, summary
 from web.queries import thread_comments, version_sums
@@ -291,9 +291,8 @@ def thread_versions(engine: Engine, proposal_id: str) -> tuple[Any, ...] | None:
     over small tables (1,000 meetings: about 0.2 ms); a generation of the read model that
     the projector bumps would replace them.
     """
-    with engine.connect() as connection:
-        found = connection.execute(_THREAD_VERSIONS, {"id": proposal_id}).first()
-    return tuple(found) if found is not None else None
+    found = read_rows(engine, _THREAD_VERSIONS, {"id": proposal_id})
+    return tuple(found[0]) if found else None
 
 
 #: the live stream's question, asked once a second per open thread: built once
@@ -305,6 +304,6 @@ _LIVE_VERSION = select(  # type: ignore[call-overload]
 
 def proposal_version(engine: Engine, proposal_id: str) -> str:
     """Changes whenever the thread changes: the proposal or any of its action items."""
-    with engine.connect() as connection:  # one statement: one state of the read model
-        own, count, total = connection.execute(_LIVE_VERSION, {"id": proposal_id}).one()
+    # one statement: one state of the read model
+    ((own, count, total),) = read_rows(engine, _LIVE_VERSION, {"id": proposal_id})
     return f"{own or 0}-{count}-{total}"

@@ -127,7 +127,8 @@ class _Kept(threading.local):
 
 
 _kept = _Kept()
-_compiled: dict[Any, tuple[str, tuple[str, ...]]] = {}  # statement -> SQL, its parameters
+#: statement -> its SQL, the names of its parameters in order, the values of its literals
+_compiled: dict[Any, tuple[str, tuple[str, ...], dict[str, Any]]] = {}
 
 
 def read_rows(engine: Engine, statement: Any, params: Mapping[str, Any]) -> list[Any]:
@@ -147,14 +148,16 @@ def read_rows(engine: Engine, statement: Any, params: Mapping[str, Any]) -> list
     prepared = _compiled.get(statement)
     if prepared is None:
         compiled = statement.compile(dialect=engine.dialect)
-        prepared = _compiled[statement] = (compiled.string, tuple(compiled.positiontup or ()))
-    sql, names = prepared
+        prepared = _compiled[statement] = (compiled.string, tuple(compiled.positiontup or ()),
+                                           dict(compiled.params))  # literals' values
+    sql, names, literals = prepared
     connection = _kept.connections.get(engine)
     if connection is None:
         fairy = engine.raw_connection()  # through the pool's connect hooks (the pragmas)
         connection = _kept.connections[engine] = fairy.driver_connection
         fairy.detach()  # this thread's own from now on, closed when the engine goes
-    return connection.execute(sql, tuple(params[name] for name in names)).fetchall()
+    values = {**literals, **params}
+    return connection.execute(sql, tuple(values[name] for name in names)).fetchall()
 
 
 @contextmanager
