@@ -88,7 +88,7 @@ class Settings:
     # after a fetch of a few records, how long the ingest agent waits for more; how long
     # the broker may hold the worker's fetch to fill 32 KiB (0: Faust's, at once)
     batch_linger_ms: int = 0
-    fetch_wait_ms: int = 50
+    fetch_wait_ms: int = 20
     # Prometheus: the worker's own /metrics port (0: none) and interface; /healthz says
     # "degraded" past this many unprocessed ingest records
     metrics_port: int = 9108
@@ -162,7 +162,7 @@ def load() -> Settings:
         producer_linger_ms=_int("GOTONG_PRODUCER_LINGER_MS", 2),
         commit_interval_s=float(os.environ.get("GOTONG_COMMIT_INTERVAL_SECONDS") or 1.0),
         batch_linger_ms=_int("GOTONG_BATCH_LINGER_MS", 0),
-        fetch_wait_ms=_int("GOTONG_FETCH_WAIT_MS", 50),
+        fetch_wait_ms=_int("GOTONG_FETCH_WAIT_MS", 20),
         metrics_port=_int("GOTONG_METRICS_PORT", 9108),
         metrics_host=os.environ.get("GOTONG_METRICS_HOST") or "127.0.0.1",
         lag_degraded=_int("GOTONG_LAG_DEGRADED", 10_000),
