@@ -79,15 +79,27 @@ def start_services(env: BenchEnv, *, worker: bool = True, metrics_port: int = 0,
     return base, node, key
 
 
+#: before the measured load, the same load unmeasured: a fresh broker's JVM spends its first
+#: tens of seconds compiling its hot paths (at 50 events/s, 20 s after its start, it used 34%
+#: of a core, 17% at 1 event/s), and the web and the worker fill their caches
+LATENCY_WARMUP_S = 10.0
+
+
 def run_latency(env: BenchEnv, rate: float, seconds: float, web_workers: int = 1
                 ) -> dict[str, Any]:
     metrics_port = free_port()
     base, node, key = start_services(env, metrics_port=metrics_port, web_workers=web_workers)
+    metrics_url = f"http://127.0.0.1:{metrics_port}/metrics"
+    console.print(f"warming up: the same load for {LATENCY_WARMUP_S:g} s, not measured")
+    run_driver("services.bench.latency_load", base, "--key", key, "--node", node,
+               "--run", f"{env.run}-warmup", "--rate", str(rate),
+               "--seconds", str(LATENCY_WARMUP_S))
+    before = projection_buckets(metrics_url)
     console.print(f"publishing {rate:g} events/s for {seconds:g} s through POST /api/v1/events"
                   " (the clients in a process of their own)")
     measured = run_driver("services.bench.latency_load", base, "--key", key, "--node", node,
                           "--run", env.run, "--rate", str(rate), "--seconds", str(seconds))
-    projected = worker_latency(f"http://127.0.0.1:{metrics_port}/metrics")
+    projected = worker_latency(projection_buckets(metrics_url), before)
     return {
         "rate": rate, "web_workers": web_workers, **measured,
         "projected_p50_ms": round(projected[0] * 1000, 1),
@@ -95,12 +107,18 @@ def run_latency(env: BenchEnv, rate: float, seconds: float, web_workers: int = 1
     }
 
 
-def worker_latency(url: str) -> tuple[float, float]:
-    """p50 and p99 of the worker's publish-to-projection histogram (linear in a bucket)."""
-    buckets = [(float(labels["le"]), value)
-               for name, labels, value in scrape(url)
-               if name == "gotong_publish_to_projection_seconds_bucket"]
-    return histogram_quantile(buckets, 0.5), histogram_quantile(buckets, 0.99)
+def projection_buckets(url: str) -> dict[float, float]:
+    """The worker's publish-to-projection histogram: upper bound -> cumulative count."""
+    return {float(labels["le"]): value for name, labels, value in scrape(url)
+            if name == "gotong_publish_to_projection_seconds_bucket"}
+
+
+def worker_latency(buckets: dict[float, float], before: dict[float, float] | None = None
+                   ) -> tuple[float, float]:
+    """p50 and p99 of the events counted in ``buckets`` since ``before`` (linear in a
+    bucket, as Prometheus' ``histogram_quantile``)."""
+    since = [(bound, count - (before or {}).get(bound, 0.0)) for bound, count in buckets.items()]
+    return histogram_quantile(since, 0.5), histogram_quantile(since, 0.99)
 
 
 def _load(base: str, node: str, key: str, *, batch: int, clients: int, seconds: float,
