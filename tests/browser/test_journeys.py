@@ -125,6 +125,11 @@ def test_thread_updates_live_when_a_comment_arrives(page: Any, stack: Stack) -> 
         "comment_id": uid("c"), "body": "Komentar yang datang langsung",
         "author": "Bu Rina"}, node)])
     page.wait_for_selector("text=Komentar yang datang langsung", timeout=15000)
+    # the comment just came: its time is said as people say it, the moment stays in the
+    # title (in the city's time), also in the region the live update swapped in
+    moment = page.locator("li[id^=comment-] time[data-ago]").last
+    assert moment.inner_text() in ("sekarang", "1 menit yang lalu")
+    assert moment.get_attribute("title").endswith("WITA")
 
 
 def test_board_updates_live_when_progress_is_reported(page: Any, stack: Stack) -> None:
