@@ -11,7 +11,7 @@ from starlette.routing import Route
 
 from web import i18n
 from web.accounts import authenticate, end_session, start_session
-from web.board_data import node_names
+from web.board_data import node_name
 from web.formkit import current_user, login_redirect, see_other
 from web.i18n import gettext as _
 from web.ratelimit import LoginLimiter, login_keys
@@ -103,9 +103,8 @@ async def account(request: Request) -> Response:
     user = current_user(request)
     if user is None:
         return login_redirect(request)
-    names = await asyncio.to_thread(node_names, request.app.state.engine)
-    return templates.TemplateResponse(request, "account.html",
-                                      {"node_name": names.get(user.node_id, user.node_id)})
+    name = await asyncio.to_thread(node_name, request.app.state.engine, user.node_id)
+    return templates.TemplateResponse(request, "account.html", {"node_name": name})
 
 
 @form_post

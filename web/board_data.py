@@ -281,6 +281,13 @@ def node_names(engine: Engine) -> dict[str, str]:
         return dict(session.exec(select(Node.id, Node.name)).all())  # type: ignore[arg-type]
 
 
+def node_name(engine: Engine, node_id: str) -> str:
+    """One node's name (its id while the read model does not know it yet)."""
+    with snapshot(engine) as session:
+        name = session.exec(select(Node.name).where(Node.id == node_id)).first()
+    return name or node_id
+
+
 def parse_page(params: Mapping[str, str]) -> int:
     """The page number asked for; anything that is not a positive number is the first page."""
     raw = (params.get("page") or "").strip()

@@ -18,7 +18,7 @@ from events.catalog import SERVICE_NODE
 from events.validation import is_date
 from services.readmodel.tables import ActionItem, Forum, Meeting, Node, Proposal
 from web.accounts import CurrentUser
-from web.board_data import node_names
+from web.board_data import node_name
 from web.formkit import (
     Forbidden,
     current_user,
@@ -69,10 +69,10 @@ def may_run(user: CurrentUser, meeting: Meeting) -> bool:
 async def _may_run_or_403(request: Request, user: CurrentUser, meeting: Meeting) -> None:
     if may_run(user, meeting):
         return
-    names = await asyncio.to_thread(node_names, request.app.state.engine)
+    convener = await asyncio.to_thread(node_name, request.app.state.engine, meeting.node_id)
     raise Forbidden(_("Only coordinators of %(convener)s, which convened this meeting, publish "
                       "its minutes and turn its decisions into commitments.")
-                    % {"convener": names.get(meeting.node_id, meeting.node_id)})
+                    % {"convener": convener})
 
 
 def acting_node(user: CurrentUser, meeting: Meeting) -> str:
