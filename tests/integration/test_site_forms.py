@@ -443,6 +443,21 @@ def test_the_creator_cancels_with_a_reason_and_hands_over_a_commitment(site: Dem
     assert page.context["item"].status == "cancelled" and _forms(page) == set()
 
 
+def test_an_admin_of_another_node_cancels_a_commitment_as_the_service(site: DemoSite) -> None:
+    item = _dinkes_item_made_by_dinsos(site)
+    site.login("admin-uji")  # an admin of bappeda-bitung: neither its creator nor its owner
+    page = site.client.get(f"/commitments/{item}")
+    # steering, not reporting: progress stays the owner's account
+    assert _forms(page) == {"status", "owner"} and "cancelled" in page.context["statuses"]
+    cancelled = site.post(f"/commitments/{item}/status", {"status": "cancelled",
+                                                          "reason": "Tercatat dua kali"})
+    assert cancelled.status_code == 303 and "pending" not in cancelled.headers["location"]
+    page = site.client.get(f"/commitments/{item}")
+    # the rules let the owner, the creator or the service change it: the service did
+    assert page.context["item"].status == "cancelled"
+    assert page.context["item"].history[-1]["node_id"] == "gotong"
+
+
 def test_a_refused_action_says_who_may_do_it(site: DemoSite) -> None:
     item = _dinkes_item_made_by_dinsos(site)
     site.login("ani")
