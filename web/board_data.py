@@ -281,6 +281,15 @@ def node_names(engine: Engine) -> dict[str, str]:
         return dict(session.exec(select(Node.id, Node.name)).all())  # type: ignore[arg-type]
 
 
+def node_choices(engine: Engine) -> list[tuple[str, str]]:
+    """Every node as (id, name), by name: what a node picker offers."""
+    return by_name(node_names(engine))
+
+
+def by_name(names: Mapping[str, str]) -> list[tuple[str, str]]:
+    return sorted(names.items(), key=lambda pair: (pair[1], pair[0]))
+
+
 def node_name(engine: Engine, node_id: str) -> str:
     """One node's name (its id while the read model does not know it yet)."""
     with snapshot(engine) as session:

@@ -24,7 +24,7 @@ from services.aggregates.action_items import CLOSED
 from services.readmodel.db import snapshot
 from services.readmodel.tables import ActionItem, Meeting, Proposal
 from web.accounts import CurrentUser
-from web.board_data import is_late, node_names
+from web.board_data import by_name, is_late, node_names
 from web.formkit import Forbidden, current_user, require_user, see_other, unavailable
 from web.i18n import gettext as _
 from web.pages import today
@@ -101,8 +101,7 @@ async def _page(request: Request, item: ActionItem, titles: dict[str, str | None
         "node_names": names,
         "may": may,
         # who may take it over: every other node, by name
-        "new_owners": sorted(((n, name) for n, name in names.items()
-                              if n != item.owner_node_id), key=lambda pair: pair[1]),
+        "new_owners": [(n, name) for n, name in by_name(names) if n != item.owner_node_id],
         "statuses": statuses(may, item.status),
         "pending": request.query_params.get("pending"),
         "form": form, "values": values or {}, "errors": errors or {},

@@ -18,7 +18,7 @@ from events.catalog import SERVICE_NODE
 from events.validation import is_date
 from services.readmodel.tables import ActionItem, Forum, Meeting, Node, Proposal
 from web.accounts import CurrentUser
-from web.board_data import node_name
+from web.board_data import node_choices, node_name
 from web.formkit import (
     Forbidden,
     current_user,
@@ -39,11 +39,6 @@ MAX_LINES = 200
 def _load(engine: Any, model: Any, key: str) -> Any:
     with Session(engine) as session:
         return session.get(model, key)
-
-
-def _nodes(engine: Any) -> list[tuple[str, str]]:
-    with Session(engine) as session:
-        return [(n.id, n.name) for n in session.exec(select(Node).order_by(col(Node.name)))]
 
 
 def _existing(engine: Any, model: Any, ids: set[str]) -> set[str]:
@@ -179,7 +174,7 @@ async def _minutes_page(request: Request, meeting: Meeting, values: dict[str, An
                         errors: dict[str, str], status_code: int = 200, *,
                         more: bool = False) -> Response:
     engine = request.app.state.engine
-    nodes, proposals = await asyncio.gather(asyncio.to_thread(_nodes, engine),
+    nodes, proposals = await asyncio.gather(asyncio.to_thread(node_choices, engine),
                                             asyncio.to_thread(_proposals, engine,
                                                               meeting.forum_id))
     attendees = values.get("attendees", [])
@@ -338,7 +333,7 @@ async def new_action_item(request: Request) -> Response:
     decision = _decision(meeting, request.query_params.get("decision", ""))
     if decision is None:  # a commitment comes from one of the decisions listed there
         return see_other(str(request.url_for("meeting", id=meeting.id)) + "#minutes-h")
-    nodes = await asyncio.to_thread(_nodes, request.app.state.engine)
+    nodes = await asyncio.to_thread(node_choices, request.app.state.engine)
     values = {"title": decision["text"][:200], "decision": str(decision["index"])}
     return _render(request, "action_item_form.html", {"meeting": meeting, "decision": decision,
                                                       "nodes": nodes, "values": values,
@@ -356,7 +351,7 @@ async def create_action_item(request: Request, form: FormData) -> Response:
         raise HTTPException(400, "no such decision")
     values = {k: text(form, k) for k in ("title", "owner_node_id", "due_date", "description",
                                          "decision")}
-    nodes = await asyncio.to_thread(_nodes, engine)
+    nodes = await asyncio.to_thread(node_choices, engine)
     errors: dict[str, str] = {}
     if not values["title"]:
         errors["title"] = _("Give the commitment a title.")
