@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import os
 import secrets
 import signal
@@ -33,6 +34,19 @@ def _spawn(args: Sequence[str], env: dict[str, str], log: Path) -> subprocess.Po
     with log.open("ab") as out:
         return subprocess.Popen([sys.executable, "-m", "services.cli", *args], env=env,
                                 stdout=out, stderr=subprocess.STDOUT)
+
+
+def _log_to_file(log: Path) -> logging.Handler:
+    """This process's own log records (the broker's start, the demo loader's Kafka client,
+    which warns while a new broker still elects its partitions' leaders) go to ``log``:
+    the terminal keeps the few lines ``run_up`` prints."""
+    log.parent.mkdir(parents=True, exist_ok=True)
+    handler = logging.FileHandler(log, encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.addHandler(handler)
+    root.setLevel(logging.INFO)
+    return handler
 
 
 def _tail(log: Path, lines: int = 15) -> str:
@@ -126,10 +140,22 @@ def load_demo(settings: Settings) -> int:
 
 
 def run_up(settings: Settings, *, demo: bool, port: int | None) -> int:
-    from services.pipeline.topics import ensure_topics
-
     if port is not None:
         settings = replace(settings, http_port=port)
+    logs = settings.data_dir / "logs"
+    level = logging.getLogger().level
+    handler = _log_to_file(logs / "up.log")
+    try:
+        return _run_up(settings, demo=demo, logs=logs)
+    finally:
+        logging.getLogger().removeHandler(handler)
+        logging.getLogger().setLevel(level)
+        handler.close()
+
+
+def _run_up(settings: Settings, *, demo: bool, logs: Path) -> int:
+    from services.pipeline.topics import ensure_topics
+
     started_broker = False
     try:
         if settings.uses_local_broker and not broker.status(settings).running:
@@ -147,7 +173,6 @@ def run_up(settings: Settings, *, demo: bool, port: int | None) -> int:
     env.setdefault("GOTONG_COOKIE_SECURE", "0")  # the local site is served over plain HTTP
     if settings.kafka_bootstrap is None:
         env["GOTONG_KAFKA_PORT"] = str(settings.kafka_port)
-    logs = settings.data_dir / "logs"
     worker_log, web_log = logs / "worker.log", logs / "web.log"
     processes = [_spawn(["worker"], env, worker_log), _spawn(["web"], env, web_log)]
     console.print(f"Worker and web started; their logs: {worker_log}, {web_log}")
