@@ -287,6 +287,7 @@ def node_choices(engine: Engine) -> list[tuple[str, str]]:
 
 
 def by_name(names: Mapping[str, str]) -> list[tuple[str, str]]:
+    """Nodes' (id, name) pairs sorted by name, as people look for them."""
     return sorted(names.items(), key=lambda pair: (pair[1], pair[0]))
 
 

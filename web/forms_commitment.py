@@ -19,7 +19,6 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from events.catalog import SERVICE_NODE
 from services.aggregates.action_items import CLOSED
 from services.readmodel.db import snapshot
 from services.readmodel.tables import ActionItem, Meeting, Proposal
@@ -28,7 +27,7 @@ from web.board_data import by_name, is_late, node_names
 from web.formkit import Forbidden, current_user, require_user, see_other, unavailable
 from web.i18n import gettext as _
 from web.pages import today
-from web.posting import NotPublished, projected, publish, version_of
+from web.posting import NotPublished, acting_node, projected, publish, version_of
 from web.security import form_post, text
 from web.templating import templates
 
@@ -52,13 +51,6 @@ def rights(user: CurrentUser | None, item: ActionItem) -> frozenset[str]:
     if user.is_admin:  # the service's admins steer any open commitment, as the service
         may |= {"status", "cancel", "reassign"}
     return frozenset(may)
-
-
-def acting_node(user: CurrentUser, item: ActionItem) -> str:
-    """As whom a change is published: the person's node when it owns or made the
-    commitment, else the service itself (an admin; the aggregate's rules let only the
-    owner, the creator or the service change a commitment)."""
-    return user.node_id if user.node_id in (item.owner_node_id, item.node_id) else SERVICE_NODE
 
 
 def statuses(may: frozenset[str], current: str) -> list[str]:
@@ -144,7 +136,8 @@ async def _publish(request: Request, user: CurrentUser, item: ActionItem,
     engine = request.app.state.engine
     before = await asyncio.to_thread(version_of, engine, ActionItem, item.id)
     try:
-        await publish(request, user, type_, item.id, data, as_node=acting_node(user, item))
+        await publish(request, user, type_, item.id, data,
+                      as_node=acting_node(user, item.owner_node_id, item.node_id))
     except NotPublished as exc:
         if exc.fields:
             return await _page(request, item, titles, form_name, values, exc.fields, 400)

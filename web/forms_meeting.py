@@ -14,7 +14,6 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from events.catalog import SERVICE_NODE
 from events.validation import is_date
 from services.readmodel.tables import ActionItem, Forum, Meeting, Node, Proposal
 from web.accounts import CurrentUser
@@ -29,7 +28,7 @@ from web.formkit import (
     unavailable,
 )
 from web.i18n import gettext as _
-from web.posting import NotPublished, projected, publish, publish_all, version_of
+from web.posting import NotPublished, acting_node, projected, publish, publish_all, version_of
 from web.security import form_post, text
 from web.templating import templates
 
@@ -68,13 +67,6 @@ async def _may_run_or_403(request: Request, user: CurrentUser, meeting: Meeting)
     raise Forbidden(_("Only coordinators of %(convener)s, which convened this meeting, publish "
                       "its minutes and turn its decisions into commitments.")
                     % {"convener": convener})
-
-
-def acting_node(user: CurrentUser, meeting: Meeting) -> str:
-    """As whom the minutes and commitments are published: the convening node, or the
-    service itself when an admin runs another node's meeting (the aggregates' rules let
-    only the convener, or the service, publish a meeting's minutes)."""
-    return user.node_id if user.node_id == meeting.node_id else SERVICE_NODE
 
 
 def _render(request: Request, name: str, context: dict[str, Any], status_code: int = 200
@@ -300,7 +292,7 @@ async def publish_minutes(request: Request, form: FormData) -> Response:
                             "proposal_id": d["decision_proposal"] or None}))
     before = await asyncio.to_thread(version_of, engine, Meeting, meeting.id)
     try:  # the minutes and their commitments are checked together, then sent together
-        await publish_all(request, user, events, as_node=acting_node(user, meeting))
+        await publish_all(request, user, events, as_node=acting_node(user, meeting.node_id))
     except NotPublished as exc:
         if exc.fields:
             shown = {k: v for k, v in exc.fields.items() if k in ("attendees", "summary")}
@@ -374,7 +366,7 @@ async def create_action_item(request: Request, form: FormData) -> Response:
             "meeting_id": meeting.id, "proposal_id": decision.get("proposal_id")}
     try:
         await publish(request, user, "gotong.action_item.created.v1", item_id, data,
-                      as_node=acting_node(user, meeting))
+                      as_node=acting_node(user, meeting.node_id))
     except NotPublished as exc:
         if exc.fields:
             return _render(request, "action_item_form.html", context | {"errors": exc.fields}, 400)

@@ -19,6 +19,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session, SQLModel
 from starlette.requests import Request
 
+from events.catalog import SERVICE_NODE
 from web.accounts import CurrentUser
 
 POLL_S = 0.05
@@ -49,6 +50,14 @@ def make_event(user: CurrentUser, type_: str, subject: str,
         "datacontenttype": "application/json",
         "data": {k: v for k, v in data.items() if v not in (None, "", [])},
     }
+
+
+def acting_node(user: CurrentUser, *allowed: str | None) -> str:
+    """As whom a person's change is published: their node when it is one of ``allowed``
+    (the nodes the aggregate's rule lets change the object), else the service itself (an
+    admin acting for another node; the rules let the service do anything, and the web
+    only lets admins get here)."""
+    return user.node_id if user.node_id in allowed else SERVICE_NODE
 
 
 async def publish(request: Request, user: CurrentUser, type_: str, subject: str,
