@@ -79,7 +79,7 @@ def web(host: str | None, port: int | None, workers: int) -> None:
     from web.http_protocol import server_options
 
     s = settings_module.get()
-    options = server_options(host or s.http_host, port or s.http_port)
+    options = server_options(host or s.http_host, port or s.http_port, access_log=s.access_log)
     if workers == 1:
         uvicorn.run(create_app(s), **options)
     else:  # each worker process builds its app from the same environment

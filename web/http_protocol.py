@@ -60,10 +60,10 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
         self.transport.close()
 
 
-def server_options(host: str, port: int) -> dict[str, Any]:
+def server_options(host: str, port: int, *, access_log: bool = False) -> dict[str, Any]:
     """How ``gotong web`` runs uvicorn (the bench's hello-world ceiling runs the same)."""
     return {
-        "host": host, "port": port, "log_level": "info",
+        "host": host, "port": port, "log_level": "info", "access_log": access_log,
         "proxy_headers": True,
         # httptools, with a bound on the request head that h11 has and httptools lacks
         "http": BoundedHttpToolsProtocol,

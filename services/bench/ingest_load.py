@@ -23,9 +23,9 @@ import time
 import uuid
 from typing import Any
 
-import aiohttp
 import orjson
 
+from services.bench.keepalive import Client, RequestFailed
 from services.bench.page_load import percentile
 
 
@@ -40,16 +40,13 @@ def proposal(node: str, forum: str, subject: str, rng: random.Random) -> dict[st
     }
 
 
-def api_session(base: str, key: str, connections: int, timeout: float
-                ) -> aiohttp.ClientSession:
+def api_client(base: str, key: str, connections: int, timeout: float) -> Client:
     """Keep-alive connections to ``base`` that send JSON as the node of ``key``."""
-    return aiohttp.ClientSession(
-        base, connector=aiohttp.TCPConnector(limit=connections),
-        headers={"Authorization": f"Bearer {key}", "Content-Type": "application/json"},
-        timeout=aiohttp.ClientTimeout(total=timeout))
+    return Client(base, {"Authorization": f"Bearer {key}", "Content-Type": "application/json"},
+                  connections, timeout)
 
 
-async def drive(session: aiohttp.ClientSession, *, node: str, run: str, batch: int,
+async def drive(session: Client, *, node: str, run: str, batch: int,
                 seconds: float, concurrency: int) -> dict[str, Any]:
     timings: list[float] = []
     accepted = errors = 0
@@ -66,10 +63,9 @@ async def drive(session: aiohttp.ClientSession, *, node: str, run: str, batch: i
             body = orjson.dumps(events[0] if batch == 1 else events)
             began = time.perf_counter()
             try:
-                async with session.post("/api/v1/events", data=body) as response:
-                    await response.read()
-                    ok = response.status == 202
-            except (TimeoutError, aiohttp.ClientError):
+                status, _ = await session.request("POST", "/api/v1/events", body)
+                ok = status == 202
+            except RequestFailed:
                 ok = False
             if ok:
                 timings.append((time.perf_counter() - began) * 1000)
@@ -98,7 +94,7 @@ async def main(argv: list[str]) -> None:
     parser.add_argument("--warmup", type=float, default=2)
     parser.add_argument("--concurrency", type=int, default=16)
     args = parser.parse_args(argv)
-    async with api_session(args.base, args.key, args.concurrency, timeout=120) as session:
+    async with api_client(args.base, args.key, args.concurrency, timeout=120) as session:
         common = {"node": args.node, "batch": args.batch, "concurrency": args.concurrency}
         if args.warmup:
             await drive(session, run=f"{args.run}-w", seconds=args.warmup, **common)

@@ -1,7 +1,8 @@
 """Publish at a steady rate and watch the API until each event shows: a process of its own.
 
-``gotong bench latency`` runs this as a subprocess (aiohttp; a client in the bench's
-own interpreter was the first thing to fall behind)::
+``gotong bench latency`` runs this as a subprocess (a client in the bench's own
+interpreter was the first thing to fall behind) with the lean keep-alive client of
+``services.bench.keepalive``::
 
     python -m services.bench.latency_load http://127.0.0.1:8000 --key gtk_… \
         --node dinsos-bitung --rate 100 --seconds 20
@@ -24,10 +25,10 @@ import sys
 import time
 from typing import Any
 
-import aiohttp
 import orjson
 
-from services.bench.ingest_load import api_session, proposal
+from services.bench.ingest_load import api_client, proposal
+from services.bench.keepalive import Client, RequestFailed
 from services.bench.page_load import percentile
 
 # the poller's least pause between looks (the old poller asked without pause)
@@ -41,17 +42,15 @@ def _instant(timestamp: str) -> dt.datetime:
     return dt.datetime.fromisoformat(timestamp.replace("Z", "+00:00"))
 
 
-async def _status(session: aiohttp.ClientSession, method: str, path: str,
-                  body: bytes | None = None) -> int:
+async def _status(session: Client, method: str, path: str, body: bytes | None = None) -> int:
     try:
-        async with session.request(method, path, data=body) as response:
-            await response.read()
-            return response.status
-    except (TimeoutError, aiohttp.ClientError):
+        status, _ = await session.request(method, path, body)
+        return status
+    except RequestFailed:
         return 0
 
 
-async def measure(session: aiohttp.ClientSession, *, node: str, run: str, rate: float,
+async def measure(session: Client, *, node: str, run: str, rate: float,
                   seconds: float) -> dict[str, Any]:
     ids = random.Random(run)
     forum = f"bench-{run}-forum"
@@ -100,9 +99,9 @@ async def measure(session: aiohttp.ClientSession, *, node: str, run: str, rate: 
         oldest = min(outstanding)
         offset = 0
         while True:
-            async with session.get("/api/v1/proposals", params={
-                    "forum": forum, "limit": POLL_PAGE, "offset": offset}) as response:
-                items = orjson.loads(await response.read())["items"]
+            _, body = await session.request("GET", "/api/v1/proposals", params={
+                "forum": forum, "limit": POLL_PAGE, "offset": offset})
+            items = orjson.loads(body)["items"]
             now = time.perf_counter()
             for item in items:
                 if item["id"] in accepted:
@@ -151,7 +150,7 @@ async def main(argv: list[str]) -> None:
     parser.add_argument("--rate", type=float, default=100)
     parser.add_argument("--seconds", type=float, default=20)
     args = parser.parse_args(argv)
-    async with api_session(args.base, args.key, CONNECTIONS, timeout=30) as session:
+    async with api_client(args.base, args.key, CONNECTIONS, timeout=30) as session:
         figures = await measure(session, node=args.node, run=args.run, rate=args.rate,
                                 seconds=args.seconds)
     print(json.dumps(figures), flush=True)
