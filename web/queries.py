@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from typing import Any
 
-from sqlalchemy import Engine, func
+from sqlalchemy import Engine, bindparam, func
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from services.aggregates.action_items import CLOSED
-from services.readmodel.db import snapshot
+from services.readmodel.db import read_snapshot, snapshot
 from services.readmodel.tables import (
     ActionItem,
     Forum,
@@ -60,6 +62,21 @@ PROPOSAL_SUMMARY_FIELDS = tuple(name for name in Proposal.model_fields
 _SUMMARY_COLUMNS = tuple(getattr(Proposal, name) for name in PROPOSAL_SUMMARY_FIELDS)
 
 
+_FILTERS = {"forum": Proposal.forum_id, "status": Proposal.status, "node": Proposal.node_id,
+            "program": Proposal.program}
+
+
+@functools.cache
+def _proposal_list(filters: tuple[str, ...]) -> tuple[Any, Any]:
+    """The count and the page of a proposal list filtered on ``filters``, built once."""
+    where = [_FILTERS[name] == bindparam(name) for name in filters]
+    count = sa_select(func.count()).select_from(Proposal).where(*where)
+    page = (sa_select(*_SUMMARY_COLUMNS).where(*where)
+            .order_by(col(Proposal.submitted_at).desc(), col(Proposal.id))
+            .limit(bindparam("limit")).offset(bindparam("offset")))
+    return count, page
+
+
 def list_proposals(
     engine: Engine,
     *,
@@ -70,24 +87,13 @@ def list_proposals(
     limit: int = 50,
     offset: int = 0,
 ) -> tuple[list[dict[str, Any]], int]:
-    where = []
-    if forum:
-        where.append(Proposal.forum_id == forum)
-    if status:
-        where.append(Proposal.status == status)
-    if node:
-        where.append(Proposal.node_id == node)
-    if program:
-        where.append(Proposal.program == program)
-    with snapshot(engine) as session:
-        total = session.exec(select(func.count()).select_from(Proposal).where(*where)).one()
-        # on the session's connection: rows as Core gives them, without the ORM's loading
-        rows = session.connection().execute(
-            select(*_SUMMARY_COLUMNS).where(*where)  # type: ignore[call-overload]
-            .order_by(col(Proposal.submitted_at).desc(), col(Proposal.id))
-            .offset(offset)
-            .limit(limit)
-        ).all()
+    """A page of proposals, newest first, and how many match (the API's list, which
+    agencies poll: statements built once, read as rows in one snapshot)."""
+    given = {"forum": forum, "status": status, "node": node, "program": program}
+    filters = {name: value for name, value in given.items() if value}
+    count, page = _proposal_list(tuple(filters))
+    (((total,),), rows) = read_snapshot(
+        engine, (count, filters), (page, {**filters, "limit": limit, "offset": offset}))
     return [dict(zip(PROPOSAL_SUMMARY_FIELDS, row, strict=True)) for row in rows], int(total)
 
 

@@ -12,7 +12,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 import orjson
 from alembic import command
@@ -127,13 +127,56 @@ class _Kept(threading.local):
 
 
 _kept = _Kept()
-#: statement -> its SQL, the names of its parameters in order, the values of its literals
-_compiled: dict[Any, tuple[str, tuple[str, ...], dict[str, Any]]] = {}
+
+
+class _Prepared(NamedTuple):
+    sql: str
+    names: tuple[str, ...]  # the parameters, in the order the SQL takes them
+    literals: dict[str, Any]  # the values of the statement's own literals
+    processors: tuple[Callable[[Any], Any] | None, ...]  # per column, e.g. JSON text -> value
+
+
+#: statement -> what running it on the raw driver takes
+_prepared: dict[Any, _Prepared] = {}
+
+
+def _prepare(engine: Engine, statement: Any) -> _Prepared:
+    prepared = _prepared.get(statement)
+    if prepared is None:
+        compiled = statement.compile(dialect=engine.dialect)
+        processors = tuple(column.type._cached_result_processor(engine.dialect, None)
+                           for column in statement.selected_columns)
+        prepared = _prepared[statement] = _Prepared(
+            compiled.string, tuple(compiled.positiontup or ()), dict(compiled.params),
+            processors)
+    return prepared
+
+
+def _kept_connection(engine: Engine) -> Any:
+    connection = _kept.connections.get(engine)
+    if connection is None:
+        fairy = engine.raw_connection()  # through the pool's connect hooks (the pragmas)
+        connection = _kept.connections[engine] = fairy.driver_connection
+        fairy.detach()  # this thread's own from now on, closed when the engine goes
+    return connection
+
+
+def _run(connection: Any, prepared: _Prepared, params: Mapping[str, Any]) -> list[Any]:
+    values = {**prepared.literals, **params}
+    rows = connection.execute(prepared.sql,
+                              tuple(values[name] for name in prepared.names)).fetchall()
+    converted = [(i, f) for i, f in enumerate(prepared.processors) if f is not None]
+    if converted:
+        rows = [list(row) for row in rows]
+        for row in rows:
+            for i, f in converted:
+                if row[i] is not None:
+                    row[i] = f(row[i])
+    return rows
 
 
 def read_rows(engine: Engine, statement: Any, params: Mapping[str, Any]) -> list[Any]:
-    """The rows (tuples) of ``statement``, a prepared read by an indexed key whose columns
-    are text and numbers (no JSON, no dates to convert).
+    """The rows (tuples) of ``statement``, a prepared read by an indexed key.
 
     On SQLite the statement is compiled once to its SQL and run on a connection the
     calling thread keeps, outside any transaction (the driver opens none for a SELECT,
@@ -141,23 +184,34 @@ def read_rows(engine: Engine, statement: Any, params: Mapping[str, Any]) -> list
     SQLAlchemy's pool, executing through its Core layers and rolling back cost ~100 µs
     of the web's event loop on every API request. The rows are read to the end, so no
     read transaction stays open. Elsewhere: an ordinary connection from the pool.
+    JSON columns come back decoded, as SQLAlchemy gives them.
     """
     if engine.dialect.name != "sqlite":
         with engine.connect() as connection:
             return [tuple(row) for row in connection.execute(statement, params)]
-    prepared = _compiled.get(statement)
-    if prepared is None:
-        compiled = statement.compile(dialect=engine.dialect)
-        prepared = _compiled[statement] = (compiled.string, tuple(compiled.positiontup or ()),
-                                           dict(compiled.params))  # literals' values
-    sql, names, literals = prepared
-    connection = _kept.connections.get(engine)
-    if connection is None:
-        fairy = engine.raw_connection()  # through the pool's connect hooks (the pragmas)
-        connection = _kept.connections[engine] = fairy.driver_connection
-        fairy.detach()  # this thread's own from now on, closed when the engine goes
-    values = {**literals, **params}
-    return connection.execute(sql, tuple(values[name] for name in names)).fetchall()
+    return _run(_kept_connection(engine), _prepare(engine, statement), params)
+
+
+def read_snapshot(engine: Engine, *reads: tuple[Any, Mapping[str, Any]]) -> list[list[Any]]:
+    """The rows of each ``(statement, params)``, all read from one committed state (as
+    ``snapshot``), the statements prepared once (as ``read_rows``).
+
+    For a list with its total: the count and the page agree while the worker commits.
+    On SQLite one read transaction on the thread's kept connection (a page of 200
+    proposals and its count: 1.7 ms here against 4.4 ms through the ORM session and
+    Core's statement building); on PostgreSQL one REPEATABLE READ transaction.
+    """
+    if engine.dialect.name != "sqlite":
+        with _snapshot_bind(engine).connect() as connection:
+            return [[tuple(row) for row in connection.execute(statement, params)]
+                    for statement, params in reads]
+    connection = _kept_connection(engine)
+    prepared = [(_prepare(engine, statement), params) for statement, params in reads]
+    connection.execute("BEGIN")
+    try:
+        return [_run(connection, p, params) for p, params in prepared]
+    finally:
+        connection.execute("COMMIT")  # read only: ends the snapshot
 
 
 @contextmanager

@@ -11,9 +11,11 @@ import pytest
 from sqlalchemy import Engine, func
 from sqlmodel import Session, select
 
+from services.readmodel import db
 from services.readmodel.db import make_engine, migrate, snapshot, upsert
 from services.readmodel.tables import Proposal, ProposalComment
 from tests.postgres_fixtures import PostgresServer
+from web.queries import list_proposals
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -85,3 +87,55 @@ def test_the_worker_writes_while_a_page_holds_its_snapshot(engine: Engine) -> No
             _commit(engine, comments)
     with Session(engine) as session:
         assert _count_and_listed(session) == (5, 5)
+
+
+def _proposal(n: int, forum: str, status: str = "submitted", tags: list[str] | None = None
+              ) -> dict[str, Any]:
+    at = f"2026-12-02T05:{n:02d}:00Z"
+    return {"id": f"usulan-{n}", "forum_id": forum, "title": f"Usulan {n}", "body": "Isi",
+            "author": "Ani", "node_id": "pkk-bitung-tengah", "tags": tags or [],
+            "program": None, "location": None, "budget_estimate": None, "status": status,
+            "status_history": [], "comment_count": 0, "endorsers": [],
+            "endorsement_count": 0, "submitted_at": at, "updated_at": at, "version": 1}
+
+
+def test_the_api_list_filters_pages_and_counts_newest_first(engine: Engine) -> None:
+    with engine.begin() as connection:
+        upsert(connection, {"proposals": [
+            _proposal(n, "forum-sampah" if n % 2 else "forum-gizi",
+                      "accepted" if n % 3 == 0 else "submitted", tags=[f"rt-{n}"])
+            for n in range(1, 13)]})
+    items, total = list_proposals(engine, forum="forum-sampah", limit=2, offset=1)
+    assert total == 6
+    assert [i["id"] for i in items] == ["usulan-9", "usulan-7"]  # 11 is the newest
+    assert items[0]["tags"] == ["rt-9"] and items[0]["comment_count"] == 0
+    items, total = list_proposals(engine, forum="forum-sampah", status="accepted")
+    assert (total, [i["id"] for i in items]) == (2, ["usulan-9", "usulan-3"])
+    items, total = list_proposals(engine, status="accepted", limit=50)
+    assert total == 4 and [i["id"] for i in items][:2] == ["usulan-12", "usulan-9"]
+    assert list_proposals(engine, forum="forum-tidak-ada") == ([], 0)
+
+
+def test_a_list_and_its_total_come_from_one_state(engine: Engine,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """The worker commits between the count and the page: both still agree."""
+    if engine.dialect.name != "sqlite":
+        pytest.skip("PostgreSQL reads both in one REPEATABLE READ transaction (tested above)")
+    with engine.begin() as connection:
+        upsert(connection, {"proposals": [_proposal(1, "forum-sampah")]})
+    run = db._run
+    landed: list[int] = []
+
+    def worker_commits_between(*args: Any) -> list[Any]:
+        rows = run(*args)
+        if not landed:
+            landed.append(1)
+            with engine.begin() as connection:  # another connection, as the worker's
+                upsert(connection, {"proposals": [_proposal(2, "forum-sampah")]})
+        return rows
+
+    monkeypatch.setattr(db, "_run", worker_commits_between)
+    items, total = list_proposals(engine, forum="forum-sampah")
+    assert landed and (total, len(items)) == (1, 1)
+    items, total = list_proposals(engine, forum="forum-sampah")
+    assert (total, len(items)) == (2, 2)
