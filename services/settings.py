@@ -79,6 +79,7 @@ class Settings:
     # the ingest agent: decoded aggregate states kept between batches (MiB of their JSON),
     # and how long the worker's producer waits to fill a batch of records
     state_cache_mb: int = 32
+    render_cache_mb: int = 32  # pages rendered for visitors not signed in (web/render_cache.py)
     # RocksDB memory of all the worker's table databases together (cache and memtables)
     rocksdb_memory_mb: int = 48
     producer_linger_ms: int = 2
@@ -161,6 +162,7 @@ def load() -> Settings:
         timezone=os.environ.get("GOTONG_TIMEZONE") or "Asia/Makassar",
         batch_size=_int("GOTONG_BATCH_SIZE", 6000),
         state_cache_mb=_int("GOTONG_STATE_CACHE_MB", 32),
+        render_cache_mb=_int("GOTONG_RENDER_CACHE_MB", 32),
         rocksdb_memory_mb=_int("GOTONG_ROCKSDB_MEMORY_MB", 48),
         producer_linger_ms=_int("GOTONG_PRODUCER_LINGER_MS", 2),
         commit_interval_s=float(os.environ.get("GOTONG_COMMIT_INTERVAL_SECONDS") or 1.0),

@@ -17,6 +17,7 @@ from services.readmodel.db import make_engine, migrate
 from services.settings import Settings
 from services.settings import get as get_settings
 from web import api, feeds, site
+from web.render_cache import RenderCache
 
 log = logging.getLogger(__name__)
 
@@ -84,4 +85,5 @@ def create_app(settings: Settings | None = None) -> Starlette:
     app = Starlette(routes=routes, middleware=site.middleware(settings),
                     exception_handlers=site.exception_handlers, lifespan=lifespan)
     app.state.settings = settings
+    app.state.render_cache = RenderCache(settings.render_cache_mb * 2**20)
     return app

@@ -33,6 +33,8 @@ REQUESTS = Counter("gotong_http_requests", "HTTP requests by route, method and s
                    ["route", "method", "status"])
 DURATION = Histogram("gotong_http_request_seconds", "Time to the end of each response, by route.",
                      ["route"], buckets=(.002, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 10))
+RENDER_CACHE = Counter("gotong_render_cache_lookups", "Pages looked up in the render cache "
+                       "(visitors not signed in), by outcome: hit or miss.", ["outcome"])
 
 LOOPBACK = ("127.", "::1", "localhost")
 STREAMS = ("/api/v1/stream", "/live/")  # open for minutes: counted, not timed

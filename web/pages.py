@@ -17,7 +17,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from services.readmodel.db import lookup
-from web import board_data, charts, conditional, i18n, thread_data
+from web import board_data, charts, conditional, i18n, render_cache, thread_data
 from web.accounts import endorsed_by
 from web.conditional import Validators
 from web.formkit import current_user, service_secret
@@ -106,6 +106,34 @@ def page_validators(request: Request, *parts: Any) -> Validators:
     return Validators(etag, vary=("Cookie", "Accept-Language"))
 
 
+def shared_key(request: Request, *parts: Any) -> str | None:
+    """The render cache's key for a page as anyone not signed in sees it: what its
+    validators name but the viewer (none) and the CSRF token (put in per visitor); None
+    when the page is someone's own (signed in) or not a plain GET."""
+    if request.method not in ("GET", "HEAD") or current_user(request) is not None:
+        return None
+    return conditional.digest(
+        conditional.SITE_RENDERING, str(request.url), i18n.current.get(), today(request),
+        getattr(request.app.state, "kafka_available", True), *parts)
+
+
+def render_shared(request: Request, key: str, template: str, context: dict[str, Any]
+                  ) -> Response:
+    """Render a page for visitors not signed in once, with a placeholder for the CSRF
+    token, keep it under ``key`` and answer with this visitor's token put in."""
+    state = request.state
+    token = state.csrf_token
+    state.csrf_token = render_cache.TOKEN_PLACEHOLDER
+    try:
+        response = templates.TemplateResponse(request, template, context)
+    finally:
+        state.csrf_token = token
+    rendered = render_cache.Rendered(bytes(response.body), response.template,  # type: ignore[attr-defined]
+                                     response.context)  # type: ignore[attr-defined]
+    request.app.state.render_cache.put(key, rendered)
+    return render_cache.CachedPage(rendered, token)
+
+
 async def proposal(request: Request) -> Response:
     engine = request.app.state.engine
     proposal_id = request.path_params["id"]
@@ -115,6 +143,13 @@ async def proposal(request: Request) -> Response:
     validators = page_validators(request, versions) if versions is not None else None
     if validators is not None and (tag := conditional.fresh_tag(request, validators)):
         return conditional.not_modified(validators, tag, PRIVATE_REVALIDATE)
+    form_context = getattr(request.state, "form_context", None)
+    key = (shared_key(request, versions) if versions is not None and form_context is None
+           else None)
+    if key is not None and (kept := request.app.state.render_cache.get(key)) is not None:
+        assert validators is not None
+        return conditional.stamped(render_cache.CachedPage(kept, request.state.csrf_token),
+                                   validators, PRIVATE_REVALIDATE)
     data = await _read(thread_data.proposal_page, engine, proposal_id, today(request),
                        board_data.parse_page(request.query_params))
     if data is None:
@@ -128,7 +163,10 @@ async def proposal(request: Request) -> Response:
              "endorsed": user is not None and endorsed_by(user, service_secret(request),
                                                           endorsers),
              "form": None, "errors": {}, "values": {}}
-    form_context = getattr(request.state, "form_context", None)
+    if key is not None and not data["pending"]:
+        assert validators is not None
+        return conditional.stamped(render_shared(request, key, "proposal.html", data),
+                                   validators, PRIVATE_REVALIDATE)
     response = templates.TemplateResponse(request, "proposal.html", data | (form_context or {}))
     if validators is None or form_context is not None or request.method not in ("GET", "HEAD"):
         return response  # (a form shown again with what was typed is never revalidated)

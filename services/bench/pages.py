@@ -44,6 +44,8 @@ LABELS = {
     "thread_p50_ms": "thread page p50 (ms)",
     "thread_p99_ms": "thread page p99 (ms)",
     "thread_kb": "thread page, mean transferred (kB)",
+    "thread_warm_rps": "threads read again, not signed in: kept rendered (req/s)",
+    "thread_warm_p99_ms": "threads read again p99 (ms)",
     "long_thread_rps": "5,000-comment thread (req/s)",
     "long_thread_p99_ms": "5,000-comment thread p99 (ms)",
     "board_rps": "board, first and filtered pages (req/s)",
@@ -60,6 +62,7 @@ LABELS = {
     "thread_304_share": "reopened threads answered 304 (share)",
     "hello_rps": "ceiling: hello-world Starlette, same stack (req/s)",
     "thread_ratio_to_hello": "thread page / hello-world",
+    "thread_warm_ratio_to_hello": "thread read again (render cache) / hello-world",
     "thread_304_ratio_to_hello": "reopened thread (304) / hello-world",
     "errors": "failed requests",
     "web_workers": "web processes",
@@ -146,8 +149,11 @@ def page_paths(sizes: Sizes, seed: int = 11) -> dict[str, list[str]]:
     # what agencies poll: each forum's Atom feed and each owner's commitments
     feeds = [*(f"/feeds/forums/{forum_id(f)}.atom" for f in range(FORUMS)),
              *(f"/feeds/commitments.atom?owner={o}" for o in owners)]
-    # a phone reopening threads it has read: a set small enough to hold each one's ETag
-    return {"thread": threads, "long_thread": [f"/proposals/{proposal_id(0)}"], "board": board,
+    # thread_warm: the threads most read, read again by anyone not signed in (rendered
+    # once, kept); thread_304: a phone reopening threads it has read (a set small enough
+    # to hold each one's ETag)
+    return {"thread": threads, "thread_warm": threads[:100],
+            "long_thread": [f"/proposals/{proposal_id(0)}"], "board": board,
             "feed": feeds, "feed_304": feeds, "thread_304": threads[:100]}
 
 
@@ -197,12 +203,14 @@ def run_pages(env: BenchEnv, sizes: Sizes, *, seconds: float, concurrency: int,
     env.stop_all()
     thread, long_thread, board = measured["thread"], measured["long_thread"], measured["board"]
     feed, polled, revisited = measured["feed"], measured["feed_304"], measured["thread_304"]
+    warm = measured["thread_warm"]
     return {
         **sizes.as_dict(), **built,
         "database_mb": round(database.stat().st_size / 2**20, 1),
         "concurrency": concurrency, "web_workers": web_workers,
         "thread_rps": thread["rps"], "thread_p50_ms": thread["p50_ms"],
         "thread_p99_ms": thread["p99_ms"], "thread_kb": round(thread["mean_bytes"] / 1000, 1),
+        "thread_warm_rps": warm["rps"], "thread_warm_p99_ms": warm["p99_ms"],
         "long_thread_rps": long_thread["rps"], "long_thread_p99_ms": long_thread["p99_ms"],
         "board_rps": board["rps"], "board_p50_ms": board["p50_ms"],
         "board_p99_ms": board["p99_ms"], "board_kb": round(board["mean_bytes"] / 1000, 1),
@@ -213,8 +221,11 @@ def run_pages(env: BenchEnv, sizes: Sizes, *, seconds: float, concurrency: int,
         "thread_304_share": revisited["share_304"],
         "hello_rps": hello["rps"],
         "thread_ratio_to_hello": round(thread["rps"] / hello["rps"], 3) if hello["rps"] else None,
+        "thread_warm_ratio_to_hello": (round(warm["rps"] / hello["rps"], 3)
+                                       if hello["rps"] else None),
         "thread_304_ratio_to_hello": (round(revisited["rps"] / hello["rps"], 3)
                                       if hello["rps"] else None),
-        "errors": sum(m["errors"] for m in (thread, long_thread, board, feed, polled, revisited)),
+        "errors": sum(m["errors"] for m in (thread, warm, long_thread, board, feed, polled,
+                                            revisited)),
         "web_rss_mb": round(web_rss, 1),
     }

@@ -77,3 +77,4 @@ def test_bench_pages_reports_thread_and_board_rates(tmp_path: Path) -> None:
                             "rebuild_events_per_s", "rebuild_rss_mb", "load_seconds"}
     assert figures["events"] > 1300 and figures["errors"] == 0
     assert figures["thread_rps"] > 0 and figures["board_rps"] > 0
+    assert figures["thread_warm_rps"] > 0 and figures["thread_warm_ratio_to_hello"] > 0

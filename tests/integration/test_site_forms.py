@@ -557,3 +557,62 @@ def test_a_due_date_the_schema_refuses_publishes_neither_minutes_nor_commitments
         "decision_owner": ["dinsos-bitung"], "decision_due": ["20261231"]})
     assert response.status_code == 400 and "decisions" in response.context["errors"]
     assert site.client.get(f"/meetings/{MAESA_MARCH}").context["meeting"].version == before
+
+
+def _page_token(html: str) -> str:
+    found = set(re.findall(r'name="csrf_token" value="([^"]+)"', html))
+    assert len(found) == 1, found
+    return found.pop()
+
+
+def test_a_thread_is_rendered_once_for_visitors_each_with_their_own_token(
+        site: DemoSite) -> None:
+    site.login("ani")
+    proposal = _new_proposal(site)
+    cache = site.app.state.render_cache
+    site.login(None)
+    first = site.client.get(f"/proposals/{proposal}")
+    hits = cache.hits
+    site.login(None)  # another browser, another CSRF cookie
+    second = site.client.get(f"/proposals/{proposal}")
+    assert cache.hits == hits + 1  # the second visitor's page was not rendered again
+    assert first.status_code == second.status_code == 200
+    assert _page_token(first.text) != _page_token(second.text)
+    assert _page_token(second.text) == second.context["csrf_token"]
+    assert first.text.replace(_page_token(first.text), "") == \
+        second.text.replace(_page_token(second.text), "")
+    # the token kept in the page works for its own browser: the language switch posts
+    switched = site.client.post("/language", data={
+        "lang": "en", "csrf_token": _page_token(second.text), "next": f"/proposals/{proposal}"})
+    assert switched.status_code == 303
+
+
+def test_a_kept_thread_shows_a_new_comment_at_once(site: DemoSite) -> None:
+    site.login("ani")
+    proposal = _new_proposal(site)
+    site.login(None)
+    assert "Komentar baru" not in site.client.get(f"/proposals/{proposal}").text
+    site.client.get(f"/proposals/{proposal}")  # now kept
+    site.login("ani")
+    assert site.post(f"/proposals/{proposal}/comments",
+                     {"body": "Komentar baru"}).status_code == 303
+    site.login(None)
+    assert "Komentar baru" in visible_text(site.client.get(f"/proposals/{proposal}").text)
+
+
+def test_a_signed_in_page_is_never_kept_nor_served_to_anyone_else(site: DemoSite) -> None:
+    site.login("ani")
+    proposal = _new_proposal(site)
+    cache = site.app.state.render_cache
+    kept = len(cache)
+    mine = site.client.get(f"/proposals/{proposal}")
+    assert mine.status_code == 200 and "Ibu Ani" in visible_text(mine.text)
+    assert 'action="/logout"' in mine.text or "/logout" in mine.text
+    assert len(cache) == kept  # a signed-in person's page is not kept
+    site.login(None)
+    theirs = site.client.get(f"/proposals/{proposal}")
+    assert "/logout" not in theirs.text and theirs.context["user"] is None
+    assert len(cache) == kept + 1
+    site.login("sari")
+    other = site.client.get(f"/proposals/{proposal}")
+    assert other.context["user"].username == "sari" and "/logout" in other.text
