@@ -131,14 +131,13 @@ async def stream_events(request: Request) -> Response:
         return exc.response
     private = credential is not None and "read_private" in credential.scopes
     tail: Tail = request.app.state.feed_tail
+    matcher = await asyncio.to_thread(seeded_matcher, request.app.state.engine, feed_filter)
     try:
-        await asyncio.wait_for(tail.ready.wait(), 10)
+        listener = await tail.join(10)
     except TimeoutError:
         return problem(503, "kafka-unavailable", "Event log unavailable",
                        "Kafka is not reachable right now; reconnect later",
                        headers={"Retry-After": "5"})
-    matcher = await asyncio.to_thread(seeded_matcher, request.app.state.engine, feed_filter)
-    listener = tail.subscribe()
     if not resume:
         position = Cursor(listener.start)
     return StreamingResponse(

