@@ -18,8 +18,9 @@ import hashlib
 import math
 import time
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import orjson
 from starlette.requests import Request
@@ -38,6 +39,14 @@ class Validators:
     etag: str  # quoted, strong
     last_modified: dt.datetime | None = None
     vary: tuple[str, ...] = ()
+    seen_as: str | None = None  # the resource's key in SIGHTINGS, when it gave the date
+
+    def refreshed(self) -> Validators:
+        """The same tag with ``Last-Modified`` asked again of the sightings (it is given
+        only a second after a tag was first seen)."""
+        if self.seen_as is None:
+            return self
+        return replace(self, last_modified=SIGHTINGS.last_modified(self.seen_as, self.etag))
 
 
 def digest(*parts: object) -> str:
@@ -83,6 +92,33 @@ class Sightings:
 
 
 SIGHTINGS = Sightings()
+
+
+class KeptValidators:
+    """Validators kept per resource with the read-model generation they were computed at
+    (``services.readmodel.db.generation``): while nothing was committed since, a
+    conditional GET is answered without the queries that make them. Bounded, least
+    recently used first out."""
+
+    def __init__(self, size: int = 20_000) -> None:
+        self.size = size
+        self._kept: OrderedDict[tuple[Any, ...], tuple[Any, Validators | None]] = OrderedDict()
+
+    def get(self, key: tuple[Any, ...], generation: Any) -> tuple[bool, Validators | None]:
+        """(found, validators): found only if kept at this very generation."""
+        held = self._kept.get(key)
+        if held is None or generation is None or held[0] != generation:
+            return False, None
+        self._kept.move_to_end(key)
+        return True, held[1]
+
+    def put(self, key: tuple[Any, ...], generation: Any, validators: Validators | None) -> None:
+        if generation is None:
+            return
+        self._kept[key] = (generation, validators)
+        self._kept.move_to_end(key)
+        while len(self._kept) > self.size:
+            self._kept.popitem(last=False)
 
 
 def rendering(*roots: Path) -> str:

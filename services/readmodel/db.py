@@ -192,6 +192,31 @@ def read_rows(engine: Engine, statement: Any, params: Mapping[str, Any]) -> list
     return _run(_kept_connection(engine), _prepare(engine, statement), params)
 
 
+def generation(engine: Engine) -> Any | None:
+    """A value that changes whenever anything was committed to the read model since it
+    was last read (None when the database cannot tell): what a response's validators
+    were computed at, so they are reused while it holds. Read it before what it guards.
+
+    SQLite: ``PRAGMA data_version`` on the calling thread's kept connection, which
+    changes when another connection (the worker, another web process) commits; the
+    values are that connection's own, so they come with its identity. PostgreSQL: the
+    WAL's insert position, which every commit moves (other writes in the cluster move it
+    too: a needless recomputation, never a stale answer).
+    """
+    if engine.dialect.name == "sqlite":
+        connection = _kept_connection(engine)
+        ((version,),) = connection.execute("PRAGMA data_version").fetchall()
+        return (id(connection), version)
+    if engine.dialect.name == "postgresql":
+        try:
+            with engine.connect() as connection:
+                return connection.exec_driver_sql("SELECT pg_current_wal_lsn()::text").scalar()
+        except Exception as exc:  # not allowed here: every response computes its own
+            log.debug("no read-model generation: %r", exc)
+            return None
+    return None
+
+
 def read_snapshot(engine: Engine, *reads: tuple[Any, Mapping[str, Any]]) -> list[list[Any]]:
     """The rows of each ``(statement, params)``, all read from one committed state (as
     ``snapshot``), the statements prepared once (as ``read_rows``).

@@ -139,3 +139,15 @@ def test_a_list_and_its_total_come_from_one_state(engine: Engine,
     assert landed and (total, len(items)) == (1, 1)
     items, total = list_proposals(engine, forum="forum-sampah")
     assert (total, len(items)) == (2, 2)
+
+
+def test_the_generation_changes_with_every_commit_and_only_then(engine: Engine) -> None:
+    """What a feed's kept validators are checked against (``web.feed_documents``)."""
+    first = db.generation(engine)
+    assert first is not None
+    assert db.generation(engine) == first  # nothing committed: the same
+    with engine.begin() as connection:  # the worker's commit, on another connection
+        upsert(connection, {"proposals": [_proposal(1, "forum-sampah")]})
+    second = db.generation(engine)
+    assert second != first
+    assert db.generation(engine) == second
