@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import functools
+import time
+from collections.abc import Awaitable, Callable
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -16,6 +19,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from services.readmodel.db import generation as db_generation
 from services.readmodel.db import lookup
 from web import board_data, charts, conditional, i18n, render_cache, thread_data
 from web.accounts import endorsed_by
@@ -42,6 +46,56 @@ async def _read(function: Any, *args: Any, **kwargs: Any) -> Any:
     return await asyncio.to_thread(function, *args, **kwargs)
 
 
+def _with_token(response: Response, token: str) -> Response:
+    """A response rendered with the placeholder, given this visitor's token instead."""
+    body = getattr(response, "body", b"")
+    mark = render_cache.TOKEN_PLACEHOLDER.encode()
+    if body and mark in body:
+        response.body = body.replace(mark, token.encode())
+        response.headers["content-length"] = str(len(response.body))
+    return response
+
+
+def kept_for_visitors(handler: Callable[[Request], Awaitable[Response]]
+                      ) -> Callable[[Request], Awaitable[Response]]:
+    """Keep what ``handler`` renders for visitors who are not signed in while nothing is
+    committed to the read model (its generation, ``services.readmodel.db.generation``),
+    within the minute (pages that list what is upcoming read the clock). Each visitor
+    gets the kept page with their own CSRF token put in; a signed-in person's page is
+    rendered for them and never kept."""
+
+    @functools.wraps(handler)
+    async def page(request: Request) -> Response:
+        if request.method not in ("GET", "HEAD") or current_user(request) is not None:
+            return await handler(request)
+        engine = request.app.state.engine
+        generation = await lookup(engine, db_generation, engine)
+        if generation is None:
+            return await handler(request)
+        key = shared_key(request, generation, int(time.time() // 60))
+        assert key is not None
+        cache: render_cache.RenderCache = request.app.state.render_cache
+        state = request.state
+        token = state.csrf_token
+        if (kept := cache.get(key)) is not None:
+            return render_cache.CachedPage(kept, token)
+        state.csrf_token = render_cache.TOKEN_PLACEHOLDER
+        try:
+            response = await handler(request)
+        finally:
+            state.csrf_token = token
+        template = getattr(response, "template", None)
+        if response.status_code != 200 or template is None:
+            return _with_token(response, token)
+        rendered = render_cache.Rendered(bytes(response.body), template,
+                                         response.context)  # type: ignore[attr-defined]
+        cache.put(key, rendered)
+        return render_cache.CachedPage(rendered, token)
+
+    return page
+
+
+@kept_for_visitors
 async def home(request: Request) -> Response:
     engine = request.app.state.engine
     q = request.query_params
@@ -71,6 +125,7 @@ async def home(request: Request) -> Response:
     return templates.TemplateResponse(request, "home.html", context)
 
 
+@kept_for_visitors
 async def forum(request: Request) -> Response:
     q = request.query_params
     sort = q.get("sort") if q.get("sort") in thread_data.SORTS else "newest"
@@ -173,6 +228,7 @@ async def proposal(request: Request) -> Response:
     return conditional.stamped(response, validators, PRIVATE_REVALIDATE)
 
 
+@kept_for_visitors
 async def meeting(request: Request) -> Response:
     engine = request.app.state.engine
     data = await _read(thread_data.meeting_page, engine, request.path_params["id"], today(request))
@@ -189,6 +245,7 @@ async def meeting(request: Request) -> Response:
     return templates.TemplateResponse(request, "meeting.html", data)
 
 
+@kept_for_visitors
 async def commitments(request: Request) -> Response:
     engine = request.app.state.engine
     filters, errors = board_data.parse_filters(request.query_params)
@@ -213,6 +270,7 @@ async def commitments_csv(request: Request) -> Response:
                     headers={"Content-Disposition": 'attachment; filename="komitmen.csv"'})
 
 
+@kept_for_visitors
 async def node(request: Request) -> Response:
     data = await _read(thread_data.node_page, request.app.state.engine, request.path_params["id"],
                        today(request))
@@ -221,6 +279,7 @@ async def node(request: Request) -> Response:
     return templates.TemplateResponse(request, "node.html", data)
 
 
+@kept_for_visitors
 async def programs(request: Request) -> Response:
     grouped = await _read(charts.program_charts, request.app.state.engine)
     return templates.TemplateResponse(request, "programs.html", {"programs": grouped})

@@ -7,6 +7,7 @@ import fcntl
 import functools
 import logging
 import threading
+import uuid
 import weakref
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -17,12 +18,12 @@ from typing import Any, NamedTuple, TypeVar
 import orjson
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, Table, create_engine, delete, event
+from sqlalchemy import Engine, Table, create_engine, delete, event, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, make_url
 from sqlmodel import Session
 
-from services.readmodel.tables import READ_MODEL
+from services.readmodel.tables import READ_MODEL, ReadModelGeneration
 
 log = logging.getLogger(__name__)
 
@@ -192,29 +193,33 @@ def read_rows(engine: Engine, statement: Any, params: Mapping[str, Any]) -> list
     return _run(_kept_connection(engine), _prepare(engine, statement), params)
 
 
-def generation(engine: Engine) -> Any | None:
-    """A value that changes whenever anything was committed to the read model since it
-    was last read (None when the database cannot tell): what a response's validators
-    were computed at, so they are reused while it holds. Read it before what it guards.
+_GENERATION = select(ReadModelGeneration.token).where(  # type: ignore[call-overload]
+    ReadModelGeneration.id == 1)
+_NEW_GENERATION = text(
+    "INSERT INTO read_model_generation (id, token) VALUES (1, :token) "
+    "ON CONFLICT (id) DO UPDATE SET token = excluded.token")
 
-    SQLite: ``PRAGMA data_version`` on the calling thread's kept connection, which
-    changes when another connection (the worker, another web process) commits; the
-    values are that connection's own, so they come with its identity. PostgreSQL: the
-    WAL's insert position, which every commit moves (other writes in the cluster move it
-    too: a needless recomputation, never a stale answer).
+
+def _new_generation(connection: Connection) -> None:
+    """Mark the read model changed, in the transaction that changes it."""
+    connection.execute(_NEW_GENERATION, {"token": uuid.uuid4().hex})
+
+
+def generation(engine: Engine) -> str | None:
+    """A token that changes in every transaction that writes the read model (None when
+    the database cannot tell): what a response's validators or rendering were made at,
+    so they are reused while it holds. Read it before what it guards: a write in between
+    then makes the next request recompute, never serves an older state as newer.
+
+    Random, not a counter: a rebuilt or restored read model never repeats a token a web
+    process may still hold. One prepared read (``read_rows``): microseconds on SQLite.
     """
-    if engine.dialect.name == "sqlite":
-        connection = _kept_connection(engine)
-        ((version,),) = connection.execute("PRAGMA data_version").fetchall()
-        return (id(connection), version)
-    if engine.dialect.name == "postgresql":
-        try:
-            with engine.connect() as connection:
-                return connection.exec_driver_sql("SELECT pg_current_wal_lsn()::text").scalar()
-        except Exception as exc:  # not allowed here: every response computes its own
-            log.debug("no read-model generation: %r", exc)
-            return None
-    return None
+    try:
+        rows = read_rows(engine, _GENERATION, {})
+    except Exception as exc:  # an older schema, or the database away: nothing is kept
+        log.debug("no read-model generation: %r", exc)
+        return None
+    return str(rows[0][0]) if rows else None
 
 
 def read_snapshot(engine: Engine, *reads: tuple[Any, Mapping[str, Any]]) -> list[list[Any]]:
@@ -332,6 +337,8 @@ def upsert(connection: Connection, rows: Rows) -> int:
                       for key, process in params)
                 for row in values])
         sent += len(values)
+    if sent:
+        _new_generation(connection)
     return sent
 
 
@@ -362,3 +369,4 @@ def merge_rows(parts: Iterable[Rows]) -> dict[str, list[Mapping[str, Any]]]:
 def empty_read_model(connection: Connection) -> None:
     for model in READ_MODEL.values():
         connection.execute(delete(model.__table__))  # type: ignore[arg-type]
+    _new_generation(connection)

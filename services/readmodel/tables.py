@@ -150,6 +150,17 @@ class Indicator(SQLModel, table=True):
     version: int
 
 
+class ReadModelGeneration(SQLModel, table=True):
+    """One row whose token changes in every transaction that writes the read model (a
+    projection batch, a rebuild): what the web's caches check that nothing changed since
+    (``services.readmodel.db.generation``). Not part of the read model: heartbeats and
+    site accounts, written in the same database, leave it alone."""
+
+    __tablename__ = "read_model_generation"
+    id: int = Field(default=1, primary_key=True)
+    token: str
+
+
 class WorkerHeartbeat(SQLModel, table=True):
     """Liveness of each worker process, for ``/healthz``; not part of the read model."""
 

@@ -13,7 +13,7 @@ from sqlmodel import Session, select
 
 from services.readmodel import db
 from services.readmodel.db import make_engine, migrate, snapshot, upsert
-from services.readmodel.tables import Proposal, ProposalComment
+from services.readmodel.tables import Proposal, ProposalComment, WorkerHeartbeat
 from tests.postgres_fixtures import PostgresServer
 from web.queries import list_proposals
 
@@ -151,3 +151,10 @@ def test_the_generation_changes_with_every_commit_and_only_then(engine: Engine) 
     second = db.generation(engine)
     assert second != first
     assert db.generation(engine) == second
+    with Session(engine) as session:  # a heartbeat (every 2 s) is not a change of pages
+        session.add(WorkerHeartbeat(worker_id="w-1", seen_at=1.0))
+        session.commit()
+    assert db.generation(engine) == second
+    with engine.begin() as connection:  # nor is a rebuild's restart ever an older token
+        db.empty_read_model(connection)
+    assert db.generation(engine) not in (first, second)

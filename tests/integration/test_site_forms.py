@@ -616,3 +616,20 @@ def test_a_signed_in_page_is_never_kept_nor_served_to_anyone_else(site: DemoSite
     site.login("sari")
     other = site.client.get(f"/proposals/{proposal}")
     assert other.context["user"].username == "sari" and "/logout" in other.text
+
+
+def test_the_forum_page_is_kept_for_visitors_until_the_read_model_changes(
+        site: DemoSite) -> None:
+    cache = site.app.state.render_cache
+    site.login(None)
+    site.client.get(f"/forums/{MAESA}")
+    hits = cache.hits
+    site.login(None)
+    again = site.client.get(f"/forums/{MAESA}")
+    assert again.status_code == 200 and cache.hits == hits + 1
+    assert _page_token(again.text) == again.context["csrf_token"]
+    site.login("ani")
+    _new_proposal(site, title="Pelatihan tenun ikat untuk remaja")
+    assert "Pelatihan tenun ikat" in site.client.get(f"/forums/{MAESA}").text  # signed in
+    site.login(None)
+    assert "Pelatihan tenun ikat" in visible_text(site.client.get(f"/forums/{MAESA}").text)

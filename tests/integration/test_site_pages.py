@@ -8,12 +8,14 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+from collections.abc import Iterator
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from tests.site_fixtures import DemoSite, visible_text
 from tests.stack import event, uid, wait_for
+from web.render_cache import RenderCache
 
 pytestmark = pytest.mark.kafka
 
@@ -308,6 +310,16 @@ def test_board_live_version_changes_when_a_commitment_changes(site: DemoSite) ->
              timeout=30, what="the board's version to change")
 
 
+@pytest.fixture
+def code_patched(site: DemoSite) -> Iterator[None]:
+    """A test that patches the rendering code: pages kept before or during it were
+    rendered by other code than their keys name (its digest), so none are kept across."""
+    site.app.state.render_cache = RenderCache(32 * 2**20)
+    yield
+    site.app.state.render_cache = RenderCache(32 * 2**20)
+
+
+@pytest.mark.usefixtures("code_patched")
 def test_board_pages_through_every_commitment_with_links_that_keep_the_filters(
         site: DemoSite, monkeypatch: pytest.MonkeyPatch) -> None:
     from web import board_data
@@ -343,6 +355,7 @@ def test_board_scorecard_in_sql_matches_the_rules_applied_to_every_row(site: Dem
         assert sum(counts.values()) == len(every)
 
 
+@pytest.mark.usefixtures("code_patched")
 def test_forum_lists_its_threads_a_page_at_a_time(
         site: DemoSite, monkeypatch: pytest.MonkeyPatch) -> None:
     from web import thread_data
