@@ -10,7 +10,8 @@ import asyncio
 import datetime as dt
 import functools
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -56,6 +57,26 @@ def _with_token(response: Response, token: str) -> Response:
     return response
 
 
+@contextmanager
+def _placeholder_token(request: Request) -> Iterator[str]:
+    """Render with the placeholder where the CSRF token goes; yields the visitor's own."""
+    state = request.state
+    token: str = state.csrf_token
+    state.csrf_token = render_cache.TOKEN_PLACEHOLDER
+    try:
+        yield token
+    finally:
+        state.csrf_token = token
+
+
+def _keep(request: Request, key: str, response: Response, token: str) -> Response:
+    """Keep a page rendered with the placeholder; answer with the visitor's token in it."""
+    rendered = render_cache.Rendered(bytes(response.body), response.template,  # type: ignore[attr-defined]
+                                     response.context)  # type: ignore[attr-defined]
+    request.app.state.render_cache.put(key, rendered)
+    return render_cache.CachedPage(rendered, token)
+
+
 def kept_for_visitors(handler: Callable[[Request], Awaitable[Response]]
                       ) -> Callable[[Request], Awaitable[Response]]:
     """Keep what ``handler`` renders for visitors who are not signed in while nothing is
@@ -66,7 +87,9 @@ def kept_for_visitors(handler: Callable[[Request], Awaitable[Response]]
 
     @functools.wraps(handler)
     async def page(request: Request) -> Response:
-        if request.method not in ("GET", "HEAD") or current_user(request) is not None:
+        cache: render_cache.RenderCache = request.app.state.render_cache
+        if not cache.max_bytes or request.method not in ("GET", "HEAD") \
+                or current_user(request) is not None:
             return await handler(request)
         engine = request.app.state.engine
         generation = await lookup(engine, db_generation, engine)
@@ -74,23 +97,13 @@ def kept_for_visitors(handler: Callable[[Request], Awaitable[Response]]
             return await handler(request)
         key = shared_key(request, generation, int(time.time() // 60))
         assert key is not None
-        cache: render_cache.RenderCache = request.app.state.render_cache
-        state = request.state
-        token = state.csrf_token
         if (kept := cache.get(key)) is not None:
-            return render_cache.CachedPage(kept, token)
-        state.csrf_token = render_cache.TOKEN_PLACEHOLDER
-        try:
+            return render_cache.CachedPage(kept, request.state.csrf_token)
+        with _placeholder_token(request) as token:
             response = await handler(request)
-        finally:
-            state.csrf_token = token
-        template = getattr(response, "template", None)
-        if response.status_code != 200 or template is None:
+        if response.status_code != 200 or getattr(response, "template", None) is None:
             return _with_token(response, token)
-        rendered = render_cache.Rendered(bytes(response.body), template,
-                                         response.context)  # type: ignore[attr-defined]
-        cache.put(key, rendered)
-        return render_cache.CachedPage(rendered, token)
+        return _keep(request, key, response, token)
 
     return page
 
@@ -176,17 +189,9 @@ def render_shared(request: Request, key: str, template: str, context: dict[str, 
                   ) -> Response:
     """Render a page for visitors not signed in once, with a placeholder for the CSRF
     token, keep it under ``key`` and answer with this visitor's token put in."""
-    state = request.state
-    token = state.csrf_token
-    state.csrf_token = render_cache.TOKEN_PLACEHOLDER
-    try:
+    with _placeholder_token(request) as token:
         response = templates.TemplateResponse(request, template, context)
-    finally:
-        state.csrf_token = token
-    rendered = render_cache.Rendered(bytes(response.body), response.template,  # type: ignore[attr-defined]
-                                     response.context)  # type: ignore[attr-defined]
-    request.app.state.render_cache.put(key, rendered)
-    return render_cache.CachedPage(rendered, token)
+    return _keep(request, key, response, token)
 
 
 async def proposal(request: Request) -> Response:
