@@ -60,6 +60,8 @@ class Settings:
     secret_key_override: str | None = field(default=None, repr=False)
     java_home: Path | None = None
     kafka_heap_opts: str = "-Xms256m -Xmx1g"
+    #: the local broker's garbage collector (services/broker.py says why not G1)
+    kafka_gc_opts: str = "-XX:+UseParallelGC"
     # webhooks (issue 4): hosts allowed although private/loopback, the retry schedule
     # (seconds after each failed attempt, about a day in all), and when to give up
     webhook_allowed_hosts: tuple[str, ...] = ()
@@ -180,6 +182,7 @@ def load() -> Settings:
         secret_key_override=os.environ.get("GOTONG_SECRET_KEY") or None,
         java_home=Path(os.environ["JAVA_HOME"]) if os.environ.get("JAVA_HOME") else None,
         kafka_heap_opts=os.environ.get("GOTONG_KAFKA_HEAP_OPTS") or "-Xms256m -Xmx1g",
+        kafka_gc_opts=os.environ.get("GOTONG_KAFKA_GC_OPTS") or "-XX:+UseParallelGC",
         webhook_allowed_hosts=tuple(
             h.strip().lower() for h in (os.environ.get("GOTONG_WEBHOOK_ALLOWED_HOSTS") or "")
             .split(",") if h.strip()),

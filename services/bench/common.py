@@ -158,6 +158,31 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / ticks
 
 
+def machine_ticks() -> tuple[int, int, int]:
+    """This machine's CPU clock ticks so far, all cores: (busy, stolen, all).
+
+    Stolen ticks are those the hypervisor gave to other guests while this one had
+    work: on a shared virtual machine they come in bursts, and a latency figure
+    measured through one is not the software's (``/proc/stat``; zeros elsewhere).
+    """
+    try:
+        fields = [int(f) for f in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
+    except (OSError, ValueError):
+        return 0, 0, 0
+    user, nice, system, idle, iowait, irq, softirq, steal = fields
+    return user + nice + system + irq + softirq, steal, sum(fields)
+
+
+def machine_share(before: tuple[int, int, int], after: tuple[int, int, int]
+                  ) -> dict[str, float | None]:
+    """Busy and stolen, in % of all cores' time between two ``machine_ticks``."""
+    busy, steal, total = (b - a for a, b in zip(before, after, strict=True))
+    if total <= 0:
+        return {"machine_busy_pct": None, "steal_pct": None}
+    return {"machine_busy_pct": round(100 * busy / total, 1),
+            "steal_pct": round(100 * steal / total, 1)}
+
+
 def run_driver(module: str, *args: str) -> dict[str, Any]:
     """Run a load driver (``services.bench.*_load``) in a process of its own, so that its
     clients do not share an interpreter with what they measure; its figures are the

@@ -19,6 +19,8 @@ from services.bench.common import (
     console,
     free_port,
     histogram_quantile,
+    machine_share,
+    machine_ticks,
     run_driver,
     scrape,
     tree_cpu_seconds,
@@ -34,6 +36,8 @@ LATENCY_LABELS = {
     "accept_p50_ms": "POST -> 202, p50 (ms)", "accept_p99_ms": "POST -> 202, p99 (ms)",
     "projected_p50_ms": "ingest record -> read model row (worker), p50 (ms)",
     "projected_p99_ms": "ingest record -> read model row (worker), p99 (ms)",
+    "machine_busy_pct": "machine CPU busy, measured run (% of all cores)",
+    "steal_pct": "CPU stolen by the hypervisor, measured run (% of all cores)",
 }
 INGEST_LABELS = {
     "clients": "concurrent clients (a process of their own)",
@@ -97,13 +101,16 @@ def run_latency(env: BenchEnv, rate: float, seconds: float, web_workers: int = 1
     before = projection_buckets(metrics_url)
     console.print(f"publishing {rate:g} events/s for {seconds:g} s through POST /api/v1/events"
                   " (the clients in a process of their own)")
+    ticks = machine_ticks()
     measured = run_driver("services.bench.latency_load", base, "--key", key, "--node", node,
                           "--run", env.run, "--rate", str(rate), "--seconds", str(seconds))
+    machine = machine_share(ticks, machine_ticks())
     projected = worker_latency(projection_buckets(metrics_url), before)
     return {
         "rate": rate, "web_workers": web_workers, **measured,
         "projected_p50_ms": round(projected[0] * 1000, 1),
         "projected_p99_ms": round(projected[1] * 1000, 1),
+        **machine,
     }
 
 
