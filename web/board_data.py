@@ -281,6 +281,17 @@ def node_names(engine: Engine) -> dict[str, str]:
         return dict(session.exec(select(Node.id, Node.name)).all())  # type: ignore[arg-type]
 
 
+def names_of(engine: Engine, node_ids: Iterable[str]) -> dict[str, str]:
+    """The names of the nodes ``node_ids`` (those the read model knows): what a feed or a
+    page shows for its owners, without reading every node."""
+    wanted = sorted(set(node_ids))
+    if not wanted:
+        return {}
+    with snapshot(engine) as session:
+        return dict(session.exec(  # type: ignore[arg-type]
+            select(Node.id, Node.name).where(col(Node.id).in_(wanted))).all())
+
+
 def node_choices(engine: Engine) -> list[tuple[str, str]]:
     """Every node as (id, name), by name: what a node picker offers."""
     return by_name(node_names(engine))

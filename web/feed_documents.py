@@ -25,7 +25,7 @@ from services.readmodel.db import lookup, snapshot
 from services.readmodel.tables import ActionItem, Indicator, Node, Proposal
 from web import conditional, i18n, queries
 from web import feed_queries as fq
-from web.board_data import node_names, status_words
+from web.board_data import names_of, status_words
 from web.conditional import Validators, digest, stamped
 from web.i18n import gettext as _
 from web.problems import problem
@@ -194,8 +194,8 @@ async def commitments_atom(request: Request) -> Response:
         def load() -> tuple[list[dict[str, Any]], dict[str, str], tuple[int, int, str | None]]:
             with snapshot(engine) as session:
                 nodes = _nodes(session)
-            return (fq.commitments(engine, today, limit=ATOM_ENTRIES, **q), node_names(engine),
-                    nodes)
+            rows = fq.commitments(engine, today, limit=ATOM_ENTRIES, **q)
+            return rows, names_of(engine, (c["owner_node_id"] for c in rows)), nodes
 
         rows, names, nodes = await asyncio.to_thread(load)
         response = _atom(request, "feeds/commitments", "Gotong: komitmen (commitments)",
@@ -229,11 +229,12 @@ async def _owner_atom(request: Request, kind: str) -> Response:
         def load() -> tuple[Any, ...]:
             with snapshot(engine) as session:
                 nodes = _nodes(session)
-            return (find(engine, owner_id),
-                    fq.proposals(engine, limit=ATOM_ENTRIES, **by),
-                    fq.meetings(engine, limit=ATOM_ENTRIES, **by),
-                    fq.commitments(engine, today, limit=ATOM_ENTRIES, **by),
-                    node_names(engine), nodes)
+            meetings = fq.meetings(engine, limit=ATOM_ENTRIES, **by)
+            items = fq.commitments(engine, today, limit=ATOM_ENTRIES, **by)
+            names = names_of(engine, [*(m["node_id"] for m in meetings),
+                                      *(c["owner_node_id"] for c in items)])
+            return (find(engine, owner_id), fq.proposals(engine, limit=ATOM_ENTRIES, **by),
+                    meetings, items, names, nodes)
 
         found, proposals, meetings, items, names, nodes = await asyncio.to_thread(load)
         if found is None:

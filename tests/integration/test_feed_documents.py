@@ -48,10 +48,16 @@ def test_atom_calendar_and_open_data_show_a_forum(stack: Stack) -> None:
     ids = {e.findtext(A + "id") for e in root.iter(A + "entry")}
     assert {f"tag:gotong.id,2026:proposal/{proposal}", f"tag:gotong.id,2026:meeting/{meeting}",
             f"tag:gotong.id,2026:action-item/{item}"} <= ids
+    # the meeting's organiser and the commitment's owner by their names, not their ids
+    authors = {e.findtext(A + "id"): e.findtext(f"{A}author/{A}name")
+               for e in root.iter(A + "entry")}
+    assert authors[f"tag:gotong.id,2026:meeting/{meeting}"] == f"Node {dinas}"
+    assert authors[f"tag:gotong.id,2026:action-item/{item}"] == f"Node {dinas}"
     mine = ET.fromstring(stack.get("/feeds/proposals.atom", node=pkk).content)
     assert [e.findtext(A + "title") for e in mine.iter(A + "entry")] == ["Pelatihan menjahit"]
     owned = ET.fromstring(stack.get("/feeds/commitments.atom", owner=dinas).content)
     assert [e.findtext(A + "title") for e in owned.iter(A + "entry")] == ["Sediakan mesin jahit"]
+    assert [e.findtext(f"{A}author/{A}name") for e in owned.iter(A + "entry")] == [f"Node {dinas}"]
     node_feed = ET.fromstring(stack.get(f"/feeds/nodes/{dinas}.atom").content)
     assert len(list(node_feed.iter(A + "entry"))) == 2
     assert stack.get("/feeds/forums/nope.atom").status_code == 404
