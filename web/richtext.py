@@ -46,3 +46,16 @@ def render(text: str | None) -> Markup:
     html = _parser().render(text)
     return Markup(nh3.clean(html, tags=TAGS, attributes=ATTRIBUTES, url_schemes=SCHEMES,
                             attribute_filter=_only_absolute, link_rel="nofollow noopener ugc"))
+
+
+INLINE_TAGS = {"br", "a", "strong", "em", "code"}
+
+
+def render_inline(text: str | None) -> Markup:
+    """A short text that follows other words on its line (a reason, a progress note, a
+    decision) as sanitised HTML: its line breaks and links kept, no paragraphs or lists."""
+    if not text:
+        return Markup("")
+    html = _parser().renderInline(text)
+    return Markup(nh3.clean(html, tags=INLINE_TAGS, attributes=ATTRIBUTES, url_schemes=SCHEMES,
+                            attribute_filter=_only_absolute, link_rel="nofollow noopener ugc"))

@@ -89,7 +89,7 @@ def make_environment() -> jinja2.Environment:
     env.filters.update(day=i18n.format_day, moment=i18n.format_moment,
                        number=i18n.format_number, ratio=i18n.format_ratio, person=person,
                        program=program_name,
-                       rich=richtext.render)
+                       rich=richtext.render, rich_inline=richtext.render_inline)
     env.globals["query"] = _query
     env.globals["status_words"] = status_words
     env.globals["url_for"] = url_for  # Jinja2Templates only sets its own when none is set

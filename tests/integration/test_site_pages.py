@@ -96,6 +96,13 @@ def test_thread_shows_every_status_with_its_reason(site: DemoSite) -> None:
     assert "46 peserta lulus" in visible_text(response.text)
 
 
+def test_an_organisation_endorsing_a_thread_is_shown_by_its_name(site: DemoSite) -> None:
+    response = site.client.get(f"/proposals/{MENJAHIT}")
+    assert ('nodes/dinsos-bitung">Dinas Sosial Kota Bitung</a>: <q>Masuk prioritas program'
+            in response.text)
+    assert "dinsos-bitung" not in visible_text(response.text)
+
+
 def test_thread_nests_a_reply_under_its_comment(site: DemoSite) -> None:
     comments = site.client.get(f"/proposals/{MPASI}").context["comments"]
     first = next(c for c in comments if c["comment_id"] == f"k-{MPASI[7:]}-01")

@@ -6,7 +6,7 @@ from html.parser import HTMLParser
 
 import pytest
 
-from web.richtext import render
+from web.richtext import render, render_inline
 
 
 def test_paragraphs_and_line_breaks_survive() -> None:
@@ -56,3 +56,28 @@ def test_lists_and_emphasis_are_kept_headings_are_plain_text() -> None:
 
 def test_empty_text_is_empty() -> None:
     assert render("") == "" and render(None) == ""
+
+
+def test_a_short_text_after_other_words_keeps_its_lines_and_links_in_one_line() -> None:
+    html = render_inline("Dana cair.\nBukti: https://bitungkota.go.id/laporan **ya**")
+    assert "<p>" not in html
+    assert "Dana cair.<br>" in html
+    assert '<a href="https://bitungkota.go.id/laporan" rel="nofollow noopener ugc">' in html
+    assert "<strong>ya</strong>" in html
+
+
+@pytest.mark.parametrize("text", [
+    "<script>alert(1)</script>", "[klik](javascript:alert(1))", "- satu\n- dua",
+    "<b>tebal</b> <iframe src=https://x.example></iframe>", "[a](//evil.example/x)",
+])
+def test_a_short_text_carries_no_markup_of_the_author_and_no_blocks(text: str) -> None:
+    parser = _Elements()
+    parser.feed(str(render_inline(text)))
+    for tag, attrs in parser.found:
+        assert tag in {"br", "a", "strong", "em", "code"}, tag
+        href = attrs.get("href")
+        assert href is None or href.startswith(("http://", "https://", "mailto:")), href
+
+
+def test_an_empty_short_text_is_empty() -> None:
+    assert render_inline("") == "" and render_inline(None) == ""
