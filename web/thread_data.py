@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import Engine, String, bindparam, cast, func
 from sqlalchemy.orm import defer
 from sqlmodel import Session, col, select
 
+from services.aggregates.action_items import CLOSED
 from services.readmodel.db import read_rows, snapshot
 from services.readmodel.tables import ActionItem, Forum, Meeting, Node, Proposal
 from web.board_data import BoardFilters, Commitment, is_late, rows, summary
@@ -217,7 +219,7 @@ def proposal_page(engine: Engine, proposal_id: str, today: dt.date,
         "comment_pages": pages,
         "meetings": discussed,
         "decisions": decisions,
-        "commitments": [_commitment(i, today) for i in items],
+        "commitments": [_commitment(i, today) for i in _open_first(items)],
         "timeline": timeline(proposal, discussed, items),
         "live_version": _version(proposal.version, items),
         "node_names": names,
@@ -251,8 +253,15 @@ def meeting_page(engine: Engine, meeting_id: str, today: dt.date) -> dict[str, A
         "attendees": sorted(attendees.items(), key=lambda kv: (kv[0] is None, kv[0] or "")),
         "decisions": minutes.get("decisions", []),
         "proposal_titles": titles,
-        "commitments": [_commitment(i, today, titles.get(i.proposal_id or "")) for i in items],
+        "commitments": [_commitment(i, today, titles.get(i.proposal_id or ""))
+                        for i in _open_first(items)],
     }
+
+
+def _open_first(items: Iterable[ActionItem]) -> list[ActionItem]:
+    """Commitments as the board lists them: what is still to do first, by due date (the
+    overdue at the top), then the done and cancelled ones."""
+    return sorted(items, key=lambda i: (i.status in CLOSED, i.due_date, i.id))
 
 
 def node_page(engine: Engine, node_id: str, today: dt.date) -> dict[str, Any] | None:
@@ -268,8 +277,12 @@ def node_page(engine: Engine, node_id: str, today: dt.date) -> dict[str, Any] | 
                                  .limit(PAGE_SIZE)).all()
     owned = BoardFilters(owner=node_id)
     _, record = summary(engine, owned, today)
+    # the board's order: the open ones first (overdue at the top), then the closed ones
+    commitments = rows(engine, owned, today, limit=PAGE_SIZE, closed=False)
+    if len(commitments) < PAGE_SIZE:
+        commitments += rows(engine, owned, today, limit=PAGE_SIZE - len(commitments), closed=True)
     return {"node": node, "proposals": list(proposals),
-            "commitments": rows(engine, owned, today, limit=PAGE_SIZE),
+            "commitments": commitments,
             "record": record[0] if record else None}
 
 

@@ -120,6 +120,8 @@ def test_thread_lists_its_commitments_with_progress(site: DemoSite) -> None:
     items = response.context["commitments"]
     assert "rtl-instruktur-mesin-jahit-angkatan-1" in [i.id for i in items]
     assert '<progress max="100" value="100">' in response.text
+    closed = [i.status in ("done", "cancelled") for i in items]
+    assert closed == sorted(closed)  # what is still to do first
 
 
 def test_thread_timeline_runs_from_submission_to_result(site: DemoSite) -> None:
@@ -147,6 +149,8 @@ def test_meeting_links_decisions_to_proposals_and_lists_its_commitments(site: De
     assert f'href="http://testserver/proposals/{MENJAHIT}"' in response.text
     assert "rtl-instruktur-mesin-jahit-angkatan-1" in [i.id for i in
                                                        response.context["commitments"]]
+    closed = [i.status in ("done", "cancelled") for i in response.context["commitments"]]
+    assert closed == sorted(closed)  # what is still to do first
 
 
 def test_board_counts_commitments_per_status(site: DemoSite) -> None:
@@ -246,7 +250,13 @@ def test_node_page_shows_its_track_record(site: DemoSite) -> None:
     board = site.client.get("/commitments", params={"owner": "dinsos-bitung"}).context["board"]
     assert record.committed == len([c for c in board.items if c.status != "cancelled"])
     assert {c.id for c in response.context["commitments"]} == {c.id for c in board.items}
-    assert "Rekam jejak" in visible_text(response.text)
+    # as the board lists them: what is still to do first, then the done and cancelled
+    closed = [c.status in ("done", "cancelled") for c in response.context["commitments"]]
+    assert closed == sorted(closed) and False in closed and True in closed
+    assert [c.id for c in response.context["commitments"]] == [c.id for c in board.items]
+    text = visible_text(response.text)
+    assert "Rekam jejak" in text
+    assert f"{record.on_time} dari {record.done}" in text  # the on-time share explained
 
 
 def test_programs_draw_one_bar_per_period_as_svg(site: DemoSite) -> None:
