@@ -12,6 +12,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from web.accounts import CurrentUser
+from web.i18n import gettext as _
 from web.posting import NotPublished
 from web.templating import templates
 
@@ -41,14 +42,15 @@ class Forbidden(HTTPException):
 def require_user(request: Request) -> CurrentUser:
     user = current_user(request)
     if user is None:
-        raise HTTPException(403, "log in first")
+        raise Forbidden(_("Sign in first: only people with an account may do this."))
     return user
 
 
 def require_coordinator(request: Request) -> CurrentUser:
     user = require_user(request)
     if not user.can_coordinate:
-        raise HTTPException(403, "coordinators only")
+        raise Forbidden(_("Only a node's coordinators and the service's admins may do this; "
+                          "members post proposals, comment and endorse."))
     return user
 
 

@@ -212,6 +212,8 @@ def test_member_cannot_change_a_proposal_status(site: DemoSite) -> None:
     response = site.post(f"/proposals/{MENJAHIT}/status", {"status": "rejected",
                                                            "reason": "Tidak"})
     assert response.status_code == 403
+    # the page says who may, in the person's language
+    assert "Hanya koordinator simpul dan admin layanan" in visible_text(response.text)
 
 
 def test_coordinator_changes_status_with_a_reason(site: DemoSite) -> None:
