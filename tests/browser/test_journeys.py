@@ -171,5 +171,10 @@ def test_no_page_scrolls_sideways(browser: Any, site_url: str, width: int, heigh
             "form.filters select, form.filters button",
             "els => els.map(e => e.getBoundingClientRect().height)")
         assert heights and min(heights) >= 44, heights
+        # and so are the links one taps to move around: the header's, the board's counts, pages
+        links = tab.eval_on_selector_all(
+            "header nav a, .counts a, .pages a",
+            "els => els.map(e => [e.textContent.trim(), e.getBoundingClientRect().height])")
+        assert links and all(height >= 44 for _, height in links), links
     finally:
         context.close()
