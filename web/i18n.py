@@ -159,6 +159,12 @@ def _moment(moment: dt.datetime, tz: str, locale: str) -> str:
     return f"{joined} {format_datetime(local, 'z', tzinfo=zone, locale='id')}"
 
 
+def zone_name() -> str:
+    """The city's time zone as people there name it (WITA in Bitung), for form labels."""
+    zone = ZoneInfo(timezone.get())
+    return str(format_datetime(dt.datetime.now(zone), "z", tzinfo=zone, locale="id"))
+
+
 @lru_cache(maxsize=4096)
 def _number(value: float | int, locale: str) -> str:
     return format_decimal(value, locale=Locale.parse(locale))

@@ -91,6 +91,7 @@ def make_environment() -> jinja2.Environment:
                        program=program_name,
                        rich=richtext.render, rich_inline=richtext.render_inline)
     env.globals["query"] = _query
+    env.globals["zone_name"] = i18n.zone_name
     env.globals["status_words"] = status_words
     env.globals["url_for"] = url_for  # Jinja2Templates only sets its own when none is set
     env.tests["http_url"] = is_http

@@ -235,6 +235,14 @@ def test_status_change_without_a_reason_is_400(site: DemoSite) -> None:
     assert "reason" in response.context["errors"]
 
 
+def test_the_meeting_form_names_the_city_time_zone_and_states_its_limits(site: DemoSite) -> None:
+    site.login("hendra")
+    text = visible_text(site.client.get(f"/forums/{MAESA}/meetings/new").text)
+    assert "Tanggal dan jam (WITA)" in text
+    assert "Paling banyak 200 karakter." in text  # the title's maxlength, said at the field
+    assert "Paling banyak 50 butir agenda" in text
+
+
 def test_coordinator_schedules_a_meeting_and_publishes_its_minutes(site: DemoSite) -> None:
     site.login("hendra")
     starts = (dt.datetime.now() + dt.timedelta(days=7)).strftime("%Y-%m-%dT09:00")
