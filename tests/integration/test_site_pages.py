@@ -103,6 +103,16 @@ def test_an_organisation_endorsing_a_thread_is_shown_by_its_name(site: DemoSite)
     assert "dinsos-bitung" not in visible_text(response.text)
 
 
+def test_a_commitment_unblocked_after_progress_reads_under_way_in_its_history(
+        site: DemoSite) -> None:
+    # progress 50 %, blocked, then back to "open": the fold makes it in progress, and so
+    # does the history line of that step (it said "Belum dimulai" beside "Berjalan")
+    response = site.client.get("/commitments/rtl-bantuan-transport-anak-nelayan")
+    history = visible_text(response.text.split('id="history-h"', 1)[1].split("</ol>", 1)[0])
+    assert "Terhambat" in history and "Berjalan : Validasi rekening selesai" in history
+    assert "Belum dimulai" not in history
+
+
 def test_thread_nests_a_reply_under_its_comment(site: DemoSite) -> None:
     comments = site.client.get(f"/proposals/{MPASI}").context["comments"]
     first = next(c for c in comments if c["comment_id"] == f"k-{MPASI[7:]}-01")
