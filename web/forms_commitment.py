@@ -19,7 +19,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from services.aggregates.action_items import CLOSED
+from services.aggregates.action_items import CLOSED, step_statuses
 from services.readmodel.db import snapshot
 from services.readmodel.tables import ActionItem, Meeting, Proposal
 from web.accounts import CurrentUser
@@ -87,6 +87,9 @@ async def _page(request: Request, item: ActionItem, titles: dict[str, str | None
     names = await asyncio.to_thread(node_names, request.app.state.engine)
     context = {
         "item": item,
+        # the status each status change left, by the fold's rule (an unblock after progress
+        # is under way, not back to not started)
+        "step_statuses": step_statuses(item.history or []),
         "overdue": is_late(item.status, item.due_date, today(request)),
         "proposal_title": titles["proposal"],
         "meeting_title": titles["meeting"],

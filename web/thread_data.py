@@ -15,7 +15,7 @@ from sqlalchemy import Engine, String, bindparam, cast, func
 from sqlalchemy.orm import defer
 from sqlmodel import Session, col, select
 
-from services.aggregates.action_items import CLOSED
+from services.aggregates.action_items import CLOSED, step_statuses
 from services.readmodel.db import read_rows, snapshot
 from services.readmodel.tables import ActionItem, Forum, Meeting, Node, Proposal
 from web.board_data import BoardFilters, Commitment, is_late, rows, summary
@@ -168,9 +168,10 @@ def timeline(proposal: Proposal, meetings: list[Meeting],
     for meeting in meetings:
         entries.append({"at": meeting.starts_at, "kind": "meeting", "meeting": meeting})
     for item in items:
-        for step in item.history or []:
+        history = item.history or []
+        for step, status in zip(history, step_statuses(history), strict=True):
             entries.append({"at": step["at"], "kind": "item_" + step["kind"], "item": item,
-                            "step": step})
+                            "step": step, "status": status})
     return sorted(entries, key=lambda e: e["at"])
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from events.catalog import SERVICE_NODE
 from services.aggregates.base import Event, State, apply, guarded, node_of, utc
@@ -71,9 +72,7 @@ def _fold(state: State, event: Event) -> None:
         if state["status"] in (None, "open") and data["percent"] > 0:
             state["status"] = "in_progress"
     elif kind == "gotong.action_item.status_changed.v1":
-        # back to "open" (unblocked, reopened) with work already reported: it is under way
-        reopened = data["status"] == "open" and state["percent"] > 0
-        state["status"] = "in_progress" if reopened else data["status"]
+        state["status"] = status_left(data["status"], state["percent"])
         if data["status"] == "done":
             state["percent"] = 100
             state["completed_at"] = at
@@ -88,6 +87,28 @@ def _fold(state: State, event: Event) -> None:
     else:
         return
     state["history"].append(entry)
+
+
+def status_left(asked: str, percent: int) -> str:
+    """The status a status change leaves: back to "open" (unblocked, reopened) with work
+    already reported, a commitment is under way."""
+    return "in_progress" if asked == "open" and percent > 0 else asked
+
+
+def step_statuses(history: list[dict[str, Any]]) -> list[str | None]:
+    """For each step of a commitment's history, the status its status change left (None
+    for the other steps): what the history says beside each step, by the fold's rule."""
+    percent, found = 0, []
+    for step in history:
+        status = None
+        if step.get("kind") == "progress":
+            percent = step["percent"]
+        elif step.get("kind") == "status":
+            status = status_left(step["status"], percent)
+            if step["status"] == "done":
+                percent = 100
+        found.append(status)
+    return found
 
 
 fold = guarded(_fold, CREATED, frozenset({PROGRESS, STATUS, REASSIGNED, OVERDUE}), rule)

@@ -97,6 +97,23 @@ def test_unblocking_an_item_with_progress_puts_it_back_in_progress() -> None:
     assert state["history"][-1]["status"] == "open"  # what the node said, as it said it
 
 
+def test_each_status_step_of_the_history_reads_as_the_status_it_left() -> None:
+    state = fold(created(), progress(50), status("blocked"), status("open", "Dana cair"))
+    # beside each step the history says the status the fold made of it
+    assert action_items.step_statuses(state["history"]) == [
+        None, None, "blocked", "in_progress"]
+    assert action_items.step_statuses(state["history"])[-1] == state["status"]
+
+
+def test_a_reopened_done_item_reads_under_way_and_a_reopen_without_progress_not_started(
+        ) -> None:
+    done_then_reopened = fold(created(), status("done"), status("open"))
+    assert action_items.step_statuses(done_then_reopened["history"])[-1] == "in_progress"
+    assert done_then_reopened["status"] == "in_progress"
+    untouched = fold(created(), status("blocked"), status("open"))
+    assert action_items.step_statuses(untouched["history"]) == [None, "blocked", "open"]
+
+
 def test_reopening_an_item_without_progress_leaves_it_not_started() -> None:
     assert fold(created(), status("blocked"), status("open"))["status"] == "open"
 
