@@ -19,6 +19,8 @@ MAESA = "forum-ekonomi-maesa"
 MENJAHIT = "usulan-pelatihan-menjahit-bitung-tengah"
 PAGES = ["/", f"/forums/{MAESA}", f"/proposals/{MENJAHIT}", "/meetings/musyawarah-maesa-2026-03",
          "/commitments", "/commitments/rtl-instruktur-mesin-jahit-angkatan-1",
+         # open and owned by the coordinator's node: its progress, status and owner forms
+         "/commitments/rtl-bantuan-transport-anak-nelayan",
          "/nodes/dinsos-bitung", "/programs", "/login", "/no-such-page"]
 SIGNED_IN = ["/account", f"/forums/{MAESA}/proposals/new", f"/forums/{MAESA}/meetings/new",
              "/meetings/musyawarah-maesa-2026-03/minutes",

@@ -147,6 +147,7 @@ def test_board_updates_live_when_progress_is_reported(page: Any, stack: Stack) -
 
 PAGES = [("home", "/"), ("forum", f"/forums/{MAESA}"), ("proposal", f"/proposals/{MENJAHIT}"),
          ("meeting", "/meetings/musyawarah-maesa-2026-03"), ("commitments", "/commitments"),
+         ("commitment", "/commitments/rtl-bantuan-transport-anak-nelayan"),
          ("node", "/nodes/dinsos-bitung"), ("programs", "/programs"), ("login", "/login")]
 
 
