@@ -74,7 +74,7 @@ def browser(site_url: str) -> Iterator[Any]:
 
 @pytest.fixture
 def page(browser: Any, site_url: str) -> Iterator[Any]:
-    context = browser.new_context(base_url=site_url, viewport={"width": 412, "height": 915},
+    context = browser.new_context(base_url=site_url, viewport={"width": 390, "height": 844},
                                   locale="id-ID")
     context.set_default_timeout(15000)
     tab = context.new_page()
