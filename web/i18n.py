@@ -154,15 +154,19 @@ def _moment(moment: dt.datetime, tz: str, locale: str) -> str:
     time = format_time(local, format="short", locale=where)
     joined = str(get_datetime_format("medium", locale=where)).replace(
         "{1}", day).replace("{0}", time)
+    return f"{joined} {_zone_label(local, zone)}"
+
+
+def _zone_label(local: dt.datetime, zone: ZoneInfo) -> str:
     # the zone's Indonesian short name (WIB, WITA, WIT) in both languages: what people in
     # the city call their time; elsewhere CLDR's own (GMT+8 and the like)
-    return f"{joined} {format_datetime(local, 'z', tzinfo=zone, locale='id')}"
+    return str(format_datetime(local, "z", tzinfo=zone, locale="id"))
 
 
 def zone_name() -> str:
     """The city's time zone as people there name it (WITA in Bitung), for form labels."""
     zone = ZoneInfo(timezone.get())
-    return str(format_datetime(dt.datetime.now(zone), "z", tzinfo=zone, locale="id"))
+    return _zone_label(dt.datetime.now(zone), zone)
 
 
 @lru_cache(maxsize=4096)
