@@ -30,6 +30,7 @@ from services.pipeline.topics import ensure_topics
 
 LATENCY_LABELS = {
     "rate": "target rate (events/s)", "web_workers": "web processes",
+    "accepted_per_s": "accepted, first send to last 202 (events/s)",
     "events": "events seen in the API",
     "unseen": "accepted, not seen within 30 s", "p50_ms": "p50 (ms)",
     "p90_ms": "p90 (ms)", "p99_ms": "p99 (ms)", "max_ms": "max (ms)",
