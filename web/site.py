@@ -15,7 +15,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from services.settings import Settings
-from web import account_pages, forms_commitment, forms_meeting, forms_thread, i18n, live, pages
+from web import account_pages, api, forms_commitment, forms_meeting, forms_thread, i18n, live, pages
 from web.conditional import GZIP_SUFFIX
 from web.formkit import Forbidden
 from web.i18n import LocaleMiddleware
@@ -102,6 +102,8 @@ def middleware(settings: Settings) -> list[Middleware]:
     return [
         Middleware(SecurityHeadersMiddleware, https=settings.cookie_secure),
         Middleware(MetricsMiddleware),
+        # what comes after this acts on pages, feeds and reads, not on ingest
+        Middleware(api.IngestLane),
         Middleware(RejectNul),
         Middleware(PageGZip),
         Middleware(LocaleMiddleware, tz=settings.timezone),
