@@ -77,20 +77,24 @@ def has_key(engine: Engine, node_id: str) -> bool:
     return found is not None
 
 
-def _live(revoked_at: str | None, expires_at: str | None, now: str) -> bool:
-    """Not revoked, not past its grace period."""
-    return revoked_at is None and (expires_at is None or expires_at > now)
+def _live(revoked_at: str | None, expires_at: str | None, now: str | None = None) -> bool:
+    """Not revoked, not past its grace period (at ``now``; by default the present)."""
+    if revoked_at is not None:
+        return False
+    return expires_at is None or expires_at > (now or _stamp(_now()))
 
 
 def credential_for_key(engine: Engine, key: str) -> Credential | None:
     """The node and scopes of a valid key (not revoked, not past its grace period), or None."""
     if not key.startswith(KEY_PREFIX) or len(key) > 200:
         return None
-    found = read_rows(engine, _BY_HASH, {"key_hash": hash_key(key)})  # on every API request
+    # on every API request: reused until the database changes (a revocation by the command
+    # line counts at once)
+    found = read_rows(engine, _BY_HASH, {"key_hash": hash_key(key)}, reuse=True)
     if not found:
         return None
     node_id, scopes, revoked_at, expires_at = found[0]
-    if not _live(revoked_at, expires_at, _stamp(_now())):
+    if not _live(revoked_at, expires_at):
         return None
     return Credential(node_id, frozenset(s for s in scopes.split(",") if s))
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, func
+from sqlalchemy import Engine, bindparam, func, update
 from sqlmodel import Session, select
 
 from services.readmodel import db
@@ -158,3 +158,39 @@ def test_the_generation_changes_with_every_commit_and_only_then(engine: Engine) 
     with engine.begin() as connection:  # nor is a rebuild's restart ever an older token
         db.empty_read_model(connection)
     assert db.generation(engine) not in (first, second)
+
+
+_TITLE = select(Proposal.title).where(Proposal.id == bindparam("id"))  # type: ignore[call-overload]
+
+
+def _retitle(engine: Engine, title: str) -> None:
+    with engine.begin() as connection:
+        connection.execute(update(Proposal).where(Proposal.id == "usulan-bank-sampah")
+                           .values(title=title))
+
+
+def test_a_reused_read_answers_the_newest_commit_of_another_connection(engine: Engine) -> None:
+    """What ``read_rows(..., reuse=True)`` keeps (an API key, on every request) is never
+    older than the database: a change committed elsewhere (a key revoked by the command
+    line) is read at the next request."""
+    _commit(engine, 1)
+    wanted = {"id": "usulan-bank-sampah"}
+    assert db.read_rows(engine, _TITLE, wanted, reuse=True) == [("Bank sampah",)]
+    assert db.read_rows(engine, _TITLE, wanted, reuse=True) == [("Bank sampah",)]
+    _retitle(engine, "Bank sampah RT 3")
+    assert db.read_rows(engine, _TITLE, wanted, reuse=True) == [("Bank sampah RT 3",)]
+    assert db.read_rows(engine, _TITLE, {"id": "nothing"}, reuse=True) == []
+    _retitle(engine, "Bank sampah RT 4")
+    assert db.read_rows(engine, _TITLE, wanted, reuse=True) == [("Bank sampah RT 4",)]
+    assert db.read_rows(engine, _TITLE, wanted) == [("Bank sampah RT 4",)]
+
+
+def test_the_answers_kept_for_reuse_are_bounded(tmp_path: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'readmodel.db'}")
+    migrate(engine)
+    monkeypatch.setattr(db, "REUSED_ANSWERS", 3)
+    for n in range(10):  # a client trying one unknown key after another
+        assert db.read_rows(engine, _TITLE, {"id": f"unknown-{n}"}, reuse=True) == []
+    assert len(db._kept.answers) <= 3
+    engine.dispose()
