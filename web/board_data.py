@@ -9,8 +9,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import Engine, Select, String, case, exists, func
+from sqlalchemy import Engine, Select, String, case, exists, func, literal
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import aliased, defer
 from sqlalchemy.sql.compiler import SQLCompiler
@@ -120,34 +121,51 @@ class Board:
     overdue: int = 0  # open commitments past their due date, in the filtered set
 
 
-class day_after(FunctionElement[str]):  # noqa: N801 (an SQL function, named like one)
-    """The ISO date after an ISO date column, in SQL."""
+class local_day(FunctionElement[str]):  # noqa: N801 (an SQL function, named like one)
+    """The ISO date, in the time zone ``tz``, of a column of UTC moments (ISO text), in SQL.
+
+    PostgreSQL converts with the zone's own rules. SQLite knows no time zones: it adds
+    the zone's offset of today, exact for a zone without daylight saving time (WITA and
+    the other Indonesian zones) and off by an hour, near a change, for one with it.
+    """
 
     type = String()
     inherit_cache = True
 
+    def __init__(self, column: Any, tz: str) -> None:
+        offset = ZoneInfo(tz).utcoffset(dt.datetime.now()) or dt.timedelta()
+        minutes = int(offset.total_seconds() // 60)
+        # both dialects' forms as bound values: the compiled statement is cached without them
+        super().__init__(column, literal(tz), literal(f"{minutes:+d} minutes"))
 
-@compiles(day_after, "sqlite")
-def _day_after_sqlite(element: day_after, compiler: SQLCompiler, **kw: Any) -> str:
-    return f"date({compiler.process(element.clauses, **kw)}, '+1 day')"
+
+@compiles(local_day, "sqlite")
+def _local_day_sqlite(element: local_day, compiler: SQLCompiler, **kw: Any) -> str:
+    column, _tz, offset = element.clauses
+    return f"date({compiler.process(column, **kw)}, {compiler.process(offset, **kw)})"
 
 
-@compiles(day_after, "postgresql")
-def _day_after_postgresql(element: day_after, compiler: SQLCompiler, **kw: Any) -> str:
-    return f"to_char(CAST({compiler.process(element.clauses, **kw)} AS date) + 1, 'YYYY-MM-DD')"
+@compiles(local_day, "postgresql")
+def _local_day_postgresql(element: local_day, compiler: SQLCompiler, **kw: Any) -> str:
+    column, tz, _offset = element.clauses
+    return (f"to_char(CAST({compiler.process(column, **kw)} AS timestamptz) AT TIME ZONE "
+            f"{compiler.process(tz, **kw)}, 'YYYY-MM-DD')")
 
 
 def is_late(status: str, due_date: str, today: dt.date) -> bool:
     return status not in CLOSED and due_date < today.isoformat()
 
 
-def completed_on_time(item: Commitment) -> bool:
-    # completed_at is UTC; a day's slack keeps an item finished late on its due date in the
-    # city's time zone (UTC+8) from counting as late.
+def completed_on_time(item: Commitment, tz: str) -> bool:
+    """Done on or before its due date, the day counted in the city (``tz``): finished at
+    23:00 WITA on the due date is on time, at 07:00 WITA the day after is late (both are
+    the due date in UTC)."""
     if item.status != "done" or item.completed_at is None:
         return False
-    due = dt.date.fromisoformat(item.due_date) + dt.timedelta(days=1)
-    return item.completed_at[:10] <= due.isoformat()
+    done = dt.datetime.fromisoformat(item.completed_at.replace("Z", "+00:00"))
+    if done.tzinfo is None:
+        done = done.replace(tzinfo=dt.UTC)
+    return done.astimezone(ZoneInfo(tz)).date().isoformat() <= item.due_date
 
 
 def _no_proposal_row() -> Any:
@@ -233,7 +251,7 @@ def rows(engine: Engine, filters: BoardFilters, today: dt.date, *, offset: int =
     ]
 
 
-def scorecard(items: Iterable[Commitment]) -> list[Score]:
+def scorecard(items: Iterable[Commitment], tz: str) -> list[Score]:
     scores: dict[str, Score] = {}
     for item in items:
         if item.status == "cancelled":
@@ -242,7 +260,7 @@ def scorecard(items: Iterable[Commitment]) -> list[Score]:
         score.committed += 1
         score.done += item.status == "done"
         score.overdue += item.overdue
-        score.on_time += completed_on_time(item)
+        score.on_time += completed_on_time(item, tz)
     return sorted(scores.values(), key=lambda s: (-s.committed, s.node_id))
 
 
@@ -250,7 +268,7 @@ def _count_if(condition: Any) -> Any:
     return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
 
 
-def summary(engine: Engine, filters: BoardFilters, today: dt.date
+def summary(engine: Engine, filters: BoardFilters, today: dt.date, tz: str
             ) -> tuple[dict[str, int], list[Score]]:
     """Counts per status and the per-node scorecard of the filtered set (any status), in SQL.
 
@@ -261,7 +279,7 @@ def summary(engine: Engine, filters: BoardFilters, today: dt.date
                           status=False).group_by(status)
     done = status == "done"
     on_time = done & col(ActionItem.completed_at).is_not(None) & (
-        func.substr(ActionItem.completed_at, 1, 10) <= day_after(ActionItem.due_date))
+        local_day(ActionItem.completed_at, tz) <= col(ActionItem.due_date))
     late = status.not_in(tuple(CLOSED)) & (col(ActionItem.due_date) < today.isoformat())
     score_query = _where(
         select(ActionItem.owner_node_id, func.count(), _count_if(done), _count_if(late),
@@ -315,7 +333,8 @@ def parse_page(params: Mapping[str, str]) -> int:
     return int(raw) if raw.isdigit() and 0 < int(raw) < 10**6 else 1
 
 
-def board(engine: Engine, filters: BoardFilters, today: dt.date, page: int = 1) -> Board:
+def board(engine: Engine, filters: BoardFilters, today: dt.date, tz: str, page: int = 1
+          ) -> Board:
     """One page of the filtered board, with the counts and scorecard of the whole filtered set.
 
     The counts and scorecard are kept per filter set until any action item changes
@@ -323,7 +342,7 @@ def board(engine: Engine, filters: BoardFilters, today: dt.date, page: int = 1) 
     one indexed page query.
     """
     version = board_version(engine)
-    counts, scores = _summary(engine, replace(filters, status=None), today, version)
+    counts, scores = _summary(engine, replace(filters, status=None), today, tz, version)
     total = counts.get(filters.status, 0) if filters.status else sum(counts.values())
     pages = max(1, -(-total // PAGE_SIZE))
     page = min(page, pages)
@@ -362,9 +381,9 @@ def page_rows(engine: Engine, filters: BoardFilters, today: dt.date, counts: Map
 
 
 @lru_cache(maxsize=256)
-def _summary(engine: Engine, filters: BoardFilters, today: dt.date, version: str
+def _summary(engine: Engine, filters: BoardFilters, today: dt.date, tz: str, version: str
              ) -> tuple[dict[str, int], list[Score]]:
-    return summary(engine, filters, today)
+    return summary(engine, filters, today, tz)
 
 
 #: asked by every board page and once a second per open board: built once

@@ -255,6 +255,7 @@ async def commitments(request: Request) -> Response:
     engine = request.app.state.engine
     filters, errors = board_data.parse_filters(request.query_params)
     data = await _read(board_data.board, engine, filters, today(request),
+                       request.app.state.settings.timezone,
                        board_data.parse_page(request.query_params))
     context = {"board": data, "filters": filters, "query_args": filters.query(),
                "errors": errors, "statuses": board_data.STATUSES,
@@ -278,7 +279,7 @@ async def commitments_csv(request: Request) -> Response:
 @kept_for_visitors
 async def node(request: Request) -> Response:
     data = await _read(thread_data.node_page, request.app.state.engine, request.path_params["id"],
-                       today(request))
+                       today(request), request.app.state.settings.timezone)
     if data is None:
         raise HTTPException(404)
     return templates.TemplateResponse(request, "node.html", data)

@@ -265,7 +265,7 @@ def _open_first(items: Iterable[ActionItem]) -> list[ActionItem]:
     return sorted(items, key=lambda i: (i.status in CLOSED, i.due_date, i.id))
 
 
-def node_page(engine: Engine, node_id: str, today: dt.date) -> dict[str, Any] | None:
+def node_page(engine: Engine, node_id: str, today: dt.date, tz: str) -> dict[str, Any] | None:
     """The node, its track record (over all its commitments), its next commitments and
     newest proposals; the full lists are the board filtered by owner and the search."""
     with snapshot(engine) as session:
@@ -277,7 +277,7 @@ def node_page(engine: Engine, node_id: str, today: dt.date) -> dict[str, Any] | 
                                  .order_by(col(Proposal.submitted_at).desc())
                                  .limit(PAGE_SIZE)).all()
     owned = BoardFilters(owner=node_id)
-    _, record = summary(engine, owned, today)
+    _, record = summary(engine, owned, today, tz)
     # the board's order: the open ones first (overdue at the top), then the closed ones
     commitments = rows(engine, owned, today, limit=PAGE_SIZE, closed=False)
     if len(commitments) < PAGE_SIZE:

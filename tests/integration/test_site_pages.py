@@ -377,8 +377,8 @@ def test_board_scorecard_in_sql_matches_the_rules_applied_to_every_row(site: Dem
                     board_data.BoardFilters(program="pelatihan-keterampilan-perempuan"),
                     board_data.BoardFilters(overdue=True)):
         every = board_data.rows(engine, filters, today)
-        counts, scores = board_data.summary(engine, filters, today)
-        assert scores == board_data.scorecard(every)
+        counts, scores = board_data.summary(engine, filters, today, "Asia/Makassar")
+        assert scores == board_data.scorecard(every, "Asia/Makassar")
         assert sum(counts.values()) == len(every)
 
 

@@ -13,7 +13,7 @@ from babel.messages.pofile import read_po
 
 from web.account_pages import safe_next
 from web.accounts import CurrentUser, endorsed_by, person
-from web.board_data import Commitment, parse_filters, safe_cell, scorecard
+from web.board_data import Commitment, completed_on_time, parse_filters, safe_cell, scorecard
 from web.charts import HEIGHT, bar_chart
 from web.formkit import slug_id
 from web.i18n import LOCALE_DIR, choose
@@ -26,6 +26,8 @@ from web.security import (
 )
 from web.templating import is_http
 from web.thread_data import comment_tree
+
+WITA = "Asia/Makassar"
 
 
 def _item(id_: str, status: str, due: str, completed: str | None = None,
@@ -53,9 +55,24 @@ def test_scorecard_counts_on_time_completions_and_skips_cancelled_items() -> Non
         _item("c", "open", "2026-01-01", overdue=True),
         _item("d", "cancelled", "2026-01-01"),
     ]
-    (score,) = scorecard(items)
+    (score,) = scorecard(items, WITA)
     assert (score.committed, score.done, score.overdue, score.on_time) == (3, 2, 1, 1)
     assert score.on_time_rate == 0.5
+
+
+@pytest.mark.parametrize(("completed", "on_time"), [
+    ("2026-03-09T16:30:00Z", True),   # 00:30 WITA on the 10th, the due date
+    ("2026-03-10T15:59:59Z", True),   # 23:59:59 WITA on the 10th
+    ("2026-03-10T16:00:00Z", False),  # midnight WITA: the 11th, a day late
+    ("2026-03-10T23:00:00Z", False),  # 07:00 WITA on the 11th: still the 10th in UTC
+    ("2026-03-10T16:00:00.123456Z", False),
+])
+def test_done_on_time_counts_the_day_in_the_citys_time_zone(completed: str,
+                                                            on_time: bool) -> None:
+    item = _item("a", "done", "2026-03-10", completed=completed)
+    assert completed_on_time(item, WITA) is on_time
+    (score,) = scorecard([item], WITA)
+    assert score.on_time == int(on_time)
 
 
 def test_board_filters_report_a_bad_day_count_instead_of_raising() -> None:
