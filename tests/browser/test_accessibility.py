@@ -62,3 +62,32 @@ def test_every_page_passes_axe(browser: Any, site_url: str, locale: str,
     finally:
         context.close()
     assert not problems, problems
+
+
+@pytest.mark.parametrize("locale", ["id-ID", "en-US"])
+def test_the_refusal_pages_pass_axe_and_say_what_to_do(browser: Any, site_url: str,
+                                                       locale: str) -> None:
+    """A member who opens a coordinator's form (403), and a text past the limit (413)
+    that the field's own limit would have stopped, meet pages as accessible as the rest."""
+    context = browser.new_context(base_url=site_url, viewport={"width": 390, "height": 844},
+                                  locale=locale)
+    try:
+        tab = context.new_page()
+        log_in(tab, "ani")
+        refused = tab.goto(f"/forums/{MAESA}/meetings/new")
+        assert refused is not None and refused.status == 403
+        said = tab.locator("main").inner_text()
+        assert ("koordinator" in said) if locale == "id-ID" else ("coordinator" in said), said
+        assert not _violations(tab), _violations(tab)
+
+        tab.goto(f"/proposals/{MENJAHIT}")
+        tab.evaluate("document.querySelector('#body').removeAttribute('maxlength')")
+        tab.fill("#body", "panjang " * 40_000)  # 320 kB: past the site's 256 kB
+        with tab.expect_navigation() as sent:
+            tab.locator("#body").evaluate("box => box.form.requestSubmit()")
+        assert sent.value is not None and sent.value.status == 413
+        said = tab.locator("main").inner_text()
+        assert ("20.000" in said) if locale == "id-ID" else ("20,000" in said), said
+        assert not _violations(tab), _violations(tab)
+    finally:
+        context.close()

@@ -85,6 +85,45 @@ def test_coordinator_publishes_minutes_and_creates_an_action_item(page: Any) -> 
     shot(page, "commitment")
 
 
+def test_people_discuss_and_endorse_and_the_coordinator_decides(page: Any) -> None:
+    log_in(page, "ani")
+    page.goto(f"/forums/{MAESA}")
+    page.get_by_role("link", name="Ajukan usulan").click()
+    page.fill("#title", "Taman baca di pos ronda")
+    page.fill("#body", "Rak buku dan tikar di pos ronda RT 2.")
+    page.get_by_role("button", name="Kirim").click()
+    page.wait_for_url("**/proposals/usulan-taman-baca-di-pos-ronda-*")
+    thread = page.url
+    # a comment keeps its paragraphs, and its address becomes a link
+    page.fill("#body", "Saya setuju.\n\nContoh di kota lain: https://example.org/taman-baca")
+    page.get_by_role("button", name="Kirim komentar").click()
+    comment = page.locator("ul.comments > li[id^=comment-]").first
+    comment.locator(".rich p").nth(1).wait_for()
+    assert comment.locator(".rich a").get_attribute("href") == "https://example.org/taman-baca"
+    comment.locator("summary", has_text="Balas").click()
+    comment.locator("textarea").fill("Saya bisa menyumbang buku cerita.")
+    comment.get_by_role("button", name="Balas").click()
+    page.locator("ul.replies", has_text="Saya bisa menyumbang buku cerita.").wait_for()
+    page.fill("#note", "PKK siap menjaga rak")
+    page.get_by_role("button", name="Dukung").click()
+    page.locator("ul.endorsers", has_text="PKK siap menjaga rak").wait_for()
+    page.get_by_text("Anda mendukung usulan ini.").wait_for()
+    # a member decides nothing: the status form is the coordinator's
+    assert page.locator("#status").count() == 0
+    shot(page, "thread-discussed")
+
+    page.context.clear_cookies()
+    log_in(page, "hendra")
+    page.goto(thread)
+    assert page.locator("#status").input_value() == ""  # nothing chosen for him
+    page.select_option("#status", "under_review")
+    page.fill("#reason", "Dibahas di musyawarah Januari")
+    page.get_by_role("button", name="Ubah status").click()
+    page.locator("ol.history", has_text="Dibahas di musyawarah Januari").wait_for()
+    assert "Sedang ditinjau" in page.locator("ol.history li").last.inner_text()
+    shot(page, "thread-under-review")
+
+
 def test_owner_reports_progress_and_the_board_shows_it(page: Any) -> None:
     log_in(page, "sari")
     page.goto("/commitments?owner=dinsos-bitung")
