@@ -102,3 +102,28 @@ def test_dockerfile_installs_the_project_on_python_311_slim() -> None:
 
     assert "FROM python:3.11-slim" in dockerfile
     assert "pip install --constraint requirements.lock ." in dockerfile
+
+
+def test_every_dependency_the_project_installs_is_pinned_in_the_lock() -> None:
+    """The image and ``deploy/bootstrap.sh`` install with ``--constraint requirements.lock``:
+    a dependency missing there (argon2-cffi was) floats to whatever is newest that day."""
+    from importlib.metadata import distribution
+
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+
+    lock = (REPO_ROOT / "requirements.lock").read_text().splitlines()
+    locked = {canonicalize_name(line.split("==")[0]) for line in lock if "==" in line}
+    needed: set[str] = set()
+    todo = ["gotong"]
+    while todo:
+        for spec in distribution(todo.pop()).requires or []:
+            requirement = Requirement(spec)
+            if requirement.marker and not requirement.marker.evaluate({"extra": ""}):
+                continue  # an extra's (the tests' are installed by the suite itself)
+            name = canonicalize_name(requirement.name)
+            if name not in needed:
+                needed.add(name)
+                todo.append(name)
+    assert needed, "the project's dependencies were not found"
+    assert needed - locked == set()
