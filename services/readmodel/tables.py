@@ -96,6 +96,8 @@ class ProposalComment(SQLModel, table=True):
 
 class Meeting(SQLModel, table=True):
     __tablename__ = "meetings"
+    # migration 0002_site: a forum's meetings with and without minutes
+    __table_args__ = (Index("ix_meetings_forum_minutes", "forum_id", "has_minutes"),)
     id: str = Field(primary_key=True)
     forum_id: str = Field(index=True)
     title: str

@@ -6,8 +6,11 @@ from alembic import context
 from sqlalchemy import create_engine
 from sqlmodel import SQLModel
 
+# every module with table models (tests/integration/test_schema.py checks): what is not
+# imported here, an autogenerate would drop
 import services.readmodel.feed_tables  # noqa: F401
-import services.readmodel.tables  # noqa: F401  (registers the tables on the metadata)
+import services.readmodel.tables  # noqa: F401
+import web.accounts  # noqa: F401  (the site's accounts and sessions)
 
 target_metadata = SQLModel.metadata
 
