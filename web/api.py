@@ -285,6 +285,8 @@ class IngestLane:
     takes no query string (a request with one goes the ordinary way). What acts on every
     request, the security headers and the metrics, sits outside this one
     (``web.site.middleware``); an endpoint's failure still reaches the 500 handler.
+    Starlette's HTTPException handlers are inside, so ``post_events`` answers every
+    refusal itself (problem details) and raises none.
     """
 
     def __init__(self, app: ASGIApp) -> None:

@@ -131,8 +131,10 @@ class _Kept(threading.local):
 
     def __init__(self) -> None:
         self.connections: weakref.WeakKeyDictionary[Engine, Any] = weakref.WeakKeyDictionary()
-        self.answers: collections.OrderedDict[tuple[Any, ...], tuple[int, list[Any]]] = (
-            collections.OrderedDict())
+        # per engine, so that they go with it, as its connection does
+        self.answers: weakref.WeakKeyDictionary[
+            Engine, collections.OrderedDict[tuple[Any, ...], tuple[int, list[Any]]]] = (
+            weakref.WeakKeyDictionary())
 
 
 _kept = _Kept()
@@ -209,8 +211,10 @@ def read_rows(engine: Engine, statement: Any, params: Mapping[str, Any], *,
     if not reuse:
         return _run(connection, prepared, params)
     version = connection.execute("PRAGMA data_version").fetchone()[0]
-    answers = _kept.answers
-    key = (connection, prepared.sql, *sorted(params.items()))
+    answers = _kept.answers.get(engine)
+    if answers is None:
+        answers = _kept.answers[engine] = collections.OrderedDict()
+    key = (prepared.sql, *sorted(params.items()))
     kept = answers.get(key)
     if kept is not None and kept[0] == version:
         answers.move_to_end(key)

@@ -54,8 +54,8 @@ def test_bench_latency_reports_percentiles(tmp_path: Path) -> None:
     assert set(figures) >= {"rate", "events", "unseen", "p50_ms", "p90_ms", "p99_ms", "max_ms",
                             "accept_p99_ms", "projected_p50_ms", "projected_p99_ms"}
     assert figures["events"] == 40 and figures["unseen"] == 0
-    # a machine this idle takes in what is offered: the rate held is the rate sent
-    assert figures["accepted_per_s"] == pytest.approx(20, rel=0.25)
+    # 20 a second is far below what the service holds: it takes in about what is offered
+    assert figures["accepted_per_s"] == pytest.approx(20, rel=0.5)
     assert 0 < figures["p50_ms"] <= figures["p90_ms"] <= figures["p99_ms"] <= figures["max_ms"]
 
 

@@ -7,6 +7,7 @@ from dataclasses import replace
 
 import pytest
 from prometheus_client import REGISTRY
+from starlette.routing import Route
 from starlette.testclient import TestClient
 
 from services.settings import get as get_settings
@@ -68,3 +69,16 @@ def test_a_failure_in_ingest_is_a_500_in_problem_details_with_the_headers(
     assert "secret detail" not in answer.text
     for name in SECURITY_HEADERS:
         assert name in answer.headers, name
+
+
+def test_ingest_does_not_pass_through_the_router() -> None:
+    app = create_app(replace(get_settings(), cookie_secure=True))
+
+    def taken(request: object) -> None:
+        raise AssertionError("the router answered ingest")
+
+    # a route the router would match first: the short way never asks it
+    app.router.routes.insert(0, Route("/api/v1/events", taken, methods=["POST"]))
+    web = TestClient(app, raise_server_exceptions=False)
+    assert web.post("/api/v1/events", content=b"{}").status_code == 401
+    assert web.post("/api/v1/events?via=router", content=b"{}").status_code == 500
