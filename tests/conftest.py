@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
+from sqlalchemy import Engine
 
+from services.readmodel.db import make_engine, migrate
 from tests.kafka_fixtures import start_test_broker, stop_test_broker
 from tests.postgres_fixtures import PostgresServer, PostgresUnavailable, start_postgres
 from tests.stack import Stack, running_stack
@@ -26,6 +29,20 @@ def postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PostgresServe
         pytest.skip(str(exc))
     yield server
     server.stop()
+
+
+@pytest.fixture(params=BACKENDS)
+def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+    """A freshly migrated read model of its own, on SQLite or on PostgreSQL (no stack)."""
+    if request.param == "postgresql":
+        server: PostgresServer = request.getfixturevalue("postgres")
+        url = server.new_database()
+    else:
+        url = f"sqlite:///{tmp_path / 'readmodel.db'}"
+    made = make_engine(url)
+    migrate(made)
+    yield made
+    made.dispose()
 
 
 @pytest.fixture(scope="session", params=BACKENDS)

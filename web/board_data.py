@@ -22,6 +22,7 @@ from services.aggregates.action_items import CLOSED
 from services.readmodel.db import snapshot
 from services.readmodel.tables import ActionItem, Forum, Meeting, Node, Proposal
 from web.i18n import gettext as _
+from web.i18n import local_date
 
 STATUSES = ("open", "in_progress", "blocked", "done", "cancelled")
 
@@ -162,10 +163,7 @@ def completed_on_time(item: Commitment, tz: str) -> bool:
     the due date in UTC)."""
     if item.status != "done" or item.completed_at is None:
         return False
-    done = dt.datetime.fromisoformat(item.completed_at.replace("Z", "+00:00"))
-    if done.tzinfo is None:
-        done = done.replace(tzinfo=dt.UTC)
-    return done.astimezone(ZoneInfo(tz)).date().isoformat() <= item.due_date
+    return local_date(item.completed_at, tz).isoformat() <= item.due_date
 
 
 def _no_proposal_row() -> Any:

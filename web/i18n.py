@@ -106,6 +106,11 @@ def _parse(value: str | dt.datetime) -> dt.datetime:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
 
 
+def local_date(moment: str | dt.datetime, tz: str) -> dt.date:
+    """The day of a moment (ISO text, UTC unless it says otherwise) in the time zone ``tz``."""
+    return _parse(moment).astimezone(ZoneInfo(tz)).date()
+
+
 def format_day(value: str | dt.date | None) -> str:
     """The day of a date, or of a moment in the city's time zone: something posted at
     05:36 WITA on 2 December was posted on 2 December, not on the 1st (UTC)."""
@@ -113,7 +118,7 @@ def format_day(value: str | dt.date | None) -> str:
         return ""
     if isinstance(value, str):
         day = (dt.date.fromisoformat(value) if len(value) <= 10
-               else _parse(value).astimezone(ZoneInfo(timezone.get())).date())
+               else local_date(value, timezone.get()))
     else:
         day = value
     return _day(day, current.get())

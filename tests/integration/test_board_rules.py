@@ -5,14 +5,10 @@ city, not in UTC."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
-from pathlib import Path
 
-import pytest
 from sqlalchemy import Engine
 
-from services.readmodel.db import make_engine, migrate, upsert
-from tests.postgres_fixtures import PostgresServer
+from services.readmodel.db import upsert
 from web import board_data
 
 WITA = "Asia/Makassar"
@@ -24,18 +20,6 @@ FINISHED = {
     "2026-03-10T23:00:00.250000Z": False,  # 07:00 WITA the day after, the due date in UTC
 }
 
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
-    if request.param == "postgresql":
-        server: PostgresServer = request.getfixturevalue("postgres")
-        url = server.new_database()
-    else:
-        url = f"sqlite:///{tmp_path / 'readmodel.db'}"
-    made = make_engine(url)
-    migrate(made)
-    yield made
-    made.dispose()
 
 
 def test_done_on_time_is_the_citys_day_in_sql_as_in_the_rule(engine: Engine) -> None:

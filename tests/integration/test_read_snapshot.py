@@ -3,7 +3,6 @@ read model while the worker commits between them, on SQLite and on PostgreSQL.""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -14,21 +13,7 @@ from sqlmodel import Session, select
 from services.readmodel import db
 from services.readmodel.db import make_engine, migrate, snapshot, upsert
 from services.readmodel.tables import Proposal, ProposalComment, WorkerHeartbeat
-from tests.postgres_fixtures import PostgresServer
 from web.queries import list_proposals
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
-    if request.param == "postgresql":
-        server: PostgresServer = request.getfixturevalue("postgres")
-        url = server.new_database()
-    else:
-        url = f"sqlite:///{tmp_path / 'readmodel.db'}"
-    made = make_engine(url)
-    migrate(made)
-    yield made
-    made.dispose()
 
 
 def _thread(comments: int) -> dict[str, list[dict[str, Any]]]:

@@ -4,10 +4,6 @@ model declared and no migration made went unnoticed until this test)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import Engine
@@ -16,21 +12,7 @@ from sqlmodel import SQLModel
 import services.readmodel.feed_tables  # noqa: F401  (the models, as migrations/env.py has them)
 import services.readmodel.tables  # noqa: F401
 import web.accounts  # noqa: F401
-from services.readmodel.db import MIGRATIONS, make_engine, migrate
-from tests.postgres_fixtures import PostgresServer
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
-    if request.param == "postgresql":
-        server: PostgresServer = request.getfixturevalue("postgres")
-        url = server.new_database()
-    else:
-        url = f"sqlite:///{tmp_path / 'readmodel.db'}"
-    made = make_engine(url)
-    migrate(made)
-    yield made
-    made.dispose()
+from services.readmodel.db import MIGRATIONS
 
 
 def test_the_migrated_schema_matches_the_models(engine: Engine) -> None:
