@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Set up a checkout for running and testing Gotong: a virtualenv in .venv with the
 # locked packages, the project installed editable. Quick when nothing changed.
-# The Kafka jars are fetched by Maven on first use (services/broker.py).
+# The Kafka jars are fetched by Maven on first use (services/local/broker.py).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"

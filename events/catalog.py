@@ -31,6 +31,22 @@ TYPE_PATTERN = re.compile(
 # The service's own identity, used for events it publishes itself (the overdue timer).
 SERVICE_NODE = "gotong"
 
+# Every event type in use, by name (each has its schema: tests/unit/test_catalog.py).
+NODE_REGISTERED = "gotong.node.registered.v1"
+FORUM_OPENED = "gotong.forum.opened.v1"
+PROPOSAL_SUBMITTED = "gotong.proposal.submitted.v1"
+PROPOSAL_COMMENTED = "gotong.proposal.commented.v1"
+PROPOSAL_ENDORSED = "gotong.proposal.endorsed.v1"
+PROPOSAL_STATUS_CHANGED = "gotong.proposal.status_changed.v1"
+MEETING_SCHEDULED = "gotong.meeting.scheduled.v1"
+MEETING_MINUTES_PUBLISHED = "gotong.meeting.minutes_published.v1"
+ACTION_ITEM_CREATED = "gotong.action_item.created.v1"
+ACTION_ITEM_PROGRESS_REPORTED = "gotong.action_item.progress_reported.v1"
+ACTION_ITEM_STATUS_CHANGED = "gotong.action_item.status_changed.v1"
+ACTION_ITEM_REASSIGNED = "gotong.action_item.reassigned.v1"
+ACTION_ITEM_OVERDUE = "gotong.action_item.overdue.v1"
+INDICATOR_REPORTED = "gotong.indicator.reported.v1"
+
 
 def known_types() -> list[str]:
     """Every event type that has a schema file (all versions ever accepted)."""

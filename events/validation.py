@@ -306,7 +306,7 @@ class Validator:
             try:
                 payload(data)
             except fastjsonschema.JsonSchemaValueException as exc:
-                errors += self._explain(self.type_schemas[kind], data, exc, "/data")
+                errors += self._explain(self.type_schemas[str(kind)], data, exc, "/data")
         return errors
 
     def _quick(self, event: Any) -> bool:

@@ -60,16 +60,19 @@ class Settings:
     secret_key_override: str | None = field(default=None, repr=False)
     java_home: Path | None = None
     kafka_heap_opts: str = "-Xms256m -Xmx1g"
-    #: the local broker's garbage collector (services/broker.py says why not G1)
+    #: the local broker's garbage collector (services/local/broker.py says why not G1)
     kafka_gc_opts: str = "-XX:+UseParallelGC"
-    # webhooks (issue 4): hosts allowed although private/loopback, the retry schedule
-    # (seconds after each failed attempt, about a day in all), and when to give up
+    # webhooks: hosts allowed although private/loopback, the retry schedule (seconds
+    # after each failed attempt, about a day in all), when to give up, and how many tasks
+    # the delivery agent takes at once, waiting at most so long for them
     webhook_allowed_hosts: tuple[str, ...] = ()
     webhook_retry_schedule: tuple[float, ...] = (5, 300, 1800, 7200, 18000, 36000, 36000)
     webhook_timeout_s: float = 10.0
     webhook_pause_after_s: float = 24 * 3600.0
     webhook_retry_tick_s: float = 1.0
     webhook_concurrency: int = 50
+    webhook_batch: int = 256
+    webhook_batch_wait_s: float = 0.25
     cookie_secure: bool = True
     session_days: int = 14
     max_form_bytes: int = 256 * 1024
@@ -192,6 +195,8 @@ def load() -> Settings:
         webhook_pause_after_s=float(os.environ.get("GOTONG_WEBHOOK_PAUSE_AFTER") or 86400),
         webhook_retry_tick_s=float(os.environ.get("GOTONG_WEBHOOK_RETRY_TICK") or 1),
         webhook_concurrency=_int("GOTONG_WEBHOOK_CONCURRENCY", 50),
+        webhook_batch=_int("GOTONG_WEBHOOK_BATCH", 256),
+        webhook_batch_wait_s=float(os.environ.get("GOTONG_WEBHOOK_BATCH_WAIT") or 0.25),
         cookie_secure=_bool("GOTONG_COOKIE_SECURE", True),
         session_days=_int("GOTONG_SESSION_DAYS", 14),
         max_form_bytes=_int("GOTONG_MAX_FORM_BYTES", 256 * 1024),

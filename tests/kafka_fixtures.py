@@ -18,7 +18,8 @@ import socket
 from collections.abc import Iterator
 from pathlib import Path
 
-from services import broker, settings
+from services import settings
+from services.local import broker
 from services.settings import Settings
 
 TEST_HEAP = "-Xms128m -Xmx512m"

@@ -10,7 +10,7 @@ from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
-from web.openapi import document
+from web.api.openapi import document
 
 URN = "urn:gotong:openapi"
 

@@ -18,10 +18,10 @@ from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
 from services.demo.loader import demo_events
+from services.identity.accounts import SiteUser, add_user
+from services.local.up import load_demo
 from services.readmodel.tables import ActionItem, Meeting, Proposal
-from services.up import load_demo
 from tests.stack import Stack, wait_for
-from web.accounts import SiteUser, add_user
 from web.app import create_app
 
 PASSWORD = "kata-sandi-uji-123"

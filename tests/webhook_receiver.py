@@ -11,7 +11,7 @@ from typing import Any
 
 import orjson
 
-from services.webhooks.signing import verify
+from services.feeds.webhooks.signing import verify
 
 
 @dataclass(frozen=True)

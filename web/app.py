@@ -10,13 +10,15 @@ from collections.abc import AsyncIterator
 from starlette.applications import Starlette
 
 from events.validation import default_validator
-from services import collector, log_throttle
-from services.lifetime import exit_with_parent
-from services.producer import IngestProducer
+from services.ingest.producer import IngestProducer
+from services.process import collector, log_throttle
+from services.process.lifetime import exit_with_parent
 from services.readmodel.db import make_engine, migrate
 from services.settings import Settings
 from services.settings import get as get_settings
-from web import api, feeds, site
+from web import site
+from web.api import events, feed, openapi, subscriptions
+from web.feeds import documents
 from web.render_cache import RenderCache
 
 log = logging.getLogger(__name__)
@@ -65,7 +67,7 @@ async def lifespan(app: Starlette) -> AsyncIterator[None]:
     starter = asyncio.create_task(_keep_producer_started(app))
     watcher = asyncio.create_task(_watch_kafka(app))
     try:
-        async with feeds.running(app):
+        async with feed.running(app):
             yield
     finally:
         for task in (starter, watcher):
@@ -81,7 +83,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or get_settings()
     if settings.exit_with_parent:  # each process of `gotong web --workers N` (bench)
         exit_with_parent()
-    routes = [*api.routes, *feeds.routes, *site.routes]
+    routes = [*events.routes, *feed.routes, *subscriptions.routes, *documents.routes,
+              *openapi.routes, *site.routes]
     app = Starlette(routes=routes, middleware=site.middleware(settings),
                     exception_handlers=site.exception_handlers, lifespan=lifespan)
     app.state.settings = settings

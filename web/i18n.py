@@ -17,7 +17,10 @@ from babel import Locale
 from babel.dates import format_date, format_datetime, format_time, get_datetime_format
 from babel.numbers import format_decimal, format_percent
 from babel.support import NullTranslations, Translations
+from starlette.requests import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
+
+from services import clock
 
 LOCALE_DIR = Path(__file__).resolve().parent / "locale"
 LOCALES = ("id", "en")
@@ -99,16 +102,9 @@ class LocaleMiddleware:
             timezone.reset(tz_token)
 
 
-def _parse(value: str | dt.datetime) -> dt.datetime:
-    if isinstance(value, dt.datetime):
-        return value
-    parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
-
-
-def local_date(moment: str | dt.datetime, tz: str) -> dt.date:
-    """The day of a moment (ISO text, UTC unless it says otherwise) in the time zone ``tz``."""
-    return _parse(moment).astimezone(ZoneInfo(tz)).date()
+def today(request: Request) -> dt.date:
+    """Today in the city (``GOTONG_TIMEZONE``)."""
+    return clock.today(request.app.state.settings.timezone)
 
 
 def format_day(value: str | dt.date | None) -> str:
@@ -118,7 +114,7 @@ def format_day(value: str | dt.date | None) -> str:
         return ""
     if isinstance(value, str):
         day = (dt.date.fromisoformat(value) if len(value) <= 10
-               else local_date(value, timezone.get()))
+               else clock.local_date(value, timezone.get()))
     else:
         day = value
     return _day(day, current.get())
@@ -127,7 +123,7 @@ def format_day(value: str | dt.date | None) -> str:
 def format_moment(value: str | dt.datetime | None) -> str:
     if value is None or value == "":
         return ""
-    return _moment(_parse(value), timezone.get(), current.get())
+    return _moment(clock.moment(value), timezone.get(), current.get())
 
 
 def format_number(value: float | int | None) -> str:

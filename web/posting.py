@@ -8,7 +8,6 @@ the aggregates and the projector do the rest. Nothing here writes the read model
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import time
 import uuid
 from collections.abc import Mapping, Sequence
@@ -20,7 +19,8 @@ from sqlmodel import Session, SQLModel
 from starlette.requests import Request
 
 from events.catalog import SERVICE_NODE
-from web.accounts import CurrentUser
+from events.envelope import cloud_event
+from services.identity.accounts import CurrentUser
 
 POLL_S = 0.05
 
@@ -40,16 +40,8 @@ def new_id(prefix: str) -> str:
 
 def make_event(user: CurrentUser, type_: str, subject: str,
                data: Mapping[str, Any], as_node: str | None = None) -> dict[str, Any]:
-    return {
-        "specversion": "1.0",
-        "id": str(uuid.uuid4()),
-        "source": f"/nodes/{as_node or user.node_id}",
-        "type": type_,
-        "subject": subject,
-        "time": dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
-        "datacontenttype": "application/json",
-        "data": {k: v for k, v in data.items() if v not in (None, "", [])},
-    }
+    return cloud_event(type_, node=as_node or user.node_id, subject=subject,
+                       data={k: v for k, v in data.items() if v not in (None, "", [])})
 
 
 def acting_node(user: CurrentUser, *allowed: str | None) -> str:

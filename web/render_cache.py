@@ -13,7 +13,7 @@ served to anyone else.
 Bounded in bytes, least recently used first out. The key names the content, so an
 entry is never stale: a change to the page's rows makes a new key, and the old
 entry ages out. A thread's key holds the versions of what it shows (as its ETag);
-the other pages' (``web.pages.kept_for_visitors``) the read model's generation, which
+the other pages' (``web.pages.browse.kept_for_visitors``) the read model's generation, which
 any projected write changes, and the minute.
 """
 

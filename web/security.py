@@ -17,7 +17,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from web.accounts import CurrentUser, user_for_session
+from services.identity.accounts import CurrentUser, user_for_session
 
 SESSION_COOKIE = "gotong_session"
 CSRF_COOKIE = "gotong_csrf"

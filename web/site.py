@@ -15,11 +15,18 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from services.settings import Settings
-from web import account_pages, api, forms_commitment, forms_meeting, forms_thread, i18n, live, pages
+from web import i18n
+from web.api import events as api
 from web.conditional import GZIP_SUFFIX
-from web.formkit import Forbidden
+from web.forms import Forbidden
 from web.i18n import LocaleMiddleware
 from web.metrics import MetricsMiddleware
+from web.pages import account as account_pages
+from web.pages import browse as pages
+from web.pages import commitment as forms_commitment
+from web.pages import live
+from web.pages import meeting as forms_meeting
+from web.pages import thread as forms_thread
 from web.problems import problem
 from web.security import (
     BodyLimitMiddleware,

@@ -12,9 +12,9 @@ from starlette.requests import Request
 from starlette.routing import BaseRoute, Mount, NoMatchFound, Route
 from starlette.templating import Jinja2Templates
 
+from services.identity.accounts import person
 from web import i18n, richtext
-from web.accounts import person
-from web.board_data import status_words
+from web.queries.board import status_words
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 

@@ -21,7 +21,8 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy import Engine, text
 
-from services import broker, lifetime
+from services.local import broker
+from services.process import lifetime
 from services.readmodel.db import make_engine, migrate
 from services.settings import Settings
 
@@ -81,7 +82,7 @@ class BenchEnv:
     def spawn(self, args: list[str], env: Mapping[str, str], log: str,
               module: str = "services.cli") -> subprocess.Popen[bytes]:
         out = open(self.root / log, "ab")  # noqa: SIM115 (lives as long as the process)
-        # killed with us, however we end (even by SIGKILL): services/lifetime.py
+        # killed with us, however we end (even by SIGKILL): services/process/lifetime.py
         process = subprocess.Popen([sys.executable, "-m", module, *args], env=dict(env),
                                    stdout=out, stderr=subprocess.STDOUT,
                                    preexec_fn=lifetime.preexec())

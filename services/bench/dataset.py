@@ -28,7 +28,21 @@ from typing import Any
 import orjson
 from aiokafka import AIOKafkaProducer
 
-from events.catalog import topic_for
+from events.catalog import (
+    ACTION_ITEM_CREATED,
+    ACTION_ITEM_PROGRESS_REPORTED,
+    ACTION_ITEM_STATUS_CHANGED,
+    FORUM_OPENED,
+    MEETING_MINUTES_PUBLISHED,
+    MEETING_SCHEDULED,
+    NODE_REGISTERED,
+    PROPOSAL_COMMENTED,
+    PROPOSAL_ENDORSED,
+    PROPOSAL_STATUS_CHANGED,
+    PROPOSAL_SUBMITTED,
+    topic_for,
+)
+from events.envelope import cloud_event, timestamp
 from services.bench.workload import NODES, VOCABULARY
 
 FORUMS = 20
@@ -79,12 +93,9 @@ class _Writer:
     def event(self, kind: str, subject: str, data: dict[str, Any], node: str) -> Event:
         at = START + self.step * self.count
         self.count += 1
-        return {
-            "specversion": "1.0", "id": f"bench-pages-{self.count:08d}",
-            "source": f"/nodes/{node}", "type": kind, "subject": subject,
-            "time": at.isoformat(timespec="seconds"), "datacontenttype": "application/json",
-            "data": data,
-        }
+        return cloud_event(kind, node=node, subject=subject, data=data,
+                           event_id=f"bench-pages-{self.count:08d}",
+                           time=timestamp(at, timespec="seconds"))
 
 
 def expected_events(sizes: Sizes) -> int:
@@ -103,14 +114,14 @@ def generate(sizes: Sizes, seed: int = 5) -> Iterator[Event]:
     titles = [" ".join(rng.choice(VOCABULARY) for _ in range(6)).capitalize()
               for _ in range(101)]
     for node, kind in NODES:
-        yield write.event("gotong.node.registered.v1", node,
+        yield write.event(NODE_REGISTERED, node,
                           {"name": node.replace("-", " ").title(), "kind": kind}, node)
     for f in range(FORUMS):
-        yield write.event("gotong.forum.opened.v1", forum_id(f),
+        yield write.event(FORUM_OPENED, forum_id(f),
                           {"title": f"Forum musyawarah {f:02d}", "area": "Maesa",
                            "program": f"program-{f % 4}"}, "pemkot-bitung")
     for p in range(sizes.proposals):
-        yield write.event("gotong.proposal.submitted.v1", proposal_id(p), {
+        yield write.event(PROPOSAL_SUBMITTED, proposal_id(p), {
             "forum_id": forum_id(p % FORUMS), "title": f"{titles[p % 101]} {p}",
             "body": "\n\n".join(phrases[(p + k) % 997] for k in range(3)),
             "author": f"Warga {p % 500}", "tags": ["pelatihan"],
@@ -131,13 +142,13 @@ def generate(sizes: Sizes, seed: int = 5) -> Iterator[Event]:
         if counts[p] and rng.random() < 0.33:
             data["in_reply_to"] = f"{subject}-c{rng.randrange(counts[p])}"
         counts[p] += 1
-        yield write.event("gotong.proposal.commented.v1", subject, data, rng.choice(nodes))
+        yield write.event(PROPOSAL_COMMENTED, subject, data, rng.choice(nodes))
     for e in range(sizes.proposals // 5):
         subject = proposal_id(rng.randrange(sizes.proposals))
-        yield write.event("gotong.proposal.endorsed.v1", subject, {"endorser": f"Warga {e}"},
+        yield write.event(PROPOSAL_ENDORSED, subject, {"endorser": f"Warga {e}"},
                           rng.choice(nodes))
     for _ in range(sizes.proposals // 10):
-        yield write.event("gotong.proposal.status_changed.v1",
+        yield write.event(PROPOSAL_STATUS_CHANGED,
                           proposal_id(rng.randrange(sizes.proposals)),
                           {"status": rng.choice(PROPOSAL_STATUSES), "reason": phrases[0]},
                           rng.choice(nodes))
@@ -150,7 +161,7 @@ def _meetings_and_items(sizes: Sizes, rng: random.Random, write: _Writer, nodes:
     for m in range(sizes.meetings):
         forum = m % FORUMS
         starts = START + dt.timedelta(hours=17 * m)
-        yield write.event("gotong.meeting.scheduled.v1", f"rapat-{m:05d}", {
+        yield write.event(MEETING_SCHEDULED, f"rapat-{m:05d}", {
             "forum_id": forum_id(forum), "title": f"Musyawarah {m}",
             "starts_at": starts.isoformat(), "agenda": ["Usulan", "RTL"]}, "pemkot-bitung")
     for m in range(sizes.meetings):
@@ -158,7 +169,7 @@ def _meetings_and_items(sizes: Sizes, rng: random.Random, write: _Writer, nodes:
         decided = [proposal_id(rng.randrange(sizes.proposals // FORUMS or 1) * FORUMS + forum)
                    for _ in range(3)]
         decided = [p for p in decided if int(p.split("-")[1]) < sizes.proposals]
-        yield write.event("gotong.meeting.minutes_published.v1", f"rapat-{m:05d}", {
+        yield write.event(MEETING_MINUTES_PUBLISHED, f"rapat-{m:05d}", {
             "attendees": [{"name": "Ibu Ani", "node_id": rng.choice(nodes)}],
             "decisions": [{"text": phrases[m % 997], "proposal_id": p} for p in decided],
             "summary": phrases[(m + 1) % 997]}, "pemkot-bitung")
@@ -169,14 +180,14 @@ def _meetings_and_items(sizes: Sizes, rng: random.Random, write: _Writer, nodes:
             "proposal_id": proposal_id(rng.randrange(sizes.proposals))}
         if i % 3 == 0:
             data["meeting_id"] = f"rapat-{rng.randrange(sizes.meetings):05d}"
-        yield write.event("gotong.action_item.created.v1", f"rtl-{i:06d}", data,
+        yield write.event(ACTION_ITEM_CREATED, f"rtl-{i:06d}", data,
                           "pemkot-bitung")
     for _ in range(sizes.items // 2):
-        yield write.event("gotong.action_item.progress_reported.v1",
+        yield write.event(ACTION_ITEM_PROGRESS_REPORTED,
                           f"rtl-{rng.randrange(sizes.items):06d}",
                           {"percent": rng.randint(1, 99)}, rng.choice(nodes))
     for _ in range(sizes.items // 2):
-        yield write.event("gotong.action_item.status_changed.v1",
+        yield write.event(ACTION_ITEM_STATUS_CHANGED,
                           f"rtl-{rng.randrange(sizes.items):06d}",
                           {"status": rng.choice(ITEM_STATUSES)}, rng.choice(nodes))
 

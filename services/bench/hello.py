@@ -19,7 +19,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from services import lifetime
+from services.process import lifetime
 from web.http_protocol import server_options
 
 

@@ -57,7 +57,7 @@ INGEST_LABELS = {
 def start_services(env: BenchEnv, *, worker: bool = True, metrics_port: int = 0,
                    web_workers: int = 1) -> tuple[str, str, str]:
     """Start web (and worker); register a node. Returns (base url, node id, API key)."""
-    from web.auth import issue_key
+    from services.identity.keys import issue_key
 
     asyncio.run(ensure_topics(env.settings))
     port = free_port()

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import datetime as dt
 import json
 import random
 import sys
@@ -25,19 +24,19 @@ from typing import Any
 
 import orjson
 
+from events.catalog import PROPOSAL_SUBMITTED
+from events.envelope import cloud_event, timestamp
 from services.bench.keepalive import Client, RequestFailed
 from services.bench.page_load import percentile
 
 
 def proposal(node: str, forum: str, subject: str, rng: random.Random) -> dict[str, Any]:
-    return {
-        "specversion": "1.0", "id": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
-        "source": f"/nodes/{node}", "type": "gotong.proposal.submitted.v1", "subject": subject,
-        "time": dt.datetime.now(dt.UTC).isoformat(timespec="microseconds"),
-        "datacontenttype": "application/json",
-        "data": {"forum_id": forum, "title": "Pelatihan menjahit", "author": "Ibu Ani",
-                 "body": "Pelatihan menjahit untuk ibu-ibu di kelurahan."},
-    }
+    return cloud_event(
+        PROPOSAL_SUBMITTED, node=node, subject=subject,
+        event_id=str(uuid.UUID(int=rng.getrandbits(128), version=4)),
+        time=timestamp(timespec="microseconds"),
+        data={"forum_id": forum, "title": "Pelatihan menjahit", "author": "Ibu Ani",
+              "body": "Pelatihan menjahit untuk ibu-ibu di kelurahan."})
 
 
 def api_client(base: str, key: str, connections: int, timeout: float) -> Client:

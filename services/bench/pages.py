@@ -23,12 +23,12 @@ from typing import Any
 import httpx
 from rich.progress import MofNCompleteColumn, Progress, TimeElapsedColumn
 
-from services import lifetime
 from services.bench.common import BenchEnv, children, console, free_port, rss_mb, run_driver
 from services.bench.dataset import FORUMS, Sizes, expected_events, forum_id, load, proposal_id
 from services.bench.http import start_hello
 from services.bench.workload import NODES
 from services.pipeline.topics import ensure_topics
+from services.process import lifetime
 
 LABELS = {
     "proposals": "proposals", "comments": "comments", "items": "action items",

@@ -16,7 +16,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from services import lifetime
+from services.process import lifetime
 
 RATE_HZ = 100
 FRAME = re.compile(r"^(?P<function>.*) \((?P<file>[^:()]*):(?P<line>\d+)\)$")

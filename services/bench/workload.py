@@ -8,6 +8,21 @@ import uuid
 from collections.abc import Iterator
 from typing import Any
 
+from events.catalog import (
+    ACTION_ITEM_CREATED,
+    ACTION_ITEM_PROGRESS_REPORTED,
+    ACTION_ITEM_STATUS_CHANGED,
+    FORUM_OPENED,
+    INDICATOR_REPORTED,
+    MEETING_MINUTES_PUBLISHED,
+    MEETING_SCHEDULED,
+    PROPOSAL_COMMENTED,
+    PROPOSAL_ENDORSED,
+    PROPOSAL_STATUS_CHANGED,
+    PROPOSAL_SUBMITTED,
+)
+from events.envelope import cloud_event, timestamp
+
 NODES = [
     ("pemkot-bitung", "government"), ("dinsos-bitung", "government"),
     ("dinkes-bitung", "government"), ("lsm-sahabat-pesisir", "ngo"),
@@ -22,16 +37,8 @@ VOCABULARY = ("pelatihan menjahit usaha rumahan warga kelurahan posyandu gizi ba
 
 def _event(kind: str, subject: str, data: dict[str, Any], node: str, at: dt.datetime
            ) -> dict[str, Any]:
-    return {
-        "specversion": "1.0",
-        "id": str(uuid.uuid4()),
-        "source": f"/nodes/{node}",
-        "type": kind,
-        "subject": subject,
-        "time": at.isoformat(timespec="seconds"),
-        "datacontenttype": "application/json",
-        "data": data,
-    }
+    return cloud_event(kind, node=node, subject=subject, data=data,
+                       time=timestamp(at, timespec="seconds"))
 
 
 def generate(count: int, run: str, seed: int = 7) -> list[dict[str, Any]]:
@@ -51,7 +58,7 @@ def generate(count: int, run: str, seed: int = 7) -> list[dict[str, Any]]:
     items: list[str] = []
     meetings: list[str] = []
     for forum in forums:
-        events.append(_event("gotong.forum.opened.v1", forum,
+        events.append(_event(FORUM_OPENED, forum,
                              {"title": f"Forum {forum}", "area": "Maesa"}, "pemkot-bitung", now))
 
     def node() -> str:
@@ -65,7 +72,7 @@ def generate(count: int, run: str, seed: int = 7) -> list[dict[str, Any]]:
         if step == "proposal" or not proposals:
             proposal = f"{prefix}-usulan-{len(proposals)}"
             proposals.append(proposal)
-            events.append(_event("gotong.proposal.submitted.v1", proposal, {
+            events.append(_event(PROPOSAL_SUBMITTED, proposal, {
                 "forum_id": rng.choice(forums), "title": body(6)[:120], "body": body(60),
                 "author": "Ibu Ani", "tags": ["pelatihan"], "budget_estimate": 15_000_000,
             }, node(), now))
@@ -73,39 +80,39 @@ def generate(count: int, run: str, seed: int = 7) -> list[dict[str, Any]]:
             item = f"{prefix}-rtl-{len(items)}"
             items.append(item)
             due = (now.date() + dt.timedelta(days=rng.randint(-30, 90))).isoformat()
-            events.append(_event("gotong.action_item.created.v1", item, {
+            events.append(_event(ACTION_ITEM_CREATED, item, {
                 "title": body(5)[:100], "owner_node_id": node(), "due_date": due,
                 "proposal_id": rng.choice(proposals)}, node(), now))
         elif step == "meeting" or (step == "minutes" and not meetings):
             meeting = f"{prefix}-rapat-{len(meetings)}"
             meetings.append(meeting)
-            events.append(_event("gotong.meeting.scheduled.v1", meeting, {
+            events.append(_event(MEETING_SCHEDULED, meeting, {
                 "forum_id": rng.choice(forums), "title": "Musyawarah",
                 "starts_at": now.isoformat(), "agenda": ["Usulan", "RTL"]}, node(), now))
         elif step == "comment":
-            events.append(_event("gotong.proposal.commented.v1", rng.choice(proposals), {
+            events.append(_event(PROPOSAL_COMMENTED, rng.choice(proposals), {
                 "comment_id": str(uuid.uuid4()), "body": body(25), "author": "Pak Budi"},
                 node(), now))
         elif step == "endorse":
-            events.append(_event("gotong.proposal.endorsed.v1", rng.choice(proposals), {
+            events.append(_event(PROPOSAL_ENDORSED, rng.choice(proposals), {
                 "endorser": f"Warga {rng.randint(1, 5000)}"}, node(), now))
         elif step == "status":
-            events.append(_event("gotong.proposal.status_changed.v1", rng.choice(proposals), {
+            events.append(_event(PROPOSAL_STATUS_CHANGED, rng.choice(proposals), {
                 "status": rng.choice(STATUSES), "reason": body(8)}, node(), now))
         elif step == "progress":
-            events.append(_event("gotong.action_item.progress_reported.v1", rng.choice(items), {
+            events.append(_event(ACTION_ITEM_PROGRESS_REPORTED, rng.choice(items), {
                 "percent": rng.randint(1, 99), "note": body(10)}, node(), now))
         elif step == "item_status":
-            events.append(_event("gotong.action_item.status_changed.v1", rng.choice(items), {
+            events.append(_event(ACTION_ITEM_STATUS_CHANGED, rng.choice(items), {
                 "status": rng.choice(ITEM_STATUSES)}, node(), now))
         elif step == "minutes":
-            events.append(_event("gotong.meeting.minutes_published.v1", rng.choice(meetings), {
+            events.append(_event(MEETING_MINUTES_PUBLISHED, rng.choice(meetings), {
                 "attendees": [{"name": "Ibu Ani", "node_id": "pkk-girian-weru"}],
                 "decisions": [{"text": body(12), "proposal_id": rng.choice(proposals)}],
                 "summary": body(30)}, node(), now))
         else:
             program = f"{prefix}-program-{rng.randint(0, 3)}"
-            events.append(_event("gotong.indicator.reported.v1", program,
+            events.append(_event(INDICATOR_REPORTED, program,
                                  {"indicator": "perempuan_dilatih", "value": rng.randint(1, 90),
                                   "period": f"2026-{rng.randint(1, 12):02d}"}, node(), now))
     return events[:count]

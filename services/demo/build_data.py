@@ -33,6 +33,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from events.envelope import cloud_event
 from services.demo import ANCHOR_DATE
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
@@ -1602,16 +1603,9 @@ class Builder:
         full_type = f"gotong.{type_}.v1"
         self.counts[(full_type, subject)] += 1
         name = f"{full_type}/{subject}/{self.counts[(full_type, subject)]}"
-        event: Event = {
-            "specversion": "1.0",
-            "id": str(uuid.uuid5(NAMESPACE, name)),
-            "source": f"/nodes/{node}",
-            "type": full_type,
-            "subject": subject,
-            "time": at(when),
-            "datacontenttype": "application/json",
-            "data": {k: v for k, v in data.items() if v is not None},
-        }
+        event: Event = cloud_event(full_type, node=node, subject=subject,
+                                   data={k: v for k, v in data.items() if v is not None},
+                                   event_id=str(uuid.uuid5(NAMESPACE, name)), time=at(when))
         self.seq += 1
         self.files.setdefault(file, []).append((event["time"], self.seq, event))
 

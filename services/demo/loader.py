@@ -15,9 +15,9 @@ from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from events.catalog import node_of
+from events.catalog import NODE_REGISTERED, node_of
+from events.files import read_events
 from services.demo import ANCHOR_DATE
-from services.publishing import read_events
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 
@@ -45,14 +45,14 @@ def shift(event: Mapping[str, Any], days: int) -> dict[str, Any]:
 def demo_events(today: dt.date | None = None) -> list[dict[str, Any]]:
     """Every demo event, in load order, with dates moved so the anchor is ``today``."""
     days = ((today or dt.date.today()) - ANCHOR_DATE).days
-    events = []
+    events: list[dict[str, Any]] = []
     for path in sorted(DATA_DIR.glob("*.ndjson")):
         events.extend(shift(item.event, days) for item in read_events(path))
     return events
 
 
 def demo_nodes(events: Iterable[Mapping[str, Any]]) -> list[str]:
-    return sorted({e["subject"] for e in events if e["type"] == "gotong.node.registered.v1"})
+    return sorted({e["subject"] for e in events if e["type"] == NODE_REGISTERED})
 
 
 async def publish_demo(

@@ -28,7 +28,7 @@ import weakref
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import aiohttp
 import faust
@@ -36,20 +36,23 @@ import orjson
 from faust.streams import _current_event
 from faust.types import EventT
 
-from services.feed.filters import FeedFilter, Matcher
-from services.feed.privacy import redacted
-from services.feed.seed import seeded_matcher
+from events.envelope import timestamp
+from services.feeds.filters import FeedFilter, Matcher
+from services.feeds.privacy import redacted
+from services.feeds.seed import seeded_matcher
+from services.feeds.webhooks import store
+from services.feeds.webhooks.attempt import Outcome, attempt
+from services.feeds.webhooks.retry import next_delay
+from services.feeds.webhooks.sealing import unseal
+from services.feeds.webhooks.targets import CheckedResolver
 from services.pipeline import metrics
 from services.pipeline.topics import delivery_topic
 from services.readmodel.feed_tables import ACTIVE, DISABLED, PAUSED, WebhookDelivery
-from services.webhooks import store
-from services.webhooks.attempt import Outcome, attempt
-from services.webhooks.retry import next_delay
-from services.webhooks.sealing import unseal
-from services.webhooks.targets import CheckedResolver
 
 if TYPE_CHECKING:
-    from services.pipeline.worker import Worker
+    from sqlalchemy import Engine
+
+    from services.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -81,11 +84,10 @@ class Active:
 
 
 class Delivery:
-    def __init__(self, worker: Worker) -> None:
-        self.settings = s = worker.settings
-        self.engine = worker.engine
-        self.service_secret = worker.secret
-        app = worker.app
+    def __init__(self, app: faust.App, settings: Settings, engine: Engine) -> None:
+        self.settings = s = settings
+        self.engine = engine
+        self.service_secret = settings.secret_key
         raw: dict[str, Any] = {"key_type": bytes, "value_type": bytes, "key_serializer": "raw",
                "value_serializer": "raw"}
         # created beforehand by services.pipeline.topics.ensure_topics: a topic Faust creates
@@ -148,10 +150,14 @@ class Delivery:
 
     # -- delivering ----------------------------------------------------------------
 
-    async def _deliver(self, stream: faust.StreamT) -> None:
-        # a quarter of a second at most before a task's first attempt: less often, an
-        # idle agent woke up 50 times a second (5% of the worker's CPU at a trickle)
-        async for batch in stream.take_events(256, within=0.25):
+    async def _deliver(self, stream: faust.StreamT[Any]) -> None:
+        # a short wait before a task's first attempt: waking up for every task kept an idle
+        # agent busy (50 times a second at a trickle, 5% of the worker's CPU)
+        s = self.settings
+        # take_events is Stream's, missing from the StreamT protocol
+        batches = cast(faust.Stream[Any], stream).take_events(
+            s.webhook_batch, within=s.webhook_batch_wait_s)
+        async for batch in batches:
             await self.deliver_batch(batch)
 
     def _http(self) -> aiohttp.ClientSession:
@@ -194,7 +200,7 @@ class Delivery:
         row = WebhookDelivery(subscription_id=task["subscription_id"],
                               message_id=task["message_id"], event_id=str(event.get("id")),
                               event_type=str(event.get("type")), attempt=task["attempt"],
-                              outcome="skipped", at=store.now_iso())
+                              outcome="skipped", at=timestamp())
         if sub is None:
             return None, None  # deleted: nothing to log, nobody to tell
         if sub.status != ACTIVE:
@@ -264,6 +270,6 @@ def pinned(event: EventT) -> Iterator[None]:
         _current_event.reset(token)
 
 
-def register(worker: Worker) -> Delivery:
-    """Declare the delivery topic, table, agent and timer on ``worker.app``."""
-    return Delivery(worker)
+def register(app: faust.App, settings: Settings, engine: Engine) -> Delivery:
+    """Declare the delivery topic, table, agent and timer on ``app``."""
+    return Delivery(app, settings, engine)

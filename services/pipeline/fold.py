@@ -5,7 +5,7 @@ records are dead letters (and why), which belong to another partition, which
 events go to the typed topics, which aggregate states changed. Kafka, SQL and the
 Faust tables are the caller's (``services.pipeline.ingest``); here there is only
 the gate's judgement (``services.pipeline.gate``), the pure folds of
-``services.aggregates`` and a ``load`` function for a state not seen yet.
+``services.domain`` and a ``load`` function for a state not seen yet.
 
 One hop: ``gotong.ingest``, the typed topics and the state tables share the subject
 as key and the partition count, so the record of an event and the state of its
@@ -27,8 +27,8 @@ import orjson
 from aiokafka.partitioner import murmur2
 
 from events.validation import FieldError
-from services.aggregates import AGGREGATES
-from services.aggregates.base import State, absorb
+from services.domain import AGGREGATES
+from services.domain.base import State, absorb
 from services.pipeline.gate import Accepted, Rejected
 
 Event = Mapping[str, Any]

@@ -9,9 +9,10 @@ from typing import Any, NamedTuple
 
 import orjson
 
-from events.catalog import SERVICE_NODE, node_of, topic_for
+from events.catalog import node_of, topic_for
 from events.signing import ATTEST_HEADER, attested_node, verify_signature
 from events.validation import FieldError, Validator
+from services.domain.authority import authority_errors
 
 
 class Accepted(NamedTuple):
@@ -71,7 +72,7 @@ def judge(
         if not verify_signature(event, public_key):
             return Rejected(f"bad signature for node {claimed!r}", event_id=event_id)
         node = claimed
-    if node != claimed:
+    if node is None or node != claimed:
         return Rejected(
             f"source {event['source']} does not match the authenticated node {node!r}",
             [FieldError("/source", f"must be /nodes/{node}")], event_id)
@@ -79,23 +80,6 @@ def judge(
     if refused:
         return Rejected(f"not allowed: {'; '.join(str(e) for e in refused)}", refused, event_id)
     return Accepted(event, topic_for(event["type"]), node)
-
-
-def authority_errors(event: Mapping[str, Any]) -> list[FieldError]:
-    """What no node may publish, whatever its key: beyond the source, the subject counts.
-
-    A registration carries the node's name and its Ed25519 public key, so a node
-    that registered *another* node could sign as it; and the overdue event is the
-    service's own (its timer writes it to the typed topic; an attested service event
-    passes).
-    """
-    kind = str(event["type"])
-    node = node_of(str(event["source"]))
-    if kind.startswith("gotong.node.registered.") and event["subject"] != node:
-        return [FieldError("/subject", f"a node registers only itself: must be {node!r}")]
-    if kind.startswith("gotong.action_item.overdue.") and node != SERVICE_NODE:
-        return [FieldError("/type", "only the service itself publishes overdue events")]
-    return []
 
 
 def dead_letter(

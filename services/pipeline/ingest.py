@@ -22,7 +22,6 @@ crash after it finds their events in the states, as duplicates.
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import logging
 import time
 from collections import Counter
@@ -33,9 +32,10 @@ from typing import Any, Protocol
 import orjson
 
 from events.catalog import DEAD_LETTER_TOPIC, INGEST_TOPIC
+from events.envelope import timestamp
 from events.validation import Validator
-from services.aggregates import AGGREGATES
-from services.aggregates.base import State
+from services.domain import AGGREGATES
+from services.domain.base import State
 from services.pipeline import metrics
 from services.pipeline.fold import DeadLetter, Folded, Record, fold_batch, partition_for
 from services.pipeline.gate import Accepted, Rejected, dead_letter, judge
@@ -158,7 +158,7 @@ class Ingest:
     async def _dead_letters(self, letters: Sequence[DeadLetter]) -> list[Awaitable[Any]]:
         """The dead-letter records (original bytes, reason, origin), one record batch per
         partition of ``gotong.dead-letter``, and one log line for the batch."""
-        received_at = _now()
+        received_at = timestamp()
         partitions = await self.producer.partitions_of(DEAD_LETTER_TOPIC)
         by_partition: dict[int, list[tuple[bytes | None, bytes, Any]]] = {}
         for n, letter in enumerate(letters):
@@ -248,5 +248,3 @@ def _header_list(record: Record) -> list[tuple[str, bytes]]:
     return list(headers_of(record).items())
 
 
-def _now() -> str:
-    return dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")

@@ -17,35 +17,25 @@ import logging
 import uuid
 from collections.abc import Callable, Iterable
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import orjson
 
-from events.catalog import INGEST_TOPIC, SERVICE_NODE
+from events.catalog import ACTION_ITEM_OVERDUE, INGEST_TOPIC, SERVICE_NODE
+from events.envelope import cloud_event
 from events.signing import ATTEST_HEADER, attest
-from services.aggregates.action_items import needs_overdue_event
+from services import clock
+from services.domain.action_items import needs_overdue_event
 
 log = logging.getLogger(__name__)
 
 OVERDUE_NAMESPACE = uuid.UUID("6f1c1f5e-5b2a-4c59-9a57-0a9f1d3c2b10")
 
 
-def _now() -> str:
-    return dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
 def overdue_event(item_id: str, due_date: str) -> dict[str, Any]:
     """The one overdue event for an item; its id is derived from the item, so a retry is a dup."""
-    return {
-        "specversion": "1.0",
-        "id": str(uuid.uuid5(OVERDUE_NAMESPACE, f"overdue:{item_id}")),
-        "source": f"/nodes/{SERVICE_NODE}",
-        "type": "gotong.action_item.overdue.v1",
-        "subject": item_id,
-        "time": _now(),
-        "datacontenttype": "application/json",
-        "data": {"due_date": due_date},
-    }
+    return cloud_event(ACTION_ITEM_OVERDUE, node=SERVICE_NODE, subject=item_id,
+                       data={"due_date": due_date},
+                       event_id=str(uuid.uuid5(OVERDUE_NAMESPACE, f"overdue:{item_id}")))
 
 
 class OverdueWatch:
@@ -55,8 +45,7 @@ class OverdueWatch:
         self.store = store
         self.producer = producer
         self.secret = secret
-        self.zone = ZoneInfo(timezone)
-        self._today = today or (lambda: dt.datetime.now(self.zone).date())
+        self._today = today or (lambda: clock.today(timezone))
         self._changed: set[str] = set()
         self._scanned_on: dt.date | None = None  # None: read every item at the next round
         self.sent: set[str] = set()

@@ -16,8 +16,8 @@ from aiokafka import AIOKafkaConsumer
 
 from events.catalog import AGGREGATE_TOPICS
 from events.validation import default_validator
-from services.aggregates import AGGREGATES
-from services.aggregates.base import State, absorb, new_state
+from services.domain import AGGREGATES
+from services.domain.base import State, absorb, new_state
 from services.kafka_clients import partitions_of, stop_consumer
 from services.readmodel.db import (
     Rows,
@@ -112,7 +112,7 @@ def _chunks(states: dict[str, dict[str, State]]) -> Iterator[list[Rows]]:
     for name, by_id in states.items():
         rows_of = AGGREGATES[name].rows
         while by_id:
-            chunk = []
+            chunk: list[Rows] = []
             for _ in range(min(CHUNK, len(by_id))):
                 _, state = by_id.popitem()
                 chunk.append(rows_of(state))

@@ -45,8 +45,8 @@ import faust
 from faust.transport.drivers import aiokafka as driver
 from faust.types import TP, ConsumerT, Message, ProducerT, TopicT, TransportT
 
-from services import log_throttle
 from services.pipeline.batch_agents import BatchAgent, BatchConsumer, Process, declare
+from services.process import log_throttle
 
 log = logging.getLogger(__name__)
 

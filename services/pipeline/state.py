@@ -38,7 +38,7 @@ from faust.streams import _current_event
 from faust.types import TP
 
 from events.catalog import INGEST_TOPIC
-from services.aggregates.base import State, new_state
+from services.domain.base import State, new_state
 from services.pipeline.fold import Changed
 
 EMPTY_WEIGHT = 256  # what a state not stored yet counts for in the cache

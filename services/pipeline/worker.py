@@ -2,7 +2,7 @@
 
 One hop (``services.pipeline.ingest``): a batch agent reads ``gotong.ingest``,
 judges each record (``services.pipeline.gate``), folds the events into the
-aggregates' states (``services.aggregates``), writes them to the typed topics, the
+aggregates' states (``services.domain``), writes them to the typed topics, the
 read model and the state tables. Webhook deliveries have an agent of their own.
 Delivery is at-least-once; every effect is idempotent (the event ids in each state,
 the version guard of the read model), so a redelivery changes nothing.
@@ -18,15 +18,15 @@ from typing import Any, cast
 
 from events.catalog import INGEST_TOPIC
 from events.validation import Validator, default_validator
-from services import collector
-from services.aggregates import AGGREGATES
-from services.aggregates.base import State
+from services.domain import AGGREGATES
+from services.domain.base import State
 from services.pipeline import delivery, memory, metrics, runtime
 from services.pipeline.ingest import Ingest
 from services.pipeline.overdue import OverdueWatch
 from services.pipeline.projector import Projector
 from services.pipeline.state import StateStore, pinned
 from services.pipeline.stores import STORE_OPTIONS, share_memory
+from services.process import collector
 from services.readmodel.db import make_engine, migrate
 from services.settings import Settings
 
@@ -59,7 +59,8 @@ class Worker:
                      cache_bytes=s.rocksdb_memory_mb * 1024 * 1024 // 3,
                      write_buffer_bytes=s.rocksdb_memory_mb * 1024 * 1024 * 2 // 3)
         self.store = StateStore(self.tables, cache_bytes=s.state_cache_mb * 1024 * 1024)
-        self.delivery = delivery.register(self)  # webhooks: the deliver agent, the retry timer
+        # webhooks: the deliver agent and the retry timer
+        self.delivery = delivery.register(self.app, settings, self.engine)
         self.overdue = OverdueWatch(self.tables["action_item"], self.store, self.app.producer,
                                     self.secret, s.timezone)
         self.ingest = Ingest(
@@ -176,8 +177,8 @@ class Worker:
 
 
 def tune_gc() -> None:
-    """Fewer, cheaper collections (``services.collector``): the young generation is collected
-    after 1,000,000 allocations instead of 700.
+    """Fewer, cheaper collections (``services.process.collector``): the young generation is
+    collected after 1,000,000 allocations instead of 700.
 
     The ingest agent allocates a few dozen objects per event, nearly all freed by their
     reference count, and keeps thousands of decoded states in its cache; with CPython's

@@ -402,5 +402,5 @@ def merge_rows(parts: Iterable[Rows]) -> dict[str, list[Mapping[str, Any]]]:
 
 def empty_read_model(connection: Connection) -> None:
     for model in READ_MODEL.values():
-        connection.execute(delete(model.__table__))  # type: ignore[arg-type]
+        connection.execute(delete(model))
     _new_generation(connection)

@@ -15,8 +15,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from services import broker
-from services.broker import BrokerFiles
+from services.local import broker
+from services.local.broker import BrokerFiles
 from services.settings import Settings
 from tests.kafka_fixtures import TEST_HEAP, free_ports
 

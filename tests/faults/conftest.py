@@ -84,7 +84,7 @@ class FaultStacks:
                     os.environ[key] = value
 
     def broker(self, stack: Stack) -> Settings:
-        """The settings of ``stack``'s broker (for ``services.broker.stop``/``start``)."""
+        """The settings of ``stack``'s broker (for ``services.local.broker.stop``/``start``)."""
         return self.brokers[stack.name.removeprefix("faults-")]
 
     def stop_all(self) -> None:

@@ -32,8 +32,8 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from events.catalog import AGGREGATE_TOPICS
-from services.aggregates import AGGREGATES
-from services.aggregates.base import State, replay
+from services.domain import AGGREGATES
+from services.domain.base import State, replay
 from services.readmodel.db import make_engine, merge_rows, migrate, upsert
 from services.readmodel.tables import READ_MODEL
 from tests.kafka_io import read_all

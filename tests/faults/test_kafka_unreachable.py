@@ -14,7 +14,8 @@ import time
 import httpx
 import pytest
 
-from services import broker
+from services.identity.accounts import add_user
+from services.local import broker
 from tests.faults.conftest import FaultStacks
 from tests.faults.ledger import (
     Driver,
@@ -28,7 +29,6 @@ from tests.faults.ledger import (
     workload,
 )
 from tests.stack import Stack, uid, wait_for
-from web.accounts import add_user
 
 pytestmark = pytest.mark.kafka
 

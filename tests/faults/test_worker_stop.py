@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 from aiokafka import AIOKafkaProducer
 
-from services import broker, settings
+from services import settings
+from services.local import broker
 from services.pipeline.worker import Worker
 from tests.faults.conftest import FaultStacks
 from tests.faults.ledger import report

@@ -9,7 +9,7 @@ import datetime as dt
 from sqlalchemy import Engine
 
 from services.readmodel.db import upsert
-from web import board_data
+from web.queries import board as board_data
 
 WITA = "Asia/Makassar"
 #: completed_at -> done on time for an item due on 2026-03-10

@@ -11,7 +11,7 @@ import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
-from services import broker
+from services.local import broker
 from services.settings import Settings
 from tests.kafka_fixtures import broker_settings
 

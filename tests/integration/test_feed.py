@@ -10,7 +10,7 @@ import httpx
 import orjson
 import pytest
 
-from services.feed.tail import Tail
+from services.feeds.tail import Tail
 from tests.kafka_io import read_all
 from tests.sse import SSEReader
 from tests.stack import Stack, event, uid, wait_for

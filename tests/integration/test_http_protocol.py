@@ -12,7 +12,7 @@ from uvicorn.server import ServerState
 from web.http_protocol import BoundedHttpToolsProtocol
 
 
-async def _hello(scope: dict, receive: object, send: object) -> None:  # type: ignore[type-arg]
+async def _hello(scope: dict, receive: object, send: object) -> None:
     raise AssertionError("no request is sent")
 
 

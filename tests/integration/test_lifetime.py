@@ -1,4 +1,4 @@
-"""services/lifetime.py: what a benchmark starts dies with it, even when it is SIGKILLed."""
+"""services/process/lifetime.py: what a benchmark starts dies with it, even when it is SIGKILLed."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"),
 
 PARENT = textwrap.dedent("""
     import subprocess, sys, time
-    from services import lifetime
+    from services.process import lifetime
     child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(300)"],
                              preexec_fn=lifetime.preexec())
     print(child.pid, flush=True)
@@ -26,7 +26,7 @@ PARENT = textwrap.dedent("""
 SELF_TIED = textwrap.dedent("""
     import subprocess, sys, time
     child = subprocess.Popen([sys.executable, "-c",
-        "from services.lifetime import exit_with_parent; exit_with_parent(); "
+        "from services.process.lifetime import exit_with_parent; exit_with_parent(); "
         "import time; time.sleep(300)"])
     print(child.pid, flush=True)
     time.sleep(300)

@@ -13,7 +13,7 @@ from sqlmodel import Session, select
 from services.readmodel import db
 from services.readmodel.db import make_engine, migrate, snapshot, upsert
 from services.readmodel.tables import Proposal, ProposalComment, WorkerHeartbeat
-from web.queries import list_proposals
+from web.queries.records import list_proposals
 
 
 def _thread(comments: int) -> dict[str, list[dict[str, Any]]]:
@@ -127,7 +127,7 @@ def test_a_list_and_its_total_come_from_one_state(engine: Engine,
 
 
 def test_the_generation_changes_with_every_commit_and_only_then(engine: Engine) -> None:
-    """What a feed's kept validators are checked against (``web.feed_documents``)."""
+    """What a feed's kept validators are checked against (``web.feeds.documents``)."""
     first = db.generation(engine)
     assert first is not None
     assert db.generation(engine) == first  # nothing committed: the same
@@ -145,7 +145,7 @@ def test_the_generation_changes_with_every_commit_and_only_then(engine: Engine) 
     assert db.generation(engine) not in (first, second)
 
 
-_TITLE = select(Proposal.title).where(Proposal.id == bindparam("id"))  # type: ignore[call-overload]
+_TITLE = select(Proposal.title).where(Proposal.id == bindparam("id"))
 
 
 def _retitle(engine: Engine, title: str) -> None:

@@ -9,9 +9,9 @@ from alembic.migration import MigrationContext
 from sqlalchemy import Engine
 from sqlmodel import SQLModel
 
+import services.identity.accounts  # noqa: F401
 import services.readmodel.feed_tables  # noqa: F401  (the models, as migrations/env.py has them)
 import services.readmodel.tables  # noqa: F401
-import web.accounts  # noqa: F401
 from services.readmodel.db import MIGRATIONS
 
 

@@ -349,7 +349,7 @@ def code_patched(site: DemoSite) -> Iterator[None]:
 @pytest.mark.usefixtures("code_patched")
 def test_board_pages_through_every_commitment_with_links_that_keep_the_filters(
         site: DemoSite, monkeypatch: pytest.MonkeyPatch) -> None:
-    from web import board_data
+    from web.queries import board as board_data
 
     monkeypatch.setattr(board_data, "PAGE_SIZE", 10)
     for params in ({}, {"forum": MAESA}):
@@ -369,7 +369,7 @@ def test_board_pages_through_every_commitment_with_links_that_keep_the_filters(
 
 
 def test_board_scorecard_in_sql_matches_the_rules_applied_to_every_row(site: DemoSite) -> None:
-    from web import board_data
+    from web.queries import board as board_data
 
     engine = site.app.state.engine
     today = dt.datetime.now(ZoneInfo("Asia/Makassar")).date()
@@ -385,7 +385,7 @@ def test_board_scorecard_in_sql_matches_the_rules_applied_to_every_row(site: Dem
 @pytest.mark.usefixtures("code_patched")
 def test_forum_lists_its_threads_a_page_at_a_time(
         site: DemoSite, monkeypatch: pytest.MonkeyPatch) -> None:
-    from web import thread_data
+    from web.queries import threads as thread_data
 
     monkeypatch.setattr(thread_data, "PAGE_SIZE", 2)
     first = site.client.get(f"/forums/{MAESA}", params={"sort": "endorsed"}).context

@@ -12,7 +12,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from services import broker, settings
+from services import settings
+from services.local import broker
 from services.settings import REPO_ROOT
 from tests.kafka_fixtures import free_ports
 from tests.stack import wait_for

@@ -9,9 +9,9 @@ import httpx
 import pytest
 from sqlmodel import Session
 
+from events.envelope import timestamp as now_iso
+from services.feeds.webhooks.sealing import seal
 from services.readmodel.feed_tables import WebhookSubscription
-from services.webhooks.sealing import seal
-from services.webhooks.store import now_iso
 from tests.stack import SECRET, Stack, event, uid, wait_for
 from tests.webhook_receiver import Answer, Receiver
 

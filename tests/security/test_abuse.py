@@ -40,10 +40,10 @@ import pytest
 from sqlmodel import Session
 
 from events.signing import ATTEST_HEADER, attest
+from services.identity.accounts import add_user
 from services.readmodel.tables import ActionItem
 from tests.kafka_io import produce, read_all
 from tests.stack import SECRET, Stack, event, uid, wait_for
-from web.accounts import add_user
 
 pytestmark = pytest.mark.kafka
 

@@ -34,8 +34,8 @@ from events.catalog import aggregate_of, known_types
 from events.signing import ATTEST_HEADER, attest
 from events.validation import _FORMATS as FORMATS
 from events.validation import Validator, load_schema
-from services.aggregates import AGGREGATES
-from services.aggregates.base import State, absorb, new_state, replay
+from services.domain import AGGREGATES
+from services.domain.base import State, absorb, new_state, replay
 from services.pipeline.gate import Accepted, Rejected, dead_letter, judge
 from tests.security import strategies as gen
 

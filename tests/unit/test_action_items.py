@@ -1,4 +1,4 @@
-"""services/aggregates/action_items.py: commitments, their progress, owner and overdue state."""
+"""services/domain/action_items.py: commitments, their progress, owner and overdue state."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from services.aggregates import action_items
-from services.aggregates.base import new_state, replay
+from services.domain import action_items
+from services.domain.base import new_state, replay
 
 ITEM = "rtl-mesin-jahit"
 DUE = "2026-04-06"

@@ -1,4 +1,4 @@
-"""services/aggregates (base and registry): idempotence, replay and purity of every aggregate."""
+"""services/domain (base and registry): idempotence, replay and purity of every aggregate."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from events.catalog import AGGREGATE_TOPICS
 from events.validation import Validator
-from services.aggregates import (
+from services.domain import (
     AGGREGATES,
     action_items,
     forums,
@@ -24,7 +24,7 @@ from services.aggregates import (
     nodes,
     proposals,
 )
-from services.aggregates.base import Event, absorb, apply_many, new_state, replay, utc
+from services.domain.base import Event, absorb, apply_many, new_state, replay, utc
 from services.readmodel.db import merge_rows
 
 

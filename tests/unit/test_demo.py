@@ -8,12 +8,12 @@ from typing import Any
 
 import pytest
 
+from events.files import read_events
 from events.validation import Validator
-from services.aggregates import action_items
-from services.aggregates.base import Event, replay
 from services.demo import ANCHOR_DATE
 from services.demo.loader import DATA_DIR, demo_events, demo_nodes, publish_demo, shift
-from services.publishing import read_events
+from services.domain import action_items
+from services.domain.base import Event, replay
 
 LATER = ANCHOR_DATE + dt.timedelta(days=100)
 EARLIER = ANCHOR_DATE - dt.timedelta(days=400)

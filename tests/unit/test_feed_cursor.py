@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from services.feed.cursor import BadCursor, Cursor
+from services.feeds.cursor import BadCursor, Cursor
 
 
 def test_cursor_round_trips_through_its_text() -> None:

@@ -8,7 +8,7 @@ import xml.etree.ElementTree as ET
 
 from icalendar import Calendar
 
-from services.feed import atom, calendar, opendata
+from services.feeds.documents import atom, calendar, opendata
 
 A = "{http://www.w3.org/2005/Atom}"
 

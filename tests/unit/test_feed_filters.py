@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from services.feed.filters import FeedFilter, Matcher
-from services.feed.privacy import redacted
+from services.feeds.filters import FeedFilter, Matcher
+from services.feeds.privacy import redacted
 
 
 def ev(type_: str, subject: str, node: str = "pkk", **data: Any) -> dict[str, Any]:

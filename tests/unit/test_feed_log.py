@@ -8,9 +8,9 @@ import orjson
 from aiokafka import TopicPartition
 from aiokafka.structs import ConsumerRecord
 
-from services.feed.cursor import Cursor
-from services.feed.filters import FeedFilter, Matcher
-from services.feed.log import merge_page
+from services.feeds.cursor import Cursor
+from services.feeds.filters import FeedFilter, Matcher
+from services.feeds.log import merge_page
 
 P0 = TopicPartition("gotong.proposals", 0)
 P1 = TopicPartition("gotong.proposals", 1)

@@ -260,8 +260,8 @@ def test_the_overdue_event_is_accepted_from_the_service_alone(validator: Validat
 
 
 def test_no_api_key_is_ever_issued_for_the_service_node(tmp_path: Any) -> None:
+    from services.identity.keys import issue_key
     from services.readmodel.db import make_engine, migrate
-    from web.auth import issue_key
 
     engine = make_engine(f"sqlite:///{tmp_path / 'rm.db'}")
     migrate(engine)

@@ -1,12 +1,12 @@
-"""services/aggregates/indicators.py: program outcomes, one value per indicator and period."""
+"""services/domain/indicators.py: program outcomes, one value per indicator and period."""
 
 from __future__ import annotations
 
 import itertools
 from typing import Any
 
-from services.aggregates import indicators
-from services.aggregates.base import new_state, replay
+from services.domain import indicators
+from services.domain.base import new_state, replay
 
 PROGRAM = "pelatihan-keterampilan-perempuan"
 _ids = itertools.count(1)
@@ -32,7 +32,7 @@ def reported(indicator: str, period: str, value: float, *, node: str = "dinsos-b
 def rows(*events: dict[str, Any]) -> list[dict[str, Any]]:
     state = replay(indicators.fold, list(events))
     assert state is not None
-    return indicators.rows(state)["indicators"]  # type: ignore[return-value]
+    return indicators.rows(state)["indicators"]
 
 
 def test_report_gives_one_row_for_the_program() -> None:

@@ -1,4 +1,4 @@
-"""Ingest's short way through the middleware (``web.api.IngestLane``): the same answers,
+"""Ingest's short way through the middleware (``web.api.events.IngestLane``): the same answers,
 headers and metrics as the long way, which every other request still takes."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from starlette.routing import Route
 from starlette.testclient import TestClient
 
 from services.settings import get as get_settings
-from web import api
+from web.api import events as api
 from web.app import create_app
 
 SECURITY_HEADERS = ("content-security-policy", "x-content-type-options", "x-frame-options",

@@ -1,10 +1,10 @@
-"""The throttle on Kafka clients' repeated log lines (services/log_throttle.py)."""
+"""The throttle on Kafka clients' repeated log lines (services/process/log_throttle.py)."""
 
 from __future__ import annotations
 
 import logging
 
-from services.log_throttle import Throttle
+from services.process.log_throttle import Throttle
 
 
 def _record(name: str, msg: str, level: int = logging.ERROR) -> logging.LogRecord:

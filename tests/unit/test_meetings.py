@@ -1,12 +1,12 @@
-"""services/aggregates/meetings.py: a meeting's schedule and its minutes."""
+"""services/domain/meetings.py: a meeting's schedule and its minutes."""
 
 from __future__ import annotations
 
 import itertools
 from typing import Any
 
-from services.aggregates import meetings
-from services.aggregates.base import replay
+from services.domain import meetings
+from services.domain.base import replay
 
 MEETING = "musyawarah-maesa-2026-09"
 _ids = itertools.count(1)

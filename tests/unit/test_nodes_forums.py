@@ -1,12 +1,12 @@
-"""services/aggregates/nodes.py and forums.py: who takes part, and where they meet."""
+"""services/domain/nodes.py and forums.py: who takes part, and where they meet."""
 
 from __future__ import annotations
 
 import itertools
 from typing import Any
 
-from services.aggregates import forums, nodes
-from services.aggregates.base import new_state, replay
+from services.domain import forums, nodes
+from services.domain.base import new_state, replay
 
 _ids = itertools.count(1)
 PUBLIC_KEY = "A6EHv/POEL4dcN0Y50vAmWfk1jCbpQ1fHdyGZBJVMbg="

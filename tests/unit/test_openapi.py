@@ -6,8 +6,8 @@ from jsonschema import Draft202012Validator
 from starlette.routing import Route
 
 from services.settings import load
+from web.api.openapi import document
 from web.app import create_app
-from web.openapi import document
 
 NOT_API = {"/login"}  # pages of the site branch may add more: they are HTML
 

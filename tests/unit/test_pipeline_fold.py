@@ -12,8 +12,8 @@ from aiokafka.partitioner import DefaultPartitioner
 
 from events.signing import ATTEST_HEADER, attest
 from events.validation import Validator
-from services.aggregates.base import State, new_state
 from services.bench.workload import generate
+from services.domain.base import State, new_state
 from services.pipeline.fold import Folded, fold_batch, partition_for
 from services.pipeline.gate import Accepted, Rejected, judge
 from services.readmodel.db import group_rows, merge_rows

@@ -287,7 +287,7 @@ def test_the_fast_key_encoder_writes_the_keys_faust_writes(tmp_path: Any, key: s
 async def test_a_state_read_while_the_commit_writes_the_tables_is_the_newest() -> None:
     """The commit's flush runs beside the ingest agent and waits for Kafka between
     partitions; a batch reading a state meanwhile must find the version just staged."""
-    from services.aggregates.base import new_state
+    from services.domain.base import new_state
     from services.pipeline.fold import Changed
 
     class SlowProducer(Producer):

@@ -1,4 +1,4 @@
-"""services/aggregates/proposals.py: the proposal thread folded from its events."""
+"""services/domain/proposals.py: the proposal thread folded from its events."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from services.aggregates import proposals
-from services.aggregates.base import replay
+from services.domain import proposals
+from services.domain.base import replay
 
 PROPOSAL = "usulan-menjahit"
 _ids = itertools.count(1)

@@ -1,4 +1,4 @@
-"""services/publishing.py: event files for ``gotong publish``, every error as file:line."""
+"""events/files.py: event files for ``gotong publish``, every error as file:line."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
+from events.files import EventFileError, Located, check_events, read_events
 from events.validation import Validator, load_schema
-from services.publishing import EventFileError, Located, check_events, read_events
 
 NODE = "pkk-bitung-tengah"
 

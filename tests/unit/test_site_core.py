@@ -11,12 +11,13 @@ import pytest
 from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
 
-from web.account_pages import safe_next
-from web.accounts import CurrentUser, endorsed_by, person
-from web.board_data import Commitment, completed_on_time, parse_filters, safe_cell, scorecard
-from web.charts import HEIGHT, bar_chart
-from web.formkit import slug_id
+from services.identity.accounts import CurrentUser, endorsed_by, person
+from web.forms import slug_id
 from web.i18n import LOCALE_DIR, choose
+from web.pages.account import safe_next
+from web.pages.charts import HEIGHT, bar_chart
+from web.queries.board import Commitment, completed_on_time, parse_filters, safe_cell, scorecard
+from web.queries.threads import comment_tree
 from web.ratelimit import ADDRESS_FACTOR, USERNAME_FACTOR, LoginLimiter, client_key, login_keys
 from web.security import (
     SecurityHeadersMiddleware,
@@ -25,7 +26,6 @@ from web.security import (
     security_headers,
 )
 from web.templating import is_http
-from web.thread_data import comment_tree
 
 WITA = "Asia/Makassar"
 

@@ -10,10 +10,10 @@ import random
 
 import pytest
 
-from services.webhooks import signing
-from services.webhooks.retry import next_delay, parse_retry_after
-from services.webhooks.sealing import seal, unseal
-from services.webhooks.targets import TargetRefused, check_target, host_of
+from services.feeds.webhooks import signing
+from services.feeds.webhooks.retry import next_delay, parse_retry_after
+from services.feeds.webhooks.sealing import seal, unseal
+from services.feeds.webhooks.targets import TargetRefused, check_target, host_of
 
 
 def test_signature_is_hmac_sha256_of_id_timestamp_body_with_the_decoded_secret() -> None:
@@ -75,8 +75,8 @@ def test_a_name_that_resolves_privately_at_connection_time_is_not_connected_to()
     would see a private one. The delivery's own resolver refuses it; nothing is sent."""
     import aiohttp
 
-    from services.webhooks import attempt as attempt_module
-    from services.webhooks.targets import CheckedResolver
+    from services.feeds.webhooks import attempt as attempt_module
+    from services.feeds.webhooks.targets import CheckedResolver
 
     received: list[bytes] = []
 
@@ -94,7 +94,7 @@ def test_a_name_that_resolves_privately_at_connection_time_is_not_connected_to()
             return None  # what a rebinding name answers first
 
         original = attempt_module.check_target
-        attempt_module.check_target = public_at_check_time  # type: ignore[assignment]
+        attempt_module.check_target = public_at_check_time
         connector = aiohttp.TCPConnector(resolver=CheckedResolver(allowed=()))
         try:
             async with aiohttp.ClientSession(connector=connector) as client:
@@ -102,7 +102,7 @@ def test_a_name_that_resolves_privately_at_connection_time_is_not_connected_to()
                     client, f"http://localhost:{port}/hook", signing.new_secret(), "msg_1",
                     b"{}", allowed_hosts=(), timeout_s=5)
         finally:
-            attempt_module.check_target = original  # type: ignore[assignment]
+            attempt_module.check_target = original
             server.close()
             await server.wait_closed()
 
@@ -113,7 +113,7 @@ def test_a_name_that_resolves_privately_at_connection_time_is_not_connected_to()
 
 
 def test_the_delivery_resolver_lets_an_allowed_host_through() -> None:
-    from services.webhooks.targets import CheckedResolver
+    from services.feeds.webhooks.targets import CheckedResolver
 
     async def scenario() -> list[str]:
         resolver = CheckedResolver(allowed=("LOCALHOST",))

@@ -6,11 +6,12 @@ from alembic import context
 from sqlalchemy import create_engine
 from sqlmodel import SQLModel
 
+import services.identity.accounts  # noqa: F401  (the site's accounts and sessions)
+
 # every module with table models (tests/integration/test_schema.py checks): what is not
 # imported here, an autogenerate would drop
 import services.readmodel.feed_tables  # noqa: F401
 import services.readmodel.tables  # noqa: F401
-import web.accounts  # noqa: F401  (the site's accounts and sessions)
 
 target_metadata = SQLModel.metadata
 
@@ -19,7 +20,10 @@ def run() -> None:
     connection = context.config.attributes.get("connection")
     if connection is None:
         # `alembic revision --autogenerate` run by a developer against a scratch database
-        engine = create_engine(context.config.get_main_option("sqlalchemy.url"))
+        url = context.config.get_main_option("sqlalchemy.url")
+        if url is None:
+            raise SystemExit("alembic: set sqlalchemy.url to a scratch database first")
+        engine = create_engine(url)
         with engine.begin() as conn:
             context.configure(connection=conn, target_metadata=target_metadata,
                               render_as_batch=True)

@@ -4,7 +4,7 @@ Revision ID: 0002_site
 Revises: 0001
 Create Date: 2026-11-28 09:30:00
 
-Accounts of the web site (web/accounts.py). Like node credentials, they sit beside
+Accounts of the web site (services/identity/accounts.py). Like node credentials, they sit beside
 the read model and are never rebuilt from the log.
 """
 

@@ -1,0 +1,1 @@
+"""Documents made from the feed: Atom, iCalendar and open data."""

@@ -1,0 +1,1 @@
+"""Who acts: node API keys and the site's accounts and sessions."""

@@ -1,0 +1,1 @@
+"""Running the service on one machine: the local Kafka broker and ``gotong up``."""

@@ -1,0 +1,1 @@
+"""What every long-running process shares: collector settings, its parent, quiet logs."""

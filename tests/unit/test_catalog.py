@@ -1,0 +1,26 @@
+"""Event types are named once, in events.catalog, and each name has its contract."""
+
+from __future__ import annotations
+
+from events import catalog
+
+
+def _named() -> dict[str, str]:
+    return {name: value for name, value in vars(catalog).items()
+            if name.isupper() and isinstance(value, str)
+            and catalog.TYPE_PATTERN.match(value) is not None}
+
+
+def test_every_named_event_type_has_its_schema() -> None:
+    assert sorted(set(_named().values()) - set(catalog.known_types())) == []
+
+
+def test_every_schema_has_a_name_in_the_catalog() -> None:
+    assert sorted(set(catalog.known_types()) - set(_named().values())) == []
+
+
+def test_a_name_says_its_aggregate_and_what_happened() -> None:
+    for name, value in _named().items():
+        match = catalog.TYPE_PATTERN.match(value)
+        assert match is not None
+        assert name == f"{match['aggregate']}_{match['what']}".upper(), value

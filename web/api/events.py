@@ -1,0 +1,301 @@
+"""The JSON API: ingest (publishes events) and the read endpoints (read the read model)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from typing import Any
+
+import orjson
+from aiokafka.errors import KafkaError
+from sqlalchemy import func, text
+from sqlmodel import Session, select
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from events.catalog import node_of
+from events.validation import FieldError
+from services.domain.authority import authority_errors
+from services.identity.keys import credential_for_key
+from services.ingest import ownership
+from services.readmodel.db import lookup
+from services.readmodel.tables import WorkerHeartbeat
+from web import metrics
+from web.i18n import today
+from web.problems import JSONResponse, problem
+from web.queries import records as queries
+
+log = logging.getLogger(__name__)
+
+RETRY_AFTER_S = "5"
+
+
+class BodyTooLarge(Exception):
+    pass
+
+
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    """The body, read in chunks and refused (BodyTooLarge) once past ``limit`` bytes."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise BodyTooLarge
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise BodyTooLarge
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _bearer(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    scheme, _, credentials = header.partition(" ")
+    if scheme.lower() != "bearer" or not credentials.strip():
+        return None
+    return credentials.strip()
+
+
+async def post_events(request: Request) -> Response:
+    """Publish one event or a JSON array of events as the node the API key belongs to.
+
+    Answers 202 only once Kafka has acknowledged every event. Retrying with the
+    same event ids is always safe: duplicates are dropped by the gate.
+    """
+    state = request.app.state
+    settings = state.settings
+    key = _bearer(request)
+    if key is None:
+        return problem(401, "unauthenticated", "Authentication required",
+                       "send the node's API key as 'Authorization: Bearer <key>'",
+                       headers={"WWW-Authenticate": 'Bearer realm="gotong"'})
+    credential = await lookup(state.engine, credential_for_key, state.engine, key)
+    if credential is None:
+        return problem(401, "bad-key", "Unknown API key",
+                       "the API key is not known or was revoked",
+                       headers={"WWW-Authenticate": 'Bearer realm="gotong", error="invalid_token"'})
+    if "publish" not in credential.scopes:
+        return problem(403, "insufficient-scope", "Key may not publish",
+                       "this API key lacks the 'publish' scope",
+                       headers={"WWW-Authenticate":
+                                'Bearer realm="gotong", error="insufficient_scope", '
+                                'scope="publish"'})
+    node = credential.node_id
+    try:
+        body = await read_body(request, settings.max_body_bytes)
+    except BodyTooLarge:
+        return problem(413, "too-large", "Request body too large",
+                       f"a request may carry at most {settings.max_body_bytes} bytes")
+    try:
+        parsed = orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        return problem(400, "not-json", "Body is not JSON", f"the body is not valid JSON: {exc}")
+    single = not isinstance(parsed, list)
+    events: list[Any] = [parsed] if single else parsed
+    if not events:
+        return problem(422, "empty", "No events", "the array holds no event")
+    if len(events) > settings.max_batch_events:
+        return problem(413, "too-many-events", "Too many events",
+                       f"a request may carry at most {settings.max_batch_events} events, "
+                       f"got {len(events)}")
+    errors: list[FieldError] = []
+    for index, event in enumerate(events):
+        prefix = "" if single else f"/{index}"
+        found = state.validator.errors(event)
+        # a valid event's source is /nodes/<id> (the envelope schema says so)
+        if not found and node_of(event["source"]) != node:
+            return problem(403, "wrong-source", "Source is not your node",
+                           f"this key publishes as /nodes/{node} only, not as {event['source']}",
+                           errors=[FieldError(prefix + "/source",
+                                              f"must be /nodes/{node}, the key's node")])
+        refused = [] if found else authority_errors(event)
+        if refused:
+            return problem(403, "not-allowed", "Event not allowed",
+                           "; ".join(str(e.prefixed(prefix)) for e in refused),
+                           errors=[e.prefixed(prefix) for e in refused])
+        errors.extend(e.prefixed(prefix) for e in found)
+    if errors:
+        return problem(422, "invalid-event", "Invalid event",
+                       f"{len(errors)} problem(s) in the request; nothing was published",
+                       errors=errors)
+    not_yours = await lookup(state.engine, ownership.refusals, state.engine, events,
+                             lambda i: "" if single else f"/{i}")
+    if not_yours:
+        return problem(403, "not-allowed", "Event not allowed",
+                       "; ".join(str(e) for e in not_yours) + "; nothing was published",
+                       errors=not_yours)
+    producer = state.producer
+    if producer is None or not producer.started:
+        return problem(503, "kafka-unavailable", "Event log unavailable",
+                       "Kafka is not reachable right now; retry later with the same event ids",
+                       headers={"Retry-After": RETRY_AFTER_S})
+    try:
+        await asyncio.wait_for(producer.publish(node, events), timeout=settings.publish_timeout_s)
+    except (KafkaError, TimeoutError) as exc:
+        log.warning("publish failed: %r", exc)
+        return problem(503, "kafka-unavailable", "Event log unavailable",
+                       "Kafka did not acknowledge the events; retry later with the same event "
+                       "ids (a retry never duplicates)", headers={"Retry-After": RETRY_AFTER_S})
+    return JSONResponse({"accepted": len(events), "ids": [e["id"] for e in events]},
+                        status_code=202)
+
+
+def _int_param(request: Request, name: str, default: int, maximum: int) -> int:
+    raw = request.query_params.get(name)
+    if raw is None:
+        return default
+    if not raw.isdigit():
+        raise ValueError(f"{name} must be a whole number >= 0")
+    return min(int(raw), maximum)
+
+
+def _bool_param(request: Request, name: str) -> bool | None:
+    raw = request.query_params.get(name)
+    if raw is None or raw == "":
+        return None
+    if raw.lower() in {"1", "true", "yes"}:
+        return True
+    if raw.lower() in {"0", "false", "no"}:
+        return False
+    raise ValueError(f"{name} must be true or false")
+
+
+def _bad_query(exc: ValueError) -> Response:
+    return problem(400, "bad-query", "Bad query parameter", str(exc))
+
+
+async def list_proposals(request: Request) -> Response:
+    q = request.query_params
+    try:
+        limit = _int_param(request, "limit", 50, 500)
+        offset = _int_param(request, "offset", 0, 10**9)
+    except ValueError as exc:
+        return _bad_query(exc)
+    items, total = await asyncio.to_thread(
+        queries.list_proposals, request.app.state.engine, forum=q.get("forum"),
+        status=q.get("status"), node=q.get("node"), program=q.get("program"),
+        limit=limit, offset=offset)
+    return JSONResponse({"items": items, "total": total, "limit": limit, "offset": offset})
+
+
+async def get_proposal(request: Request) -> Response:
+    proposal_id = request.path_params["id"]
+    data = await asyncio.to_thread(queries.get_proposal, request.app.state.engine, proposal_id,
+                                   today(request))
+    if data is None:
+        return problem(404, "not-found", "No such proposal", f"no proposal {proposal_id!r}")
+    return JSONResponse(data)
+
+
+async def list_commitments(request: Request) -> Response:
+    q = request.query_params
+    try:
+        limit = _int_param(request, "limit", 100, 1000)
+        offset = _int_param(request, "offset", 0, 10**9)
+        overdue = _bool_param(request, "overdue")
+    except ValueError as exc:
+        return _bad_query(exc)
+    items, total = await asyncio.to_thread(
+        queries.list_commitments, request.app.state.engine, today(request),
+        owner=q.get("owner"), status=q.get("status"), overdue=overdue,
+        proposal=q.get("proposal"), meeting=q.get("meeting"), limit=limit, offset=offset)
+    return JSONResponse({"items": items, "total": total, "limit": limit, "offset": offset})
+
+
+async def get_meeting(request: Request) -> Response:
+    meeting_id = request.path_params["id"]
+    data = await asyncio.to_thread(queries.get_meeting, request.app.state.engine, meeting_id,
+                                   today(request))
+    if data is None:
+        return problem(404, "not-found", "No such meeting", f"no meeting {meeting_id!r}")
+    return JSONResponse(data)
+
+
+async def list_nodes(request: Request) -> Response:
+    items = await asyncio.to_thread(queries.list_nodes, request.app.state.engine,
+                                    request.query_params.get("kind"))
+    return JSONResponse({"items": items, "total": len(items)})
+
+
+def _database_and_worker(engine: Any, stale_s: int) -> tuple[bool, float | None, int]:
+    """(database answers, age of the newest worker heartbeat, the fresh workers' lag)."""
+    with Session(engine) as session:
+        session.exec(text("SELECT 1"))  # type: ignore[call-overload]
+        newest = session.exec(select(func.max(WorkerHeartbeat.seen_at))).one()
+        lag = session.exec(select(func.coalesce(func.sum(WorkerHeartbeat.lag), 0)).where(
+            WorkerHeartbeat.seen_at >= time.time() - stale_s)).one()
+    age = None if newest is None else time.time() - float(newest)
+    return True, age, int(lag or 0)
+
+
+async def healthz(request: Request) -> Response:
+    """200 only when Kafka answers, the database answers and a worker is making progress;
+    "degraded" (still 200) when the workers have more unprocessed ingest records than
+    ``GOTONG_LAG_DEGRADED``: pages and feeds are then behind what was published."""
+    state = request.app.state
+    settings = state.settings
+    checks: dict[str, Any] = {}
+    producer = state.producer
+    checks["kafka"] = bool(producer is not None and producer.started
+                           and await producer.is_reachable())
+    try:
+        checks["database"], age, lag = await asyncio.to_thread(
+            _database_and_worker, state.engine, settings.worker_heartbeat_stale_s)
+    except Exception as exc:  # any database failure is reported, not raised
+        log.warning("health check: database unreachable: %r", exc)
+        checks["database"], age, lag = False, None, 0
+    checks["worker"] = age is not None and age <= settings.worker_heartbeat_stale_s
+    checks["worker_heartbeat_age_s"] = None if age is None else round(age, 1)
+    checks["lag"] = lag
+    healthy = checks["kafka"] and checks["database"] and checks["worker"]
+    status = "unavailable" if not healthy else (
+        "degraded" if lag > settings.lag_degraded else "ok")
+    return JSONResponse({"status": status, "checks": checks},
+                        status_code=200 if healthy else 503)
+
+
+INGEST = Route("/api/v1/events", post_events, methods=["POST"], name="api_events")
+
+routes = [
+    INGEST,
+    Route("/api/v1/proposals", list_proposals, name="api_proposals"),
+    Route("/api/v1/proposals/{id}", get_proposal, name="api_proposal"),
+    Route("/api/v1/commitments", list_commitments, name="api_commitments"),
+    Route("/api/v1/meetings/{id}", get_meeting, name="api_meeting"),
+    Route("/api/v1/nodes", list_nodes, name="api_nodes"),
+    Route("/healthz", healthz, name="healthz"),
+    Route("/metrics", metrics.metrics, name="metrics"),
+]
+
+
+class IngestLane:
+    """``POST /api/v1/events`` straight to its route, past what acts only on other requests.
+
+    Agencies send this one request by the thousand a second. The middleware inside this
+    one (locale, compression, the forms' body limit, sessions, the NUL check of a query
+    string) and the router's scan do nothing for it: ingest answers problem details in
+    English, sets no cookie, has its own body limit, answers too little to compress and
+    takes no query string (a request with one goes the ordinary way). What acts on every
+    request, the security headers and the metrics, sits outside this one
+    (``web.site.middleware``); an endpoint's failure still reaches the 500 handler.
+    Starlette's HTTPException handlers are inside, so ``post_events`` answers every
+    refusal itself (problem details) and raises none.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (scope["type"] == "http" and scope["path"] == INGEST.path
+                and scope["method"] == "POST" and not scope.get("query_string")):
+            # what the router would have set: the route names the request in the metrics
+            scope.update(route=INGEST, endpoint=INGEST.endpoint, path_params={})
+            await INGEST.handle(scope, receive, send)
+            return
+        await self.app(scope, receive, send)

@@ -1,0 +1,1 @@
+"""What agencies follow on the site: Atom, iCalendar and open-data routes."""
