@@ -10,13 +10,13 @@ import pytest
 from sqlalchemy import Engine
 
 from services.readmodel.db import make_engine, migrate
-from tests.kafka_fixtures import start_test_broker, stop_test_broker
-from tests.postgres_fixtures import PostgresServer, PostgresUnavailable, start_postgres
-from tests.stack import Stack, running_stack
+from tests.support.kafka_fixtures import start_test_broker, stop_test_broker
+from tests.support.postgres_fixtures import PostgresServer, PostgresUnavailable, start_postgres
+from tests.support.stack import Stack, running_stack
 
 BACKENDS = ["sqlite", "postgresql"]
 
-pytest_plugins = ["tests.site_fixtures"]
+pytest_plugins = ["tests.support.site_fixtures"]
 
 
 @pytest.fixture(scope="session")

@@ -17,9 +17,9 @@ import httpx
 import pytest
 
 from services.settings import REPO_ROOT
-from tests.kafka_fixtures import free_ports
-from tests.site_fixtures import PASSWORD, load_demo_once
-from tests.stack import Stack, wait_for
+from tests.support.kafka_fixtures import free_ports
+from tests.support.site_fixtures import PASSWORD, load_demo_once
+from tests.support.stack import Stack, wait_for
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu",

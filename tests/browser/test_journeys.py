@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from tests.browser.conftest import log_in, shot
-from tests.stack import Stack, event, uid
+from tests.support.stack import Stack, event, uid
 
 pytestmark = pytest.mark.kafka
 

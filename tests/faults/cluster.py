@@ -18,7 +18,7 @@ from pathlib import Path
 from services.local import broker
 from services.local.broker import BrokerFiles
 from services.settings import Settings
-from tests.kafka_fixtures import TEST_HEAP, free_ports
+from tests.support.kafka_fixtures import TEST_HEAP, free_ports
 
 NODES = (1, 2, 3)
 

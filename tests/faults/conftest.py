@@ -20,8 +20,8 @@ from pathlib import Path
 import pytest
 
 from services.settings import Settings
-from tests.kafka_fixtures import start_test_broker, stop_test_broker
-from tests.stack import Stack, running_stack, wait_for
+from tests.support.kafka_fixtures import start_test_broker, stop_test_broker
+from tests.support.stack import Stack, running_stack, wait_for
 
 
 @dataclass

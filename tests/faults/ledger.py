@@ -36,7 +36,7 @@ from services.domain import AGGREGATES
 from services.domain.base import State, replay
 from services.readmodel.db import make_engine, merge_rows, migrate, upsert
 from services.readmodel.tables import READ_MODEL
-from tests.kafka_io import read_all
+from tests.support.kafka_io import read_all
 
 Event = dict[str, Any]
 Snapshot = dict[str, list[dict[str, Any]]]

@@ -28,7 +28,7 @@ from tests.faults.ledger import (
     wait_until_equal,
     workload,
 )
-from tests.stack import Stack, uid, wait_for
+from tests.support.stack import Stack, uid, wait_for
 
 pytestmark = pytest.mark.kafka
 

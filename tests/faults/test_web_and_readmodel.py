@@ -27,7 +27,7 @@ from tests.faults.ledger import (
     wait_until_equal,
     workload,
 )
-from tests.stack import uid
+from tests.support.stack import uid
 
 pytestmark = pytest.mark.kafka
 

@@ -31,7 +31,7 @@ from tests.faults.ledger import (
     wait_until_equal,
     workload,
 )
-from tests.stack import uid, wait_for
+from tests.support.stack import uid, wait_for
 
 pytestmark = pytest.mark.kafka
 

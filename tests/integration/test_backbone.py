@@ -18,8 +18,8 @@ from sqlmodel import Session, select
 
 from events.signing import ATTEST_HEADER, attest
 from services.readmodel.tables import Forum, Indicator, NodeCredential
-from tests.kafka_io import produce, read_all
-from tests.stack import SECRET, Stack, event, uid, wait_for
+from tests.support.kafka_io import produce, read_all
+from tests.support.stack import SECRET, Stack, event, uid, wait_for
 
 pytestmark = pytest.mark.kafka
 

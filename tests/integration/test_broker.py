@@ -13,7 +13,7 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from services.local import broker
 from services.settings import Settings
-from tests.kafka_fixtures import broker_settings
+from tests.support.kafka_fixtures import broker_settings
 
 pytestmark = pytest.mark.kafka
 

@@ -11,9 +11,9 @@ import orjson
 import pytest
 
 from services.feeds.tail import Tail
-from tests.kafka_io import read_all
-from tests.sse import SSEReader
-from tests.stack import Stack, event, uid, wait_for
+from tests.support.kafka_io import read_all
+from tests.support.sse import SSEReader
+from tests.support.stack import Stack, event, uid, wait_for
 
 pytestmark = pytest.mark.kafka
 

@@ -12,7 +12,7 @@ import httpx
 import pytest
 from icalendar import Calendar
 
-from tests.stack import Stack, event, uid
+from tests.support.stack import Stack, event, uid
 
 pytestmark = pytest.mark.kafka
 

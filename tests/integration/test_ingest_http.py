@@ -9,8 +9,8 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.kafka_fixtures import free_ports
-from tests.stack import Stack, event, uid, wait_for
+from tests.support.kafka_fixtures import free_ports
+from tests.support.stack import Stack, event, uid, wait_for
 
 pytestmark = pytest.mark.kafka
 

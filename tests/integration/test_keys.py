@@ -10,7 +10,7 @@ import pytest
 from sqlmodel import Session, select
 
 from services.readmodel.tables import NodeCredential
-from tests.stack import Stack, event, uid
+from tests.support.stack import Stack, event, uid
 
 pytestmark = pytest.mark.kafka
 

@@ -9,8 +9,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.openapi_check import check
-from tests.stack import Stack, event, uid, wait_for
+from tests.support.openapi_check import check
+from tests.support.stack import Stack, event, uid, wait_for
 
 pytestmark = pytest.mark.kafka
 

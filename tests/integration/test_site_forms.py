@@ -1,7 +1,7 @@
 """Writing through the site: every form publishes an event and lands on the result.
 
 Runs against a real stack (Kafka, worker, database) with the demo loaded; each
-test logs in as one of the demo accounts of tests/site_fixtures.py.
+test logs in as one of the demo accounts of tests/support/site_fixtures.py.
 """
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ import orjson
 import pytest
 from starlette.routing import Route
 
-from tests.kafka_io import read_all
-from tests.site_fixtures import PASSWORD, DemoSite, visible_text
-from tests.stack import event, wait_for
+from tests.support.kafka_io import read_all
+from tests.support.site_fixtures import PASSWORD, DemoSite, visible_text
+from tests.support.stack import event, wait_for
 from web import site as web_site
 from web.ratelimit import LoginLimiter
 

@@ -13,8 +13,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from tests.site_fixtures import DemoSite, visible_text
-from tests.stack import event, uid, wait_for
+from tests.support.site_fixtures import DemoSite, visible_text
+from tests.support.stack import event, uid, wait_for
 from web.render_cache import RenderCache
 
 pytestmark = pytest.mark.kafka

@@ -15,8 +15,8 @@ import pytest
 from services import settings
 from services.local import broker
 from services.settings import REPO_ROOT
-from tests.kafka_fixtures import free_ports
-from tests.stack import wait_for
+from tests.support.kafka_fixtures import free_ports
+from tests.support.stack import wait_for
 
 pytestmark = pytest.mark.kafka
 

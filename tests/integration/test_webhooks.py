@@ -12,8 +12,8 @@ from sqlmodel import Session
 from events.envelope import timestamp as now_iso
 from services.feeds.webhooks.sealing import seal
 from services.readmodel.feed_tables import WebhookSubscription
-from tests.stack import SECRET, Stack, event, uid, wait_for
-from tests.webhook_receiver import Answer, Receiver
+from tests.support.stack import SECRET, Stack, event, uid, wait_for
+from tests.support.webhook_receiver import Answer, Receiver
 
 pytestmark = pytest.mark.kafka
 

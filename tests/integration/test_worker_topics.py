@@ -12,7 +12,7 @@ from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 
 from services.pipeline.topics import ensure_topics, faust_topics
 from services.pipeline.worker import Worker
-from tests.kafka_fixtures import running_test_broker
+from tests.support.kafka_fixtures import running_test_broker
 
 pytestmark = pytest.mark.kafka
 

@@ -42,8 +42,8 @@ from sqlmodel import Session
 from events.signing import ATTEST_HEADER, attest
 from services.identity.accounts import add_user
 from services.readmodel.tables import ActionItem
-from tests.kafka_io import produce, read_all
-from tests.stack import SECRET, Stack, event, uid, wait_for
+from tests.support.kafka_io import produce, read_all
+from tests.support.stack import SECRET, Stack, event, uid, wait_for
 
 pytestmark = pytest.mark.kafka
 

@@ -34,7 +34,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from events.validation import load_schema
-from tests.stack import Stack, event, uid
+from tests.support.stack import Stack, event, uid
 from web.app import create_app
 
 pytestmark = pytest.mark.kafka

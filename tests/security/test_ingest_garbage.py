@@ -19,8 +19,8 @@ import orjson
 import pytest
 
 from events.signing import ATTEST_HEADER, attest
-from tests.kafka_io import produce, read_all
-from tests.stack import SECRET, Stack, event, uid, wait_for
+from tests.support.kafka_io import produce, read_all
+from tests.support.stack import SECRET, Stack, event, uid, wait_for
 
 pytestmark = pytest.mark.kafka
 

@@ -1,4 +1,4 @@
-"""Figures for the feeds (not part of the suite): ``python -m tests.bench_feeds``.
+"""Figures for the feeds (not part of the suite): ``python -m tests.load.bench_feeds``.
 
 Starts its own broker, worker and web (SQLite), all on loopback, then measures
 1. webhook delivery latency, publish (before the POST) -> received by a loopback
@@ -22,8 +22,8 @@ from typing import Any
 import httpx
 import orjson
 
-from tests.kafka_fixtures import free_ports, start_test_broker, stop_test_broker
-from tests.stack import Stack, event, running_stack, uid, wait_for
+from tests.support.kafka_fixtures import free_ports, start_test_broker, stop_test_broker
+from tests.support.stack import Stack, event, running_stack, uid, wait_for
 
 
 def pct(values: list[float], p: float) -> float:
@@ -44,7 +44,7 @@ def webhooks(stack: Stack, subscriptions: int = 100, events: int = 30) -> dict[s
     node = stack.node()
     auth = {"Authorization": f"Bearer {stack.keys[node]}"}
     (port,) = free_ports(1)
-    receiver = subprocess.Popen([sys.executable, "-m", "uvicorn", "tests.bench_receiver:app",
+    receiver = subprocess.Popen([sys.executable, "-m", "uvicorn", "tests.load.bench_receiver:app",
                                  "--port", str(port), "--log-level", "warning"])
     base = f"http://127.0.0.1:{port}"
     try:

@@ -26,7 +26,7 @@ from sqlmodel import Session
 from services.readmodel.db import make_engine
 from services.readmodel.tables import READ_MODEL
 from services.settings import Settings
-from tests.kafka_fixtures import free_ports
+from tests.support.kafka_fixtures import free_ports
 
 T = TypeVar("T")
 

@@ -21,7 +21,7 @@ from services.demo.loader import demo_events
 from services.identity.accounts import SiteUser, add_user
 from services.local.up import load_demo
 from services.readmodel.tables import ActionItem, Meeting, Proposal
-from tests.stack import Stack, wait_for
+from tests.support.stack import Stack, wait_for
 from web.app import create_app
 
 PASSWORD = "kata-sandi-uji-123"

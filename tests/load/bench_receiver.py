@@ -1,4 +1,5 @@
-"""A webhook receiver for the figures, run in its own process: ``uvicorn tests.bench_receiver:app``.
+"""A webhook receiver for the figures, in a process of its own:
+``uvicorn tests.load.bench_receiver:app``.
 
 It answers 204 at once and notes when each delivery arrived; ``GET /results``
 returns [[path, event id, arrival time], ...].

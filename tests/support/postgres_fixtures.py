@@ -20,7 +20,7 @@ from pathlib import Path
 
 import psycopg
 
-from tests.kafka_fixtures import free_ports
+from tests.support.kafka_fixtures import free_ports
 
 
 class PostgresUnavailable(Exception):

@@ -1,0 +1,1 @@
+"""Load and figure tools run by hand against a running service (not part of the suite)."""

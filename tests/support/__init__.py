@@ -1,0 +1,1 @@
+"""What the tests share: the broker, PostgreSQL, the running stack, the demo site, receivers."""
