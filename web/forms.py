@@ -64,7 +64,12 @@ def see_other(url: str) -> Response:
 
 
 def unavailable(request: Request, exc: NotPublished) -> Response:
-    """Kafka did not take the event: say so plainly; the user's input is not lost (Back)."""
+    """Kafka did not take the event: say so plainly; the user's input is not lost (Back).
+    Refused by an aggregate's rule (the site's own checks let it through): a 403 saying so.
+    """
+    if exc.reason in ("not-allowed", "wrong-source"):
+        raise Forbidden(_("The rules do not let your node do that: %(reason)s")
+                        % {"reason": exc.detail})
     return templates.TemplateResponse(request, "error.html", {"status_code": 503},
                                       status_code=503, headers={"Retry-After": "5"})
 

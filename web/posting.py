@@ -13,7 +13,6 @@ import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from aiokafka.errors import KafkaError
 from sqlalchemy import Engine
 from sqlmodel import Session, SQLModel
 from starlette.requests import Request
@@ -21,17 +20,21 @@ from starlette.requests import Request
 from events.catalog import SERVICE_NODE
 from events.envelope import cloud_event
 from services.identity.accounts import CurrentUser
+from services.ingest import publish as publishing
 
 POLL_S = 0.05
 
 
 class NotPublished(Exception):
-    """Kafka is unreachable or the event is invalid: nothing was published."""
+    """Nothing was published: the event is invalid (``fields`` says where), the rules do
+    not let the node do it (``detail`` says why), or Kafka is unreachable."""
 
-    def __init__(self, reason: str, fields: Mapping[str, str] | None = None) -> None:
+    def __init__(self, reason: str, fields: Mapping[str, str] | None = None,
+                 detail: str = "") -> None:
         super().__init__(reason)
         self.reason = reason
         self.fields = dict(fields or {})
+        self.detail = detail
 
 
 def new_id(prefix: str) -> str:
@@ -46,10 +49,12 @@ def make_event(user: CurrentUser, type_: str, subject: str,
 
 def acting_node(user: CurrentUser, *allowed: str | None) -> str:
     """As whom a person's change is published: their node when it is one of ``allowed``
-    (the nodes the aggregate's rule lets change the object), else the service itself (an
-    admin acting for another node; the rules let the service do anything, and the web
-    only lets admins get here)."""
-    return user.node_id if user.node_id in allowed else SERVICE_NODE
+    (the nodes the aggregate's rule lets change the object); an admin acting for another
+    node acts as the service itself, which the rules let do anything. Anyone else acts as
+    their own node, and the aggregate's ``decide`` refuses what that node may not do."""
+    if user.node_id in allowed or not user.is_admin:
+        return user.node_id
+    return SERVICE_NODE
 
 
 async def publish(request: Request, user: CurrentUser, type_: str, subject: str,
@@ -67,19 +72,17 @@ async def publish_all(request: Request, user: CurrentUser,
     state = request.app.state
     node = as_node or user.node_id
     made = [make_event(user, type_, subject, data, node) for type_, subject, data in events]
-    for event in made:
-        problems = state.validator.errors(event)
-        if problems:
-            fields = {p.pointer.removeprefix("/data/").split("/")[0]: p.detail for p in problems}
-            raise NotPublished("invalid", fields)
-    producer = state.producer
-    if producer is None or not producer.started:
-        raise NotPublished("kafka-unavailable")
+    at_root = publishing.pointer_prefix(True)  # a form's fields, whichever event has them
     try:
-        await asyncio.wait_for(producer.publish(node, made),
-                               timeout=state.settings.publish_timeout_s)
-    except (KafkaError, TimeoutError) as exc:
-        raise NotPublished("kafka-unavailable") from exc
+        publishing.check(state.validator, node, made, at_root)
+        await publishing.ask_owners(state.engine, made, at_root)
+        await publishing.send(state.producer, node, made, state.settings.publish_timeout_s)
+    except publishing.NotPublished as exc:
+        if exc.kind == "invalid":
+            fields = {e.pointer.removeprefix("/data/").split("/")[0]: e.detail
+                      for e in exc.errors}
+            raise NotPublished("invalid", fields) from exc
+        raise NotPublished(exc.kind, detail=exc.detail) from exc
     return made
 
 

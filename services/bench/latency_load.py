@@ -37,7 +37,8 @@ from services.bench.ingest_load import api_client, proposal
 from services.bench.keepalive import Client, RequestFailed
 from services.bench.page_load import percentile
 
-# the poller's least pause between looks (the old poller asked without pause)
+# the poller's least pause between looks: asking without pause, it competed with the
+# service for the same two cores
 POLL_PAUSE_S = 0.02
 POLL_PAGE = 200
 PER_FORUM = POLL_PAGE // 2  # a forum's list fits in one page
@@ -57,14 +58,10 @@ async def _status(session: Client, method: str, path: str, body: bytes | None = 
         return 0
 
 
-async def measure(session: Client, *, node: str, run: str, rate: float,
-                  seconds: float) -> dict[str, Any]:
-    ids = random.Random(run)
-    forum = f"bench-{run}-forum"
-    accepted: dict[str, float] = {}
-    visible: dict[str, float] = {}
-    # warm-up: the first event through also proves the web's producer and the worker
-    # are ready (ingest answers 503 until the producer has connected; retry as a client would)
+async def _warm_up(session: Client, node: str, forum: str, run: str,
+                   ids: random.Random) -> None:
+    """The first event through: it also proves the web's producer and the worker are ready
+    (ingest answers 503 until the producer has connected; retried as a client would)."""
     warm = proposal(node, forum + "-warmup", f"bench-{run}-warmup", ids)
     deadline = time.monotonic() + 120
     while await _status(session, "POST", "/api/v1/events", orjson.dumps(warm)) != 202:
@@ -75,6 +72,28 @@ async def measure(session: Client, *, node: str, run: str, rate: float,
         if time.monotonic() > deadline:
             raise RuntimeError("the warm-up event never reached the read model")
         await asyncio.sleep(0.1)
+
+
+def _figures(accepted: dict[str, float], visible: dict[str, float], answers: list[float],
+             took_s: float) -> dict[str, Any]:
+    delays = [(visible[s] - t) * 1000 for s, t in accepted.items() if s in visible]
+    figures = {
+        "accepted_per_s": len(accepted) / took_s if took_s > 0 else None,
+        "events": len(delays), "unseen": len(accepted) - len(delays),
+        "p50_ms": percentile(delays, 0.5), "p90_ms": percentile(delays, 0.9),
+        "p99_ms": percentile(delays, 0.99), "max_ms": max(delays) if delays else None,
+        "accept_p50_ms": percentile(answers, 0.5), "accept_p99_ms": percentile(answers, 0.99),
+    }
+    return {k: round(v, 1) if isinstance(v, float) else v for k, v in figures.items()}
+
+
+async def measure(session: Client, *, node: str, run: str, rate: float,
+                  seconds: float) -> dict[str, Any]:
+    ids = random.Random(run)
+    forum = f"bench-{run}-forum"
+    accepted: dict[str, float] = {}
+    visible: dict[str, float] = {}
+    await _warm_up(session, node, forum, run, ids)
     done = asyncio.Event()
     published: dict[str, dt.datetime] = {}
     forum_of: dict[str, str] = {}
@@ -148,15 +167,7 @@ async def measure(session: Client, *, node: str, run: str, rate: float,
     took_s = max(accepted.values(), default=start) - start
     done.set()
     await poller
-    delays = [(visible[s] - t) * 1000 for s, t in accepted.items() if s in visible]
-    figures = {
-        "accepted_per_s": len(accepted) / took_s if took_s > 0 else None,
-        "events": len(delays), "unseen": len(accepted) - len(delays),
-        "p50_ms": percentile(delays, 0.5), "p90_ms": percentile(delays, 0.9),
-        "p99_ms": percentile(delays, 0.99), "max_ms": max(delays) if delays else None,
-        "accept_p50_ms": percentile(answers, 0.5), "accept_p99_ms": percentile(answers, 0.99),
-    }
-    return {k: round(v, 1) if isinstance(v, float) else v for k, v in figures.items()}
+    return _figures(accepted, visible, answers, took_s)
 
 
 async def main(argv: list[str]) -> None:

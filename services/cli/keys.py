@@ -6,11 +6,9 @@ import datetime as dt
 import re
 
 import click
-from rich.console import Console
 
 from services import settings as settings_module
-
-err = Console(stderr=True)
+from services.cli.console import err
 
 _DURATION = re.compile(r"^(\d+)([smhd])$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}

@@ -1,4 +1,6 @@
-"""The pure core: one module per aggregate, each with ``evolve(state, event) -> state``.
+"""The pure core, a Decider per aggregate: ``decide(state, event)`` says why a node may
+not make a change (or None), ``evolve(state, event) -> state`` applies one, ``rows``
+projects a state to the read model; ``fold`` is both, in place, for the worker.
 
 Nothing here imports Kafka, Faust, SQL or the web. Replaying the log through
 ``evolve`` *is* the rebuild.
@@ -19,7 +21,7 @@ from services.domain import (
     nodes,
     proposals,
 )
-from services.domain.base import Evolve, State
+from services.domain.base import Decide, Fold, State
 
 Rows = dict[str, list[dict[str, object]]]
 
@@ -27,7 +29,11 @@ Rows = dict[str, list[dict[str, object]]]
 @dataclass(frozen=True)
 class Aggregate:
     name: str
-    fold: Evolve
+    #: in place, in the worker: ``decide``, then the event's effect on the state
+    fold: Fold
+    #: why an event may not change an existing state (None: any node may publish them),
+    #: asked by the fold, by the API before it publishes and by the site's forms
+    decide: Decide | None
     #: every read-model row of a state
     rows: Callable[[State], Rows]
     #: how much of a state's rows the read model holds once it holds them: a mark passed
@@ -37,13 +43,14 @@ class Aggregate:
     #: aggregates; of a thread, its row and its new comments)
     rows_since: Callable[[State, int], Rows]
     #: forget, in place, what the state no longer needs once its batch's rows and dead
-    #: letters are written (its refusals; a thread's comment texts)
+    #: letters are written (a thread's comment texts)
     settle: Callable[[State], None]
 
 
 def _from(module: ModuleType) -> Aggregate:
     rows = module.rows
-    return Aggregate(name=module.AGGREGATE, fold=module.fold, rows=rows,
+    return Aggregate(name=module.AGGREGATE, fold=module.fold,
+                     decide=getattr(module, "decide", None), rows=rows,
                      written=getattr(module, "written", lambda _state: 0),
                      rows_since=getattr(module, "rows_since", lambda state, _mark: rows(state)),
                      settle=_settle(getattr(module, "settle", None)))

@@ -17,10 +17,12 @@ from services.domain.base import Event, State, apply, guarded, node_of, utc
 
 AGGREGATE = "action_item"
 
+#: an item's statuses (the schema of created and status_changed); the closed ones
+STATUSES = ("open", "in_progress", "blocked", "done", "cancelled")
 CLOSED = frozenset({"done", "cancelled"})
 
 
-def rule(state: State, event: Event) -> str | None:
+def decide(state: State, event: Event) -> str | None:
     """Who may change an action item: its owner reports; its creator and owner steer it."""
     kind, node = event["type"], node_of(event)
     creator, owner = state.get("node_id"), state.get("owner_node_id")
@@ -115,7 +117,7 @@ def step_statuses(history: list[dict[str, Any]]) -> list[str | None]:
 UPDATES = frozenset({ACTION_ITEM_PROGRESS_REPORTED, ACTION_ITEM_STATUS_CHANGED,
                      ACTION_ITEM_REASSIGNED, ACTION_ITEM_OVERDUE})
 
-fold = guarded(_fold, ACTION_ITEM_CREATED, UPDATES, rule)
+fold = guarded(_fold, ACTION_ITEM_CREATED, UPDATES, decide)
 
 
 def evolve(state: State | None, event: Event) -> State:

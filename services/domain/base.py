@@ -10,7 +10,7 @@ from __future__ import annotations
 import copy
 import datetime as dt
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 from events.catalog import SERVICE_NODE
 
@@ -26,8 +26,8 @@ def utc(timestamp: str) -> str:
         parsed = parsed.replace(tzinfo=dt.UTC)
     elif parsed.utcoffset():
         parsed = parsed.astimezone(dt.UTC)
-    # what isoformat(timespec="microseconds") writes, in half its time (every event's
-    # time passes here: it was 2% of the worker's CPU)
+    # what isoformat(timespec="microseconds") writes, in half its time: every event's
+    # time passes here
     return "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ" % (  # noqa: UP031 (faster than an f-string)
         parsed.year, parsed.month, parsed.day, parsed.hour, parsed.minute, parsed.second,
         parsed.microsecond)
@@ -38,74 +38,103 @@ def node_of(event: Event) -> str:
     return source.removeprefix("/nodes/")
 
 
-Rule = Callable[[State, Event], "str | None"]
+class Refusal(NamedTuple):
+    """An event the aggregate's ``decide`` refused, and why. It changed nothing but the
+    list of applied ids (a redelivery is a duplicate); the worker dead-letters it."""
 
-def guarded(fold: Evolve, creation: str, checked: frozenset[str], rule: Rule) -> Evolve:
-    """``fold`` behind the aggregate's object-level rule: who may change what.
+    event: Event
+    reason: str
+
+    @property
+    def node_id(self) -> str:
+        return node_of(self.event)
+
+
+Refusals = tuple[Refusal, ...]
+NO_REFUSALS: Refusals = ()
+#: why ``event`` may not change ``state`` (an aggregate that exists), or None
+Decide = Callable[[State, Event], "str | None"]
+#: fold an event into a state in place; the refusals are the events it did not apply
+Fold = Callable[[State, Event], Refusals]
+
+
+def refusal(decide: Decide, state: State, event: Event) -> str | None:
+    """Why ``event`` may not change ``state`` (which exists); the service passes every rule."""
+    return None if node_of(event) == SERVICE_NODE else decide(state, event)
+
+
+def guarded(evolve: Evolve, creation: str, checked: frozenset[str], decide: Decide) -> Fold:
+    """``evolve`` behind the aggregate's ``decide``: who may change what.
 
     A node's key proves who publishes, not what it may touch: the owner of an action
     item reports its progress, a meeting's convener publishes its minutes, only the
-    creator updates what it created. ``rule(state, event)`` says why ``event`` may not
-    change ``state`` (or None); it is asked for the creation event once the aggregate
-    exists, and for the types in ``checked``. The service itself (``SERVICE_NODE``: its
-    timer, a site admin acting for another node) passes every rule; no key is ever
-    issued for it, and the gate accepts it only attested by the web or the CLI.
+    creator updates what it created. ``decide`` is asked for the creation event once the
+    aggregate exists, and for the types in ``checked``. The service itself
+    (``SERVICE_NODE``: its timer, a site admin acting for another node) passes every
+    rule; no key is ever issued for it, and the gate accepts it only attested by the
+    web or the CLI.
 
     Such an event that arrives before its aggregate's creation cannot be judged yet:
     it is held in the state and folded, in arrival order, right after the creation,
-    which gives the result of the canonical order (creation first). A refused event
-    changes nothing but the state's ``refused`` list (its id, type, node and reason;
-    the worker dead-letters it), and still counts as applied, so a redelivery is a
-    duplicate.
+    which gives the result of the canonical order (creation first). What ``decide``
+    refuses is returned, never written into the state.
     """
 
-    def guarded_fold(state: State, event: Event) -> None:
+    def guarded_fold(state: State, event: Event) -> Refusals:
         kind = event["type"]
         if not state["exists"]:
             if kind == creation:
-                fold(state, event)
-                for held in state.pop("held", []):
-                    guarded_fold(state, held)
-            elif kind in checked:
+                evolve(state, event)
+                held = state.pop("held", None)
+                if not held:
+                    return NO_REFUSALS
+                refused: list[Refusal] = []
+                for early in held:
+                    refused.extend(guarded_fold(state, early))
+                return tuple(refused)
+            if kind in checked:
                 state.setdefault("held", []).append(dict(event))
             else:
-                fold(state, event)
-            return
-        if (kind == creation or kind in checked) and node_of(event) != SERVICE_NODE:
-            reason = rule(state, event)
+                evolve(state, event)
+            return NO_REFUSALS
+        if kind == creation or kind in checked:
+            reason = refusal(decide, state, event)
             if reason is not None:
-                refuse(state, event, reason)
-                return
-        fold(state, event)
+                return (Refusal(event, reason),)
+        evolve(state, event)
+        return NO_REFUSALS
 
-    guarded_fold.__name__ = getattr(fold, "__name__", "fold")
-    guarded_fold.__doc__ = fold.__doc__
+    guarded_fold.__name__ = getattr(evolve, "__name__", "fold")
+    guarded_fold.__doc__ = evolve.__doc__
     return guarded_fold
 
 
-def refuse(state: State, event: Event, reason: str) -> None:
-    refused = state.setdefault("refused", [])
-    refused.append({"id": event["id"], "type": event["type"], "node_id": node_of(event),
-                    "reason": reason})
-    state["refused_count"] = state.get("refused_count", 0) + 1
-    # kept whole until the state settles: one creation can refuse any number of held
-    # events, and each needs its dead letter (it was cut at 50, losing the rest)
+def open_to_all(evolve: Evolve) -> Fold:
+    """The fold of an aggregate whose events any node may publish (no ``decide``)."""
+
+    def fold(state: State, event: Event) -> Refusals:
+        evolve(state, event)
+        return NO_REFUSALS
+
+    fold.__doc__ = evolve.__doc__
+    return fold
 
 
 def settle(state: State) -> None:
-    """Let ``state`` forget, in place, what it holds only for the batch that folds it: its
-    refusals, once their dead letters are written (the dead-letter topic keeps each
-    with its reason; ``refused_count`` goes on). An action item refused a few dozen
-    times carried some 12 kB of them into every later write of its state."""
+    """Let ``state`` forget, in place, what it holds only for the batch that folds it.
+    States written before refusals were returned carried them (and their count)."""
     state.pop("refused", None)
+    state.pop("refused_count", None)
 
 
 def new_state(subject: str) -> State:
     return {"id": subject, "exists": False, "version": 0, "applied": []}
 
 
-def absorb(fold: Evolve, state: State, event: Event, seen: set[str] | None = None) -> bool:
-    """Fold ``event`` into ``state`` in place, once; False when it was folded in already.
+def absorb(fold: Fold, state: State, event: Event, seen: set[str] | None = None
+           ) -> Refusals | None:
+    """Fold ``event`` into ``state`` in place, once: what ``decide`` refused on the way
+    (usually nothing), or None when the event was folded in already.
 
     ``seen``, when given, is the set of ``state["applied"]``, kept by the caller beside a
     state it folds into again and again: the test is then constant-time, not a scan of
@@ -113,16 +142,16 @@ def absorb(fold: Evolve, state: State, event: Event, seen: set[str] | None = Non
     """
     event_id = event["id"]
     if event_id in (state["applied"] if seen is None else seen):
-        return False
-    fold(state, event)
+        return None
+    refused = fold(state, event)
     state["applied"].append(event_id)
     state["version"] += 1
     if seen is not None:
         seen.add(event_id)
-    return True
+    return refused
 
 
-def apply(fold: Evolve, state: State | None, event: Event) -> State:
+def apply(fold: Fold, state: State | None, event: Event) -> State:
     """Fold ``event`` into a copy of ``state`` unless it was folded in already.
 
     Returns the same object when the event is a duplicate, so callers can tell
@@ -135,7 +164,7 @@ def apply(fold: Evolve, state: State | None, event: Event) -> State:
     return new
 
 
-def apply_many(fold: Evolve, state: State | None, events: list[Event]) -> State | None:
+def apply_many(fold: Fold, state: State | None, events: list[Event]) -> State | None:
     """Fold several events of one aggregate, copying the state at most once.
 
     Returns the same object when every event was a duplicate.
@@ -153,6 +182,16 @@ def apply_many(fold: Evolve, state: State | None, events: list[Event]) -> State 
     return result
 
 
-def replay(fold: Evolve, events: list[Event]) -> State | None:
+def replay(fold: Fold, events: list[Event]) -> State | None:
     """The state of one aggregate after ``events`` in log order: the rebuild, in miniature."""
     return apply_many(fold, None, events)
+
+
+def judged(fold: Fold, events: list[Event]) -> tuple[State | None, list[Refusal]]:
+    """``replay``, with what was refused on the way (in the order it was refused)."""
+    state: State | None = None
+    refused: list[Refusal] = []
+    for event in events:
+        state = new_state(event["subject"]) if state is None else state
+        refused.extend(absorb(fold, state, event) or ())
+    return state, refused

@@ -8,7 +8,7 @@ from services.domain.base import Event, State, apply, guarded, node_of, utc
 AGGREGATE = "forum"
 
 
-def rule(state: State, event: Event) -> str | None:
+def decide(state: State, event: Event) -> str | None:
     """A forum's title and description are changed only by the node that opened it."""
     if node_of(event) != state.get("node_id"):
         return (f"only the node that opened forum {state['id']!r} ({state.get('node_id')}) "
@@ -30,7 +30,7 @@ def _fold(state: State, event: Event) -> None:
         state["program"] = data.get("program")
 
 
-fold = guarded(_fold, FORUM_OPENED, frozenset(), rule)
+fold = guarded(_fold, FORUM_OPENED, frozenset(), decide)
 
 
 def evolve(state: State | None, event: Event) -> State:

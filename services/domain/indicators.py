@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from events.catalog import INDICATOR_REPORTED
-from services.domain.base import Event, State, apply, node_of, utc
+from services.domain.base import Event, State, apply, node_of, open_to_all, utc
 
 AGGREGATE = "indicator"
 
 
-def fold(state: State, event: Event) -> None:
+def _fold(state: State, event: Event) -> None:
     if event["type"] != INDICATOR_REPORTED:
         return
     data = event["data"]
@@ -23,6 +23,9 @@ def fold(state: State, event: Event) -> None:
         "node_id": node_of(event),
         "reported_at": utc(event["time"]),
     }
+
+
+fold = open_to_all(_fold)
 
 
 def evolve(state: State | None, event: Event) -> State:

@@ -8,7 +8,7 @@ from services.domain.base import Event, State, apply, guarded, node_of, utc
 AGGREGATE = "meeting"
 
 
-def rule(state: State, event: Event) -> str | None:
+def decide(state: State, event: Event) -> str | None:
     """A meeting (its schedule, its minutes) belongs to the node that convened it."""
     if node_of(event) != state.get("node_id"):
         return (f"only the node that convened meeting {state['id']!r} "
@@ -41,7 +41,7 @@ def _fold(state: State, event: Event) -> None:
         }
 
 
-fold = guarded(_fold, MEETING_SCHEDULED, frozenset({MEETING_MINUTES_PUBLISHED}), rule)
+fold = guarded(_fold, MEETING_SCHEDULED, frozenset({MEETING_MINUTES_PUBLISHED}), decide)
 
 
 def evolve(state: State | None, event: Event) -> State:

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from events.catalog import NODE_REGISTERED
-from services.domain.base import Event, State, apply, utc
+from services.domain.base import Event, State, apply, open_to_all, utc
 
 AGGREGATE = "node"
 
 
-def fold(state: State, event: Event) -> None:
+def _fold(state: State, event: Event) -> None:
     if event["type"] == NODE_REGISTERED:
         data = event["data"]
         at = utc(event["time"])
@@ -20,6 +20,9 @@ def fold(state: State, event: Event) -> None:
         state["description"] = data.get("description")
         state["contact"] = data.get("contact")
         state["public_key"] = data.get("public_key")
+
+
+fold = open_to_all(_fold)
 
 
 def evolve(state: State | None, event: Event) -> State:

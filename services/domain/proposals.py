@@ -19,13 +19,16 @@ from services.domain.base import Event, State, apply, guarded, node_of, utc
 
 AGGREGATE = "proposal"
 
+#: a proposal's statuses, in the order of its life (the schema of status_changed)
+STATUSES = ("open", "under_review", "accepted", "rejected", "withdrawn", "implemented")
+
 
 def endorser_key(endorser: str) -> str:
     """Two endorsements by one endorser count once, whatever the spacing or case."""
     return " ".join(endorser.split()).casefold()
 
 
-def rule(state: State, event: Event) -> str | None:
+def decide(state: State, event: Event) -> str | None:
     """Comments, endorsements and status changes are open to every node; a proposal's
     text is changed only by the node that submitted it."""
     if event["type"] == PROPOSAL_SUBMITTED and node_of(event) != state.get("node_id"):
@@ -101,7 +104,7 @@ def _index(state: State, name: str, of: str, key: Callable[[Any], str]) -> list[
     return index
 
 
-fold = guarded(_fold, PROPOSAL_SUBMITTED, frozenset(), rule)
+fold = guarded(_fold, PROPOSAL_SUBMITTED, frozenset(), decide)
 
 
 def evolve(state: State | None, event: Event) -> State:

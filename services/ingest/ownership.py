@@ -1,6 +1,6 @@
 """The aggregates' object-level rules, asked early: a 403 instead of a dead letter later.
 
-The rule itself lives with each aggregate (``services.domain.*.rule``) and is
+The rule itself is each aggregate's ``decide`` (``services.domain``), and is
 enforced where events are folded, which is authoritative: it sees every event in
 log order. Here the API asks the same rule against the read model before it
 publishes, so a node that tries to report progress on another node's action item
@@ -17,17 +17,14 @@ from sqlalchemy import Engine, Select, bindparam, select
 
 from events.catalog import aggregate_of
 from events.validation import FieldError
-from services.domain import action_items, forums, meetings, proposals
-from services.domain.base import Rule, State
+from services.domain import AGGREGATES
+from services.domain.base import State, refusal
 from services.readmodel.db import read_rows
 from services.readmodel.tables import ActionItem, Forum, Meeting, Proposal
 
-RULES: dict[str, tuple[Rule, Any]] = {
-    "action_item": (action_items.rule, ActionItem),
-    "proposal": (proposals.rule, Proposal),
-    "meeting": (meetings.rule, Meeting),
-    "forum": (forums.rule, Forum),
-}
+# the aggregates with a ``decide``, and the read-model table that shows who owns each
+OWNED: dict[str, Any] = {"action_item": ActionItem, "proposal": Proposal, "meeting": Meeting,
+                         "forum": Forum}
 
 
 def _owners(table: Any) -> Select[Any]:
@@ -37,7 +34,7 @@ def _owners(table: Any) -> Select[Any]:
 
 
 _ONE = {aggregate: _owners(table).where(table.id == bindparam("id"))
-        for aggregate, (_rule, table) in RULES.items()}
+        for aggregate, table in OWNED.items()}
 
 
 def refusals(engine: Engine, events: Sequence[Mapping[str, Any]],
@@ -51,13 +48,14 @@ def refusals(engine: Engine, events: Sequence[Mapping[str, Any]],
         if key in touched:
             continue  # an earlier event of this request may change who may
         touched.add(key)
-        if aggregate in RULES:
+        if aggregate in OWNED:
             wanted.setdefault(aggregate, []).append((index, event))
     errors: list[FieldError] = []
     if not wanted:
         return errors
     for aggregate, items in wanted.items():
-        rule, table = RULES[aggregate]
+        table, decide = OWNED[aggregate], AGGREGATES[aggregate].decide
+        assert decide is not None, aggregate
         ids = [str(event["subject"]) for _, event in items]
         if len(ids) == 1:  # a single event, the common case: asked on every API request
             found = read_rows(engine, _ONE[aggregate], {"id": ids[0]})
@@ -71,7 +69,7 @@ def refusals(engine: Engine, events: Sequence[Mapping[str, Any]],
                 continue
             state: State = {"id": row[0], "exists": True, "node_id": row[1],
                             "owner_node_id": row[2] if len(row) > 2 else None}
-            reason = rule(state, event)
+            reason = refusal(decide, state, event)
             if reason is not None:
                 errors.append(FieldError(prefix(index) + "/source", reason))
     return errors

@@ -28,7 +28,7 @@ from aiokafka.partitioner import murmur2
 
 from events.validation import FieldError
 from services.domain import AGGREGATES
-from services.domain.base import State, absorb
+from services.domain.base import Refusals, State, absorb
 from services.pipeline.gate import Accepted, Rejected
 
 Event = Mapping[str, Any]
@@ -168,38 +168,31 @@ def fold_batch(records: Sequence[Record], *, judge: Judge, load: Load,
             state, seen = load(name, subject, home)
             slot = changed[(name, subject)] = Changed(
                 name, subject, home, state, seen, since=AGGREGATES[name].written(state))
-        state = slot.state
-        held = state.get("held") or []
-        refused_before = state.get("refused_count", 0)
-        if not absorb(AGGREGATES[name].fold, state, event, slot.seen):
+        refused = absorb(AGGREGATES[name].fold, slot.state, event, slot.seen)
+        if refused is None:
             out.duplicates += 1
             continue
         slot.folded = True
         by_id[str(event["id"])] = record
         out.typed.append(Typed(verdict.topic, home, key, record.value or b""))
         out.accepted.append((event, record.timestamp))
-        refused_now = state.get("refused_count", 0) - refused_before
-        if refused_now:
-            out.refused += refused_now
-            out.dead.extend(_refusals(state, refused_now, record, by_id, held))
+        if refused:
+            out.refused += len(refused)
+            out.dead.extend(_dead_letters(refused, record, by_id))
     return out
 
 
-def _refusals(state: State, count: int, record: Record, by_id: Mapping[str, Record],
-              held: Sequence[Event]) -> list[DeadLetter]:
-    """Dead letters for the events the aggregate's rule just refused (a node acting on
+def _dead_letters(refused: Refusals, record: Record, by_id: Mapping[str, Record]
+                  ) -> list[DeadLetter]:
+    """Dead letters for the events the aggregate's ``decide`` refused (a node acting on
     what it does not own). An event held until its aggregate's creation is judged with
     the creation: its dead letter carries it re-encoded, from the creation's record."""
-    held_by_id = {str(e["id"]): e for e in held}
     letters = []
-    for entry in state["refused"][-count:]:
-        refused_id = str(entry["id"])
+    for refusal in refused:
+        refused_id = str(refusal.event["id"])
         own = by_id.get(refused_id)  # its own record, when it came in this batch
-        if own is not None:
-            raw = own.value
-        else:
-            raw = orjson.dumps(held_by_id[refused_id]) if refused_id in held_by_id else None
-        rejected = Rejected(f"not allowed: {entry['reason']}",
-                            [FieldError("/source", entry["reason"])], refused_id)
+        raw = own.value if own is not None else orjson.dumps(refusal.event)
+        rejected = Rejected(f"not allowed: {refusal.reason}",
+                            [FieldError("/source", refusal.reason)], refused_id)
         letters.append(DeadLetter(own or record, rejected, raw))
     return letters

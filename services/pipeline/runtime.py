@@ -218,11 +218,10 @@ class Consumer(BatchConsumer):
         # past the partition's "read offset", and counts a jump beyond it as a gap.
         # A seek to the committed offsets (every recovery does one) races with records
         # fetched before it: the read offset then runs ahead of the records (they are
-        # dropped) or behind them (a hole), and either way events were never
-        # processed by this worker (found by tests/faults, the wiped-store run: 16 of
-        # 8,000 events missing after the worker's own restart). Here such a record is
-        # not handed on: the partition is sought back to the first offset not
-        # delivered, and read again from there (duplicates are harmless).
+        # dropped) or behind them (a hole), and either way events are never
+        # processed by this worker (tests/faults, the wiped-store run, catches it). Here
+        # such a record is not handed on: the partition is sought back to the first
+        # offset not delivered, and read again from there (duplicates are harmless).
         await self._seek_after_rebalance()
         read_offset = self._read_offset
         acks_enabled_for = self.app.topics.acks_enabled_for
@@ -333,7 +332,7 @@ class Transport(driver.Transport):
 
 
 class App(faust.App):
-    """A Faust app on the transport above (``kafka://`` URLs, as before), with batch agents."""
+    """A Faust app on the transport above (``kafka://`` URLs), with batch agents."""
 
     def __init__(self, *args: Any, fetch_wait_ms: int = 0, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

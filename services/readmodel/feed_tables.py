@@ -1,4 +1,4 @@
-"""Tables of the feeds (issue 4): webhook subscriptions and their delivery log.
+"""Tables of the feeds: webhook subscriptions and their delivery log.
 
 Like ``node_credentials`` they are not part of the read model: they are not
 projected from the log and a rebuild leaves them alone.

@@ -183,7 +183,7 @@ class NodeCredential(SQLModel, table=True):
     key_hash: str = Field(index=True, unique=True)
     created_at: str
     revoked_at: str | None = None
-    # added by migration 0002_feeds (issue 4): what the key may do, and the end of a
+    # added by migration 0002_feeds: what the key may do, and the end of a
     # rotated key's grace period
     scopes: str = Field(default="publish,subscribe")
     expires_at: str | None = None

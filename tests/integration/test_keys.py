@@ -7,8 +7,10 @@ import json
 from pathlib import Path
 
 import pytest
+from sqlalchemy import Engine
 from sqlmodel import Session, select
 
+from services.identity.keys import issue_key
 from services.readmodel.tables import NodeCredential
 from tests.support.stack import Stack, event, uid
 
@@ -75,3 +77,8 @@ def test_publish_cli_goes_through_the_http_api_with_url_and_key(stack: Stack,
     wrong = stack.cli("publish", str(path), "--node", node, "--url", stack.base_url,
                       "--key", "gtk_wrong")
     assert wrong.returncode == 1 and "401" in wrong.stderr
+
+
+def test_no_api_key_is_ever_issued_for_the_service_node(engine: Engine) -> None:
+    with pytest.raises(ValueError, match="service's own node"):
+        issue_key(engine, "gotong")

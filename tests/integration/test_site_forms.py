@@ -18,6 +18,7 @@ from tests.support.kafka_io import read_all
 from tests.support.site_fixtures import PASSWORD, DemoSite, visible_text
 from tests.support.stack import event, wait_for
 from web import site as web_site
+from web.pages import commitment as commitment_pages
 from web.ratelimit import LoginLimiter
 
 pytestmark = pytest.mark.kafka
@@ -479,6 +480,22 @@ def test_a_refused_action_says_who_may_do_it(site: DemoSite) -> None:
     refused = site.post(f"/commitments/{item}/status", {"status": "cancelled", "reason": "x"})
     assert refused.status_code == 403
     assert "Dinas Sosial" in visible_text(refused.text)
+
+
+def test_a_form_the_site_lets_through_is_still_asked_of_the_aggregates_rule(
+        site: DemoSite, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The site's rules about people sit on the aggregates' ``decide`` about nodes: were
+    they ever to let a person through that the node's rule refuses, nothing is published
+    and the person reads why."""
+    item = _dinkes_item_made_by_dinsos(site)
+    monkeypatch.setattr(commitment_pages, "rights", lambda _user, _item: frozenset({"report"}))
+    site.login("ani")  # of PKK Bitung Tengah, which does not own the commitment
+    response = site.post(f"/commitments/{item}/progress", {"percent": "10"})
+    assert response.status_code == 403
+    text = visible_text(response.text)
+    assert "Aturan tidak mengizinkan simpul Anda melakukan itu" in text
+    assert "only the owner node" in text
+    assert site.client.get(f"/commitments/{item}").context["item"].percent == 0
 
 
 def test_only_the_conveners_coordinators_see_the_minutes_and_commitment_buttons(

@@ -8,7 +8,6 @@ import time
 from typing import Any
 
 import orjson
-from aiokafka.errors import KafkaError
 from sqlalchemy import func, text
 from sqlmodel import Session, select
 from starlette.requests import Request
@@ -16,11 +15,8 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from events.catalog import node_of
-from events.validation import FieldError
-from services.domain.authority import authority_errors
 from services.identity.keys import credential_for_key
-from services.ingest import ownership
+from services.ingest import publish as publishing
 from services.readmodel.db import lookup
 from services.readmodel.tables import WorkerHeartbeat
 from web import metrics
@@ -104,46 +100,29 @@ async def post_events(request: Request) -> Response:
         return problem(413, "too-many-events", "Too many events",
                        f"a request may carry at most {settings.max_batch_events} events, "
                        f"got {len(events)}")
-    errors: list[FieldError] = []
-    for index, event in enumerate(events):
-        prefix = "" if single else f"/{index}"
-        found = state.validator.errors(event)
-        # a valid event's source is /nodes/<id> (the envelope schema says so)
-        if not found and node_of(event["source"]) != node:
-            return problem(403, "wrong-source", "Source is not your node",
-                           f"this key publishes as /nodes/{node} only, not as {event['source']}",
-                           errors=[FieldError(prefix + "/source",
-                                              f"must be /nodes/{node}, the key's node")])
-        refused = [] if found else authority_errors(event)
-        if refused:
-            return problem(403, "not-allowed", "Event not allowed",
-                           "; ".join(str(e.prefixed(prefix)) for e in refused),
-                           errors=[e.prefixed(prefix) for e in refused])
-        errors.extend(e.prefixed(prefix) for e in found)
-    if errors:
-        return problem(422, "invalid-event", "Invalid event",
-                       f"{len(errors)} problem(s) in the request; nothing was published",
-                       errors=errors)
-    not_yours = await lookup(state.engine, ownership.refusals, state.engine, events,
-                             lambda i: "" if single else f"/{i}")
-    if not_yours:
-        return problem(403, "not-allowed", "Event not allowed",
-                       "; ".join(str(e) for e in not_yours) + "; nothing was published",
-                       errors=not_yours)
-    producer = state.producer
-    if producer is None or not producer.started:
-        return problem(503, "kafka-unavailable", "Event log unavailable",
-                       "Kafka is not reachable right now; retry later with the same event ids",
-                       headers={"Retry-After": RETRY_AFTER_S})
+    prefix = publishing.pointer_prefix(single)
     try:
-        await asyncio.wait_for(producer.publish(node, events), timeout=settings.publish_timeout_s)
-    except (KafkaError, TimeoutError) as exc:
-        log.warning("publish failed: %r", exc)
-        return problem(503, "kafka-unavailable", "Event log unavailable",
-                       "Kafka did not acknowledge the events; retry later with the same event "
-                       "ids (a retry never duplicates)", headers={"Retry-After": RETRY_AFTER_S})
+        publishing.check(state.validator, node, events, prefix)
+        await publishing.ask_owners(state.engine, events, prefix)
+        await publishing.send(state.producer, node, events, settings.publish_timeout_s)
+    except publishing.NotPublished as exc:
+        return _not_published(exc)
     return JSONResponse({"accepted": len(events), "ids": [e["id"] for e in events]},
                         status_code=202)
+
+
+def _not_published(exc: publishing.NotPublished) -> Response:
+    if exc.kind == "invalid":
+        return problem(422, "invalid-event", "Invalid event", exc.detail, errors=exc.errors)
+    if exc.kind == "wrong-source":
+        return problem(403, "wrong-source", "Source is not your node", exc.detail,
+                       errors=exc.errors)
+    if exc.kind == "not-allowed":
+        return problem(403, "not-allowed", "Event not allowed", exc.detail, errors=exc.errors)
+    log.warning("publish failed: %s", exc.detail)
+    return problem(503, "kafka-unavailable", "Event log unavailable",
+                   f"{exc.detail}; retry later with the same event ids (a retry never "
+                   "duplicates)", headers={"Retry-After": RETRY_AFTER_S})
 
 
 def _int_param(request: Request, name: str, default: int, maximum: int) -> int:

@@ -19,6 +19,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from services.domain import action_items, proposals
 from services.identity.accounts import endorsed_by
 from services.readmodel.db import generation as db_generation
 from services.readmodel.db import lookup
@@ -114,7 +115,7 @@ async def home(request: Request) -> Response:
     filters = {
         "q": (q.get("q") or "").strip()[:200],
         "forum": q.get("forum") or "",
-        "status": _choice(q.get("status"), thread_data.PROPOSAL_STATUSES) or "",
+        "status": _choice(q.get("status"), proposals.STATUSES) or "",
         "node": q.get("node") or "",
         "program": q.get("program") or "",
     }
@@ -130,7 +131,7 @@ async def home(request: Request) -> Response:
         "upcoming": await _read(thread_data.upcoming_meetings, engine, now_utc(), limit=5),
         "node_names": await _read(board_data.node_names, engine),
         "programs": await _read(thread_data.programs, engine),
-        "statuses": thread_data.PROPOSAL_STATUSES,
+        "statuses": proposals.STATUSES,
         "filters": filters,
         "results": results,
     }
@@ -141,13 +142,13 @@ async def home(request: Request) -> Response:
 async def forum(request: Request) -> Response:
     q = request.query_params
     sort = q.get("sort") if q.get("sort") in thread_data.SORTS else "newest"
-    status = _choice(q.get("status"), thread_data.PROPOSAL_STATUSES)
+    status = _choice(q.get("status"), proposals.STATUSES)
     data = await _read(thread_data.forum_page, request.app.state.engine, request.path_params["id"],
                        sort=sort, status=status, now=now_utc(),
                        page=board_data.parse_page(q))
     if data is None:
         raise HTTPException(404)
-    data |= {"sort": sort, "status": status, "statuses": thread_data.PROPOSAL_STATUSES,
+    data |= {"sort": sort, "status": status, "statuses": proposals.STATUSES,
              "sorts": tuple(thread_data.SORTS),
              "node_names": await _read(board_data.node_names, request.app.state.engine)}
     return templates.TemplateResponse(request, "forum.html", data)
@@ -257,7 +258,7 @@ async def commitments(request: Request) -> Response:
                        request.app.state.settings.timezone,
                        board_data.parse_page(request.query_params))
     context = {"board": data, "filters": filters, "query_args": filters.query(),
-               "errors": errors, "statuses": board_data.STATUSES,
+               "errors": errors, "statuses": action_items.STATUSES,
                "live_version": data.version}
     return templates.TemplateResponse(request, "commitments.html", context,
                                       status_code=400 if errors else 200)

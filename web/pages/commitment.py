@@ -1,6 +1,6 @@
 """A commitment's own page, and the forms of those the rules let act on it.
 
-The rules (``services.domain.action_items.rule``): the owner node reports
+The rules (``services.domain.action_items.decide``): the owner node reports
 progress; the owner and the creator node change its status and hand it to another
 owner. On the site, every member of the owner node reports and changes its status
 (cancelling excepted); the creator node's coordinators change its status and may

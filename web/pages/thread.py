@@ -18,6 +18,7 @@ from events.catalog import (
     PROPOSAL_STATUS_CHANGED,
     PROPOSAL_SUBMITTED,
 )
+from services.domain import proposals
 from services.identity.accounts import endorsed_by
 from services.readmodel.tables import Forum, Proposal
 from web.forms import (
@@ -37,7 +38,6 @@ from web.queries import records as queries
 from web.security import form_post, text
 from web.templating import templates
 
-PROPOSAL_STATUSES = ("open", "under_review", "accepted", "rejected", "withdrawn", "implemented")
 MAX_TITLE = 200
 MAX_BODY = 20000
 MAX_SHORT = 2000
@@ -199,7 +199,7 @@ async def change_status(request: Request, form: FormData) -> Response:
     require_coordinator(request)
     values = {"status": text(form, "status"), "reason": text(form, "reason")}
     errors: dict[str, str] = {}
-    if values["status"] not in PROPOSAL_STATUSES:
+    if values["status"] not in proposals.STATUSES:
         errors["status"] = _("Choose a status.")
     elif values["status"] == proposal.status:
         errors["status"] = _("The proposal has this status already.")

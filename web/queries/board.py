@@ -20,12 +20,10 @@ from sqlalchemy.sql.functions import FunctionElement
 from sqlmodel import col, select
 
 from services import clock
-from services.domain.action_items import CLOSED, is_late
+from services.domain.action_items import CLOSED, STATUSES, is_late
 from services.readmodel.db import snapshot
 from services.readmodel.tables import ActionItem, Forum, Meeting, Node, Proposal
 from web.i18n import gettext as _
-
-STATUSES = ("open", "in_progress", "blocked", "done", "cancelled")
 
 
 def status_words(status: str) -> str:

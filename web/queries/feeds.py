@@ -10,6 +10,7 @@ from sqlmodel import Session, col, or_, select
 
 from services.readmodel.db import snapshot
 from services.readmodel.tables import ActionItem, Forum, Indicator, Meeting, Node, Proposal
+from web.queries.filters import COMMITMENT, MEETING, PROPOSAL, equal
 from web.queries.records import commitment
 
 MAX_ROWS = 100_000
@@ -18,15 +19,8 @@ MAX_ROWS = 100_000
 def _proposals(columns: tuple[Any, ...], *, forum: str | None = None, node: str | None = None,
                status: str | None = None, subject: str | None = None,
                limit: int = MAX_ROWS) -> Any:
-    query = select(*columns)
-    if forum:
-        query = query.where(Proposal.forum_id == forum)
-    if node:
-        query = query.where(Proposal.node_id == node)
-    if status:
-        query = query.where(Proposal.status == status)
-    if subject:
-        query = query.where(Proposal.id == subject)
+    query = select(*columns).where(*equal(PROPOSAL, {
+        "forum": forum, "node": node, "status": status, "subject": subject}))
     return query.order_by(col(Proposal.updated_at).desc(), col(Proposal.id)).limit(limit)
 
 
@@ -34,15 +28,10 @@ def _commitments(columns: tuple[Any, ...], *, owner: str | None = None,
                  node: str | None = None, status: str | None = None,
                  forum: str | None = None, subject: str | None = None,
                  limit: int = MAX_ROWS) -> Any:
-    query = select(*columns)
-    if owner:
-        query = query.where(ActionItem.owner_node_id == owner)
-    if node:
+    query = select(*columns).where(*equal(COMMITMENT, {
+        "owner": owner, "status": status, "subject": subject}))
+    if node:  # made by the node or owned by it
         query = query.where(or_(ActionItem.node_id == node, ActionItem.owner_node_id == node))
-    if status:
-        query = query.where(ActionItem.status == status)
-    if subject:
-        query = query.where(ActionItem.id == subject)
     if forum:
         in_forum_meetings = select(Meeting.id).where(Meeting.forum_id == forum)
         in_forum_proposals = select(Proposal.id).where(Proposal.forum_id == forum)
@@ -53,13 +42,8 @@ def _commitments(columns: tuple[Any, ...], *, owner: str | None = None,
 
 def _meetings(columns: tuple[Any, ...], *, forum: str | None = None, node: str | None = None,
               subject: str | None = None, limit: int = MAX_ROWS) -> Any:
-    query = select(*columns)
-    if subject:
-        query = query.where(Meeting.id == subject)
-    if forum:
-        query = query.where(Meeting.forum_id == forum)
-    if node:
-        query = query.where(Meeting.node_id == node)
+    query = select(*columns).where(*equal(MEETING, {
+        "forum": forum, "node": node, "subject": subject}))
     return query.order_by(col(Meeting.starts_at).desc(), col(Meeting.id)).limit(limit)
 
 

@@ -21,6 +21,7 @@ from services.readmodel.tables import (
     ProposalComment,
 )
 from web.queries.board import late
+from web.queries.filters import COMMITMENT, PROPOSAL, equal
 
 
 def _dump(row: Any, exclude: set[str] | None = None) -> dict[str, Any]:
@@ -61,14 +62,10 @@ PROPOSAL_SUMMARY_FIELDS = tuple(name for name in Proposal.model_fields
 _SUMMARY_COLUMNS = tuple(getattr(Proposal, name) for name in PROPOSAL_SUMMARY_FIELDS)
 
 
-_FILTERS = {"forum": Proposal.forum_id, "status": Proposal.status, "node": Proposal.node_id,
-            "program": Proposal.program}
-
-
 @functools.cache
 def _proposal_list(filters: tuple[str, ...]) -> tuple[Any, Any]:
     """The count and the page of a proposal list filtered on ``filters``, built once."""
-    where = [col(_FILTERS[name]) == bindparam(name) for name in filters]
+    where = [col(PROPOSAL[name]) == bindparam(name) for name in filters]
     count = sa_select(func.count()).select_from(Proposal).where(*where)
     page = (sa_select(*_SUMMARY_COLUMNS).where(*where)
             .order_by(col(Proposal.submitted_at).desc(), col(Proposal.id))
@@ -124,15 +121,8 @@ def list_commitments(
     limit: int = 100,
     offset: int = 0,
 ) -> tuple[list[dict[str, Any]], int]:
-    query = select(ActionItem)
-    if owner:
-        query = query.where(ActionItem.owner_node_id == owner)
-    if status:
-        query = query.where(ActionItem.status == status)
-    if proposal:
-        query = query.where(ActionItem.proposal_id == proposal)
-    if meeting:
-        query = query.where(ActionItem.meeting_id == meeting)
+    query = select(ActionItem).where(*equal(COMMITMENT, {
+        "owner": owner, "status": status, "proposal": proposal, "meeting": meeting}))
     if overdue is True:
         query = query.where(late(today))
     elif overdue is False:

@@ -21,7 +21,6 @@ from services.readmodel.tables import ActionItem, Forum, Meeting, Node, Proposal
 from web.queries.board import BoardFilters, Commitment, rows, summary
 from web.queries.records import thread_comments, version_sums
 
-PROPOSAL_STATUSES = ("open", "under_review", "accepted", "rejected", "withdrawn", "implemented")
 SORTS = {
     "newest": (col(Proposal.submitted_at).desc(),),
     "endorsed": (col(Proposal.endorsement_count).desc(), col(Proposal.submitted_at).desc()),

@@ -6,7 +6,7 @@ import itertools
 from typing import Any
 
 from services.domain import meetings
-from services.domain.base import replay
+from services.domain.base import Refusal, judged, replay
 
 MEETING = "musyawarah-maesa-2026-09"
 _ids = itertools.count(1)
@@ -47,6 +47,10 @@ def fold(*events: dict[str, Any]) -> dict[str, Any]:
     return state
 
 
+def refusals(*events: dict[str, Any]) -> list[Refusal]:
+    return judged(meetings.fold, list(events))[1]
+
+
 def test_scheduled_meeting_starts_at_its_time_in_utc() -> None:
     [row] = meetings.rows(fold(scheduled()))["meetings"]
 
@@ -75,20 +79,23 @@ def test_published_minutes_are_on_the_meeting() -> None:
 
 
 def test_minutes_from_a_node_that_did_not_convene_the_meeting_are_refused() -> None:
-    state = fold(scheduled(), minutes(node="dinsos-bitung"))
+    theirs = minutes(node="dinsos-bitung")
+    state = fold(scheduled(), theirs)
+    refused = refusals(scheduled(), theirs)
 
     assert state["minutes"] is None
-    assert [(r["node_id"], r["type"]) for r in state["refused"]] == [
+    assert [(r.node_id, r.event["type"]) for r in refused] == [
         ("dinsos-bitung", "gotong.meeting.minutes_published.v1")]
-    assert "kecamatan-maesa" in state["refused"][0]["reason"]
+    assert "kecamatan-maesa" in refused[0].reason
 
 
 def test_minutes_before_the_schedule_wait_for_it_and_are_then_judged() -> None:
     mine, theirs = minutes(), minutes(node="dinsos-bitung")
-    state = fold(mine, theirs, scheduled())
+    made = scheduled()
+    state = fold(mine, theirs, made)
 
     assert state["minutes"]["node_id"] == "kecamatan-maesa"
-    assert [r["id"] for r in state["refused"]] == [theirs["id"]]
+    assert [r.event["id"] for r in refusals(mine, theirs, made)] == [theirs["id"]]
     assert "held" not in state
 
 
@@ -116,7 +123,8 @@ def test_rescheduling_moves_the_start_and_only_the_organiser_may() -> None:
     state = fold(scheduled(), event("scheduled", moved))
     assert state["starts_at"] == "2026-09-24T01:00:00.000000Z"
 
-    hijack = fold(scheduled(), event("scheduled", moved, node="dinsos-bitung"))
+    first, theirs = scheduled(), event("scheduled", moved, node="dinsos-bitung")
+    hijack = fold(first, theirs)
     assert hijack["starts_at"] == "2026-09-17T01:00:00.000000Z"
     assert hijack["node_id"] == "kecamatan-maesa"
-    assert hijack["refused_count"] == 1
+    assert [r.event["id"] for r in refusals(first, theirs)] == [theirs["id"]]

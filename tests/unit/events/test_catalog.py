@@ -24,3 +24,16 @@ def test_a_name_says_its_aggregate_and_what_happened() -> None:
         match = catalog.TYPE_PATTERN.match(value)
         assert match is not None
         assert name == f"{match['aggregate']}_{match['what']}".upper(), value
+
+
+def test_the_statuses_the_domain_knows_are_those_of_the_contracts() -> None:
+    from events.validation import Validator
+    from services.domain import action_items, proposals
+
+    schemas = Validator().type_schemas
+
+    def enum(event_type: str) -> tuple[str, ...]:  # the schema of the event's data
+        return tuple(schemas[event_type]["properties"]["status"]["enum"])
+
+    assert enum(catalog.PROPOSAL_STATUS_CHANGED) == proposals.STATUSES
+    assert enum(catalog.ACTION_ITEM_STATUS_CHANGED) == action_items.STATUSES

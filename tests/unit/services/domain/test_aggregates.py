@@ -257,3 +257,9 @@ def test_times_are_written_in_utc_as_isoformat_writes_them(
     aware = parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=dt.UTC)
     expected = aware.astimezone(dt.UTC).isoformat(timespec="microseconds")
     assert utc(text) == expected.replace("+00:00", "Z")
+
+
+def test_every_aggregate_with_a_rule_is_asked_before_publishing() -> None:
+    from services.ingest import ownership
+
+    assert set(ownership.OWNED) == {n for n, a in AGGREGATES.items() if a.decide is not None}

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from services.domain import action_items
-from services.domain.base import new_state, replay
+from services.domain.base import Refusal, judged, new_state, replay
 
 ITEM = "rtl-mesin-jahit"
 DUE = "2026-04-06"
@@ -54,6 +54,10 @@ def fold(*events: dict[str, Any]) -> dict[str, Any]:
     state = replay(action_items.fold, list(events))
     assert state is not None
     return state
+
+
+def refusals(*events: dict[str, Any]) -> list[Refusal]:
+    return judged(action_items.fold, list(events))[1]
 
 
 def test_created_item_is_open_with_no_progress() -> None:
@@ -217,12 +221,12 @@ def test_progress_from_a_node_that_does_not_own_the_item_is_refused() -> None:
     foreign = event("progress_reported", {"percent": 90}, node="bappeda-bitung")
 
     state = fold(created(), progress(30), foreign)
+    refused = refusals(created(), progress(30), foreign)
 
     assert (state["percent"], state["status"]) == (30, "in_progress")
-    assert [(r["id"], r["node_id"]) for r in state["refused"]] == [
-        (foreign["id"], "bappeda-bitung")]
-    assert "dinsos-bitung" in state["refused"][0]["reason"]
-    assert fold(created(), progress(30), foreign, foreign)["refused_count"] == 1  # a duplicate
+    assert [(r.event["id"], r.node_id) for r in refused] == [(foreign["id"], "bappeda-bitung")]
+    assert "dinsos-bitung" in refused[0].reason
+    assert len(refusals(created(), progress(30), foreign, foreign)) == 1  # then a duplicate
 
 
 def test_the_creator_and_the_owner_steer_the_item_and_nobody_else() -> None:
@@ -232,10 +236,12 @@ def test_the_creator_and_the_owner_steer_the_item_and_nobody_else() -> None:
 
     assert fold(created(), by_stranger)["status"] == "open"
     assert fold(created(), by_creator)["status"] == "cancelled"
-    state = fold(created(), handed_on, progress(50))  # dinsos is no longer the owner
+    late_report = progress(50)  # dinsos is no longer the owner
+    state = fold(created(), handed_on, late_report)
 
     assert (state["owner_node_id"], state["percent"]) == ("dinkop-ukm-bitung", 0)
-    assert state["refused_count"] == 1
+    assert [r.event["id"] for r in refusals(created(), handed_on, late_report)] == [
+        late_report["id"]]
 
 
 def test_only_the_creator_may_create_the_item_again() -> None:
@@ -246,7 +252,8 @@ def test_only_the_creator_may_create_the_item_again() -> None:
 
     assert (state["title"], state["owner_node_id"]) == ("Menyediakan 10 mesin jahit",
                                                         "dinsos-bitung")
-    assert state["refused"][0]["type"] == "gotong.action_item.created.v1"
+    assert [r.event["type"] for r in refusals(created(), hijack)] == [
+        "gotong.action_item.created.v1"]
 
 
 def test_reports_before_the_creation_are_judged_once_it_arrives() -> None:
@@ -256,7 +263,8 @@ def test_reports_before_the_creation_are_judged_once_it_arrives() -> None:
     early = fold(mine, foreign, made)
     canonical = fold(made, mine, foreign)
 
-    assert (early["percent"], early["refused_count"]) == (30, 1)
+    assert early["percent"] == 30
+    assert [r.event["id"] for r in refusals(mine, foreign, made)] == [foreign["id"]]
     assert "held" not in early
     assert {k: v for k, v in early.items() if k != "applied"} == {
         k: v for k, v in canonical.items() if k != "applied"}

@@ -257,13 +257,3 @@ def test_the_overdue_event_is_accepted_from_the_service_alone(validator: Validat
     verdict = run(validator, forged, attested(forged))
     assert isinstance(verdict, Rejected)
     assert verdict.reason.startswith("not allowed")
-
-
-def test_no_api_key_is_ever_issued_for_the_service_node(tmp_path: Any) -> None:
-    from services.identity.keys import issue_key
-    from services.readmodel.db import make_engine, migrate
-
-    engine = make_engine(f"sqlite:///{tmp_path / 'rm.db'}")
-    migrate(engine)
-    with pytest.raises(ValueError, match="service's own node"):
-        issue_key(engine, "gotong")

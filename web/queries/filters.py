@@ -1,0 +1,28 @@
+"""The filters of each list, one place per entity: which query parameter is which column.
+
+The API's lists, the feeds and the open data all filter the same way; a filter that
+is not given (None or empty) filters nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from sqlmodel import col
+
+from services.readmodel.tables import ActionItem, Meeting, Proposal
+
+PROPOSAL: dict[str, Any] = {"forum": Proposal.forum_id, "status": Proposal.status,
+                            "node": Proposal.node_id, "program": Proposal.program,
+                            "subject": Proposal.id}
+COMMITMENT: dict[str, Any] = {"owner": ActionItem.owner_node_id, "status": ActionItem.status,
+                              "proposal": ActionItem.proposal_id,
+                              "meeting": ActionItem.meeting_id, "subject": ActionItem.id}
+MEETING: dict[str, Any] = {"forum": Meeting.forum_id, "node": Meeting.node_id,
+                           "subject": Meeting.id}
+
+
+def equal(columns: Mapping[str, Any], filters: Mapping[str, Any]) -> list[Any]:
+    """``column == value`` for each filter given."""
+    return [col(columns[name]) == value for name, value in filters.items() if value]
