@@ -5,16 +5,22 @@ from __future__ import annotations
 import re
 import unicodedata
 import uuid
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import Any
 from urllib.parse import quote
 
+from sqlmodel import SQLModel
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from services.identity.accounts import CurrentUser
 from web.i18n import gettext as _
-from web.posting import NotPublished
+from web.posting import NotPublished, projected, publish_all
 from web.templating import templates
+
+#: a form shown again with what the person typed and the fields the schema refused
+Rerender = Callable[[dict[str, str]], Awaitable[Response]]
 
 
 def current_user(request: Request) -> CurrentUser | None:
@@ -61,6 +67,27 @@ def login_redirect(request: Request) -> Response:
 
 def see_other(url: str) -> Response:
     return RedirectResponse(url, status_code=303)
+
+
+async def publish_and_show(request: Request, user: CurrentUser,
+                           events: Sequence[tuple[str, str, Mapping[str, Any]]], *,
+                           rerender: Rerender, shown: tuple[type[SQLModel], str, int],
+                           url: str, anchor: str = "", as_node: str | None = None) -> Response:
+    """What every form does once its input is valid: publish its events, then send the
+    person to ``url`` once the read model shows the change (``shown``: the row's model,
+    key and version before), with ``?pending=1`` if it is not there in time; the form
+    again (400) if the schema refused a field; a 503 or 403 page if nothing could be sent.
+    """
+    try:
+        await publish_all(request, user, events, as_node=as_node)
+    except NotPublished as exc:
+        if exc.fields:
+            return await rerender(exc.fields)
+        return unavailable(request, exc)
+    model, key, before = shown
+    if not await projected(request, model, key, before):
+        url += "?pending=1"
+    return see_other(url + anchor)
 
 
 def unavailable(request: Request, exc: NotPublished) -> Response:

@@ -57,12 +57,6 @@ def acting_node(user: CurrentUser, *allowed: str | None) -> str:
     return SERVICE_NODE
 
 
-async def publish(request: Request, user: CurrentUser, type_: str, subject: str,
-                  data: Mapping[str, Any], as_node: str | None = None) -> dict[str, Any]:
-    """Publish as the user's node, or as ``as_node`` (an admin acting for the service)."""
-    return (await publish_all(request, user, [(type_, subject, data)], as_node))[0]
-
-
 async def publish_all(request: Request, user: CurrentUser,
                       events: Sequence[tuple[str, str, Mapping[str, Any]]],
                       as_node: str | None = None) -> list[dict[str, Any]]:

@@ -28,10 +28,15 @@ from services.domain.action_items import CLOSED, is_late, step_statuses
 from services.identity.accounts import CurrentUser
 from services.readmodel.db import snapshot
 from services.readmodel.tables import ActionItem, Meeting, Proposal
-from web.forms import Forbidden, current_user, require_user, see_other, unavailable
+from web.forms import (
+    Forbidden,
+    current_user,
+    publish_and_show,
+    require_user,
+)
 from web.i18n import gettext as _
 from web.i18n import today
-from web.posting import NotPublished, acting_node, projected, publish, version_of
+from web.posting import acting_node, version_of
 from web.queries.board import by_name, node_names
 from web.security import form_post, text
 from web.templating import templates
@@ -143,16 +148,14 @@ async def _publish(request: Request, user: CurrentUser, item: ActionItem,
                    form_name: str, values: dict[str, str]) -> Response:
     engine = request.app.state.engine
     before = await asyncio.to_thread(version_of, engine, ActionItem, item.id)
-    try:
-        await publish(request, user, type_, item.id, data,
-                      as_node=acting_node(user, item.owner_node_id, item.node_id))
-    except NotPublished as exc:
-        if exc.fields:
-            return await _page(request, item, titles, form_name, values, exc.fields, 400)
-        return unavailable(request, exc)
-    url = str(request.url_for("commitment", id=item.id))
-    ok = await projected(request, ActionItem, item.id, before)
-    return see_other(url if ok else url + "?pending=1")
+
+    async def rerender(fields: dict[str, str]) -> Response:
+        return await _page(request, item, titles, form_name, values, fields, 400)
+
+    return await publish_and_show(
+        request, user, [(type_, item.id, data)], rerender=rerender,
+        shown=(ActionItem, item.id, before), url=str(request.url_for("commitment", id=item.id)),
+        as_node=acting_node(user, item.owner_node_id, item.node_id))
 
 
 @form_post

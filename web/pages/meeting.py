@@ -22,13 +22,13 @@ from web.forms import (
     Forbidden,
     current_user,
     login_redirect,
+    publish_and_show,
     require_coordinator,
     see_other,
     slug_id,
-    unavailable,
 )
 from web.i18n import gettext as _
-from web.posting import NotPublished, acting_node, projected, publish, publish_all, version_of
+from web.posting import acting_node, version_of
 from web.queries.board import node_choices, node_name
 from web.security import form_post, text
 from web.templating import templates
@@ -118,16 +118,14 @@ async def schedule_meeting(request: Request, form: FormData) -> Response:
     meeting_id = slug_id("rapat", values["title"])
     data = {"forum_id": forum.id, "title": values["title"], "starts_at": starts.isoformat(),
             "location": values["location"], "agenda": agenda}
-    try:
-        await publish(request, user, MEETING_SCHEDULED, meeting_id, data)
-    except NotPublished as exc:
-        if exc.fields:
-            return _render(request, "meeting_form.html",
-                           {"forum": forum, "values": values, "errors": exc.fields}, 400)
-        return unavailable(request, exc)
-    url = str(request.url_for("meeting", id=meeting_id))
-    ok = await projected(request, Meeting, meeting_id, 0)
-    return see_other(url if ok else url + "?pending=1")
+
+    async def rerender(fields: dict[str, str]) -> Response:
+        return _render(request, "meeting_form.html",
+                       {"forum": forum, "values": values, "errors": fields}, 400)
+
+    return await publish_and_show(
+        request, user, [(MEETING_SCHEDULED, meeting_id, data)], rerender=rerender,
+        shown=(Meeting, meeting_id, 0), url=str(request.url_for("meeting", id=meeting_id)))
 
 
 # -- minutes --------------------------------------------------------------------------
@@ -292,19 +290,19 @@ async def publish_minutes(request: Request, form: FormData) -> Response:
                             "due_date": d["decision_due"], "meeting_id": meeting.id,
                             "proposal_id": d["decision_proposal"] or None}))
     before = await asyncio.to_thread(version_of, engine, Meeting, meeting.id)
-    try:  # the minutes and their commitments are checked together, then sent together
-        await publish_all(request, user, events, as_node=acting_node(user, meeting.node_id))
-    except NotPublished as exc:
-        if exc.fields:
-            shown = {k: v for k, v in exc.fields.items() if k in ("attendees", "summary")}
-            rest = [f"{k}: {v}" for k, v in exc.fields.items() if k not in shown]
-            if rest:
-                shown["decisions"] = "; ".join(rest)
-            return await _minutes_page(request, meeting, values, shown, 400)
-        return unavailable(request, exc)
-    url = str(request.url_for("meeting", id=meeting.id))
-    ok = await projected(request, Meeting, meeting.id, before)
-    return see_other((url if ok else url + "?pending=1") + "#minutes-h")
+
+    async def rerender(fields: dict[str, str]) -> Response:
+        shown = {k: v for k, v in fields.items() if k in ("attendees", "summary")}
+        rest = [f"{k}: {v}" for k, v in fields.items() if k not in shown]
+        if rest:
+            shown["decisions"] = "; ".join(rest)
+        return await _minutes_page(request, meeting, values, shown, 400)
+
+    # the minutes and their commitments are checked together, then sent together
+    return await publish_and_show(
+        request, user, events, rerender=rerender, shown=(Meeting, meeting.id, before),
+        url=str(request.url_for("meeting", id=meeting.id)), anchor="#minutes-h",
+        as_node=acting_node(user, meeting.node_id))
 
 
 # -- commitments from decisions ---------------------------------------------------------
@@ -365,16 +363,14 @@ async def create_action_item(request: Request, form: FormData) -> Response:
     data = {"title": values["title"], "owner_node_id": values["owner_node_id"],
             "due_date": values["due_date"], "description": values["description"],
             "meeting_id": meeting.id, "proposal_id": decision.get("proposal_id")}
-    try:
-        await publish(request, user, ACTION_ITEM_CREATED, item_id, data,
-                      as_node=acting_node(user, meeting.node_id))
-    except NotPublished as exc:
-        if exc.fields:
-            return _render(request, "action_item_form.html", context | {"errors": exc.fields}, 400)
-        return unavailable(request, exc)
-    url = str(request.url_for("commitment", id=item_id))
-    ok = await projected(request, ActionItem, item_id, 0)
-    return see_other(url if ok else url + "?pending=1")
+
+    async def rerender(fields: dict[str, str]) -> Response:
+        return _render(request, "action_item_form.html", context | {"errors": fields}, 400)
+
+    return await publish_and_show(
+        request, user, [(ACTION_ITEM_CREATED, item_id, data)], rerender=rerender,
+        shown=(ActionItem, item_id, 0), url=str(request.url_for("commitment", id=item_id)),
+        as_node=acting_node(user, meeting.node_id))
 
 
 routes = [

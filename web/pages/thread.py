@@ -24,16 +24,15 @@ from services.readmodel.tables import Forum, Proposal
 from web.forms import (
     current_user,
     login_redirect,
+    publish_and_show,
     require_coordinator,
     require_user,
-    see_other,
     service_secret,
     slug_id,
-    unavailable,
 )
 from web.i18n import gettext as _
 from web.pages import browse as pages
-from web.posting import NotPublished, new_id, projected, publish, version_of
+from web.posting import new_id, version_of
 from web.queries import records as queries
 from web.security import form_post, text
 from web.templating import templates
@@ -115,16 +114,13 @@ async def submit_proposal(request: Request, form: FormData) -> Response:
         return _proposal_form(request, forum, values, errors, 400)
     proposal_id = slug_id("usulan", values["title"])
     data |= {"forum_id": forum.id, "author": user.name, "program": forum.program}
-    try:
-        await publish(request, user, PROPOSAL_SUBMITTED, proposal_id, data)
-    except NotPublished as exc:
-        if exc.fields:
-            return _proposal_form(request, forum, values, exc.fields, 400)
-        return unavailable(request, exc)
-    url = str(request.url_for("proposal", id=proposal_id))
-    if await projected(request, Proposal, proposal_id, 0):
-        return see_other(url)
-    return see_other(url + "?pending=1")
+
+    async def rerender(fields: dict[str, str]) -> Response:
+        return _proposal_form(request, forum, values, fields, 400)
+
+    return await publish_and_show(
+        request, user, [(PROPOSAL_SUBMITTED, proposal_id, data)], rerender=rerender,
+        shown=(Proposal, proposal_id, 0), url=str(request.url_for("proposal", id=proposal_id)))
 
 
 async def _rerender(request: Request, form_name: str, values: dict[str, str],
@@ -141,16 +137,14 @@ async def _publish_on_thread(request: Request, proposal: Proposal, type_: str,
     user = require_user(request)
     engine = request.app.state.engine
     before = await asyncio.to_thread(version_of, engine, Proposal, proposal.id)
-    try:
-        await publish(request, user, type_, proposal.id, data)
-    except NotPublished as exc:
-        if exc.fields:
-            return await _rerender(request, form_name, values, exc.fields)
-        return unavailable(request, exc)
-    url = str(request.url_for("proposal", id=proposal.id))
-    if not await projected(request, Proposal, proposal.id, before):
-        url += "?pending=1"
-    return see_other(url + anchor)
+
+    async def rerender(fields: dict[str, str]) -> Response:
+        return await _rerender(request, form_name, values, fields)
+
+    return await publish_and_show(
+        request, user, [(type_, proposal.id, data)], rerender=rerender,
+        shown=(Proposal, proposal.id, before),
+        url=str(request.url_for("proposal", id=proposal.id)), anchor=anchor)
 
 
 @form_post
