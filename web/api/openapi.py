@@ -1,9 +1,9 @@
 """``/openapi.json``: OpenAPI 3.1 for every JSON route.
 
 Schemas come from their sources rather than being written twice: the event
-envelope from ``events/schemas/envelope.json``, the read-model rows from the
-SQLModel tables. A test validates real responses against this document and
-schemathesis fuzzes the API with it.
+envelope from ``events/schemas/envelope.json``, the read API's answers from their
+SQLModel data models (``services.readmodel.models``, made from the tables). A test
+validates real responses against this document and schemathesis fuzzes the API with it.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from events.catalog import SCHEMA_DIR
-from services.readmodel.tables import ActionItem, Meeting, Node, Proposal, ProposalComment
+from services.readmodel import models
 from web.problems import JSONResponse
 
 REF = "#/components/schemas/"
@@ -28,21 +28,18 @@ def ref(name: str) -> dict[str, str]:
     return {"$ref": REF + name}
 
 
-def row_schema(model: type[SQLModel], drop: tuple[str, ...] = (),
-               extra: dict[str, Any] | None = None) -> dict[str, Any]:
-    """A read-model row as JSON Schema: columns with a default may also be null."""
-    raw = model.model_json_schema()
+def schema_of(model: type[SQLModel]) -> dict[str, Any]:
+    """A data model as JSON Schema: a field with a default may also be null (a column
+    the worker leaves empty); the data models it holds are referred to by name."""
+    raw = model.model_json_schema(ref_template=REF + "{model}")
     props: dict[str, Any] = {}
     for name, prop in raw["properties"].items():
-        if name in drop:
-            continue
         prop = {k: v for k, v in prop.items() if k not in ("title", "default")}
         if name not in raw.get("required", []):
             prop = {"anyOf": [prop, {"type": "null"}]}
         props[name] = prop
-    props.update(extra or {})
-    required = [n for n in raw.get("required", []) if n not in drop] + list(extra or {})
-    return {"type": "object", "properties": props, "required": required}
+    return {"type": "object", "description": raw.get("description", ""), "properties": props,
+            "required": list(raw.get("required", []))}
 
 
 def _envelope() -> dict[str, Any]:
@@ -55,9 +52,6 @@ def _strings() -> dict[str, Any]:
 
 
 def components() -> dict[str, Any]:
-    commitment = row_schema(ActionItem, drop=("overdue_published",),
-                            extra={"overdue": {"type": "boolean"}})
-    with_items = {"action_items": {"type": "array", "items": ref("Commitment")}}
     subscription = {
         "type": "object",
         "required": ["id", "url", "status", "types", "nodes", "subjects", "forums", "owners",
@@ -92,14 +86,7 @@ def components() -> dict[str, Any]:
             "properties": {"items": {"type": "array", "items": ref("CloudEvent")},
                            "next": {"type": "string", "description": "the cursor to follow"},
                            "at_end": {"type": "boolean"}}},
-        "Node": row_schema(Node),
-        "ProposalSummary": row_schema(Proposal, drop=("status_history", "endorsers")),
-        "Comment": row_schema(ProposalComment, drop=("proposal_id", "seq")),
-        "ProposalThread": row_schema(Proposal, extra={
-            "comments": {"type": "array", "items": ref("Comment"),
-                         "description": "in the order they came"}, **with_items}),
-        "Commitment": commitment,
-        "Meeting": row_schema(Meeting, extra=with_items),
+        **{model.__name__: schema_of(model) for model in models.ANSWERS},
         "Health": {"type": "object", "required": ["status", "checks"],
                    "properties": {"status": {"enum": ["ok", "unavailable"]},
                                   "checks": {"type": "object"}}},
