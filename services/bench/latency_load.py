@@ -87,43 +87,47 @@ def _figures(accepted: dict[str, float], visible: dict[str, float], answers: lis
     return {k: round(v, 1) if isinstance(v, float) else v for k, v in figures.items()}
 
 
-async def measure(session: Client, *, node: str, run: str, rate: float,
-                  seconds: float) -> dict[str, Any]:
-    ids = random.Random(run)
-    forum = f"bench-{run}-forum"
-    accepted: dict[str, float] = {}
-    visible: dict[str, float] = {}
-    await _warm_up(session, node, forum, run, ids)
-    done = asyncio.Event()
-    published: dict[str, dt.datetime] = {}
-    forum_of: dict[str, str] = {}
-    answers: list[float] = []
-    last_send = time.perf_counter()
+class _Run:
+    """One measurement: events sent at a rate, and the forums' lists looked at until each
+    event shows (or the poller gives up)."""
 
-    async def send(index: int) -> None:
-        event = proposal(node, f"{forum}-{index // PER_FORUM}", f"bench-{run}-p{index}", ids)
-        published[event["subject"]] = dt.datetime.fromisoformat(event["time"])
-        forum_of[event["subject"]] = event["data"]["forum_id"]
+    def __init__(self, session: Client, node: str, run: str) -> None:
+        self.session, self.node, self.run = session, node, run
+        self.ids = random.Random(run)
+        self.forum = f"bench-{run}-forum"
+        self.accepted: dict[str, float] = {}
+        self.visible: dict[str, float] = {}
+        self.published: dict[str, dt.datetime] = {}
+        self.forum_of: dict[str, str] = {}
+        self.answers: list[float] = []
+        self.done = asyncio.Event()
+        self.last_send = time.perf_counter()
+
+    async def send(self, index: int) -> None:
+        event = proposal(self.node, f"{self.forum}-{index // PER_FORUM}",
+                         f"bench-{self.run}-p{index}", self.ids)
+        self.published[event["subject"]] = dt.datetime.fromisoformat(event["time"])
+        self.forum_of[event["subject"]] = event["data"]["forum_id"]
         body = orjson.dumps(event)
         began = time.perf_counter()
         for _attempt in range(3):  # the same event again is safe: ingest dedupes by id
-            status = await _status(session, "POST", "/api/v1/events", body)
+            status = await _status(self.session, "POST", "/api/v1/events", body)
             if status:  # 0: a keep-alive connection the server just closed
                 break
         if status == 202:
-            accepted[event["subject"]] = time.perf_counter()
-            answers.append((accepted[event["subject"]] - began) * 1000)
+            self.accepted[event["subject"]] = time.perf_counter()
+            self.answers.append((self.accepted[event["subject"]] - began) * 1000)
 
-    async def look() -> None:
+    async def look(self) -> None:
         """One look at each forum that holds an event not seen yet."""
         oldest: dict[str, dt.datetime] = {}
-        for subject in accepted:
-            if subject not in visible:
-                name, at = forum_of[subject], published[subject]
+        for subject in self.accepted:
+            if subject not in self.visible:
+                name, at = self.forum_of[subject], self.published[subject]
                 oldest[name] = min(at, oldest.get(name, at))
-        await asyncio.gather(*(look_at(name, since) for name, since in oldest.items()))
+        await asyncio.gather(*(self.look_at(name, since) for name, since in oldest.items()))
 
-    async def look_at(name: str, oldest: dt.datetime) -> None:
+    async def look_at(self, name: str, oldest: dt.datetime) -> None:
         """The forum's list, newest first, down to its oldest event not seen yet.
 
         The list is in submission-time order, not projection order: an event can
@@ -132,42 +136,47 @@ async def measure(session: Client, *, node: str, run: str, rate: float,
         """
         offset = 0
         while True:
-            _, body = await session.request("GET", "/api/v1/proposals", params={
+            _, body = await self.session.request("GET", "/api/v1/proposals", params={
                 "forum": name, "limit": POLL_PAGE, "offset": offset})
             items = orjson.loads(body)["items"]
             now = time.perf_counter()
             for item in items:
-                if item["id"] in accepted:
-                    visible.setdefault(item["id"], now)
+                if item["id"] in self.accepted:
+                    self.visible.setdefault(item["id"], now)
             if len(items) < POLL_PAGE or _instant(items[-1]["submitted_at"]) < oldest:
                 return
             offset += POLL_PAGE
 
-    async def poll() -> None:
-        while not done.is_set() or len(visible) < len(accepted):
+    async def poll(self) -> None:
+        while not self.done.is_set() or len(self.visible) < len(self.accepted):
             began = time.perf_counter()
-            await look()
-            if done.is_set() and time.perf_counter() - last_send > POLL_GIVE_UP_S:
+            await self.look()
+            if self.done.is_set() and time.perf_counter() - self.last_send > POLL_GIVE_UP_S:
                 break
             # rest as long as the look took: the poller holds the web at most half the time
             await asyncio.sleep(max(POLL_PAUSE_S, time.perf_counter() - began))
 
-    poller = asyncio.create_task(poll())
+
+async def measure(session: Client, *, node: str, run: str, rate: float,
+                  seconds: float) -> dict[str, Any]:
+    it = _Run(session, node, run)
+    await _warm_up(session, node, it.forum, run, it.ids)
+    poller = asyncio.create_task(it.poll())
     senders = []
     start = time.perf_counter()
     for index in range(int(rate * seconds)):
         delay = start + index / rate - time.perf_counter()
         if delay > 0:
             await asyncio.sleep(delay)
-        senders.append(asyncio.create_task(send(index)))
+        senders.append(asyncio.create_task(it.send(index)))
     await asyncio.gather(*senders)
-    last_send = time.perf_counter()
+    it.last_send = time.perf_counter()
     # what the service took in: a machine that does not hold the rate answers late, and
     # the 202s spread past the sending window (the target rate alone would not show it)
-    took_s = max(accepted.values(), default=start) - start
-    done.set()
+    took_s = max(it.accepted.values(), default=start) - start
+    it.done.set()
     await poller
-    return _figures(accepted, visible, answers, took_s)
+    return _figures(it.accepted, it.visible, it.answers, took_s)
 
 
 async def main(argv: list[str]) -> None:

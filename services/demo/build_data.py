@@ -33,6 +33,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from events.catalog import MEETING_SCHEDULED
 from events.envelope import cloud_event
 from services.demo import ANCHOR_DATE
 
@@ -1619,6 +1620,12 @@ class Builder:
 
 def build() -> dict[str, list[Event]]:
     b = Builder()
+    for emit in (_nodes_and_forums, _proposals, _meetings, _action_items, _indicators):
+        emit(b)
+    return b.ordered()
+
+
+def _nodes_and_forums(b: Builder) -> None:
     for node, name, kind, when, description, contact in NODES:
         b.emit("01-nodes.ndjson", "node.registered", node, node, when,
                {"name": name, "kind": kind, "description": description, "contact": contact})
@@ -1627,6 +1634,8 @@ def build() -> dict[str, list[Event]]:
         b.emit("02-forums.ndjson", "forum.opened", fid, node, when,
                {"title": title, "description": description, "area": area, "program": program})
 
+
+def _proposals(b: Builder) -> None:
     for p in PROPOSALS:
         f, pid = "03-proposals.ndjson", p["id"]
         b.emit(f, "proposal.submitted", pid, p["node"], p["at"], {
@@ -1648,6 +1657,8 @@ def build() -> dict[str, list[Event]]:
             b.emit(f, "proposal.status_changed", pid, s["node"], s["at"],
                    {"status": s["status"], "reason": s["reason"]})
 
+
+def _meetings(b: Builder) -> None:
     for m in MEETINGS:
         f = "04-meetings.ndjson"
         b.emit(f, "meeting.scheduled", m["id"], m["node"], m["at"], {
@@ -1660,6 +1671,8 @@ def build() -> dict[str, list[Event]]:
                 "attendees": mn["attendees"], "decisions": mn["decisions"], "summary": mn["summary"],
             })
 
+
+def _action_items(b: Builder) -> None:
     for a in ACTION_ITEMS:
         f, aid = "05-action-items.ndjson", a["id"]
         b.emit(f, "action_item.created", aid, a["node"], a["at"], {
@@ -1679,6 +1692,8 @@ def build() -> dict[str, list[Event]]:
                 b.emit(f, "action_item.reassigned", aid, entry["node"], entry["at"],
                        {"owner_node_id": entry["owner"], "reason": entry["reason"]})
 
+
+def _indicators(b: Builder) -> None:
     f = "06-indicators.ndjson"
     for program, node, indicator, unit, values, notes, hour in INDICATORS:
         for (period, day), value in zip(QUARTERS, values, strict=True):
@@ -1689,92 +1704,110 @@ def build() -> dict[str, list[Event]]:
     for program, node, indicator, unit, period, value, when, note in EXTRA_INDICATORS:
         b.emit(f, "indicator.reported", program, node, when,
                {"indicator": indicator, "value": value, "period": period, "unit": unit, "note": note})
-    return b.ordered()
 
 
 # ------------------------------------------------------------------ checking
 def check(files: dict[str, list[Event]]) -> list[str]:
     """Everything wrong with the demo events (an empty list when they are fine)."""
-    import fastjsonschema  # a runtime dependency; only needed here
+    checker = _Checker()
+    for file, events in files.items():
+        for n, ev in enumerate(events, 1):
+            checker.event(ev, f"{file}:{n}", events)
+    return checker.problems
 
-    problems: list[str] = []
-    validators: dict[str, Any] = {}
 
-    def validate(name: str, instance: Any, where: str) -> None:
-        if name not in validators:
-            path = SCHEMA_DIR / f"{name}.json"
-            if not path.exists():
-                problems.append(f"{where}: no schema {path.name}")
-                return
-            validators[name] = fastjsonschema.compile(json.loads(path.read_text(encoding="utf-8")))
-        try:
-            validators[name](instance)
-        except fastjsonschema.JsonSchemaValueException as exc:
-            problems.append(f"{where}: {name}: {exc.message}")
+class _Checker:
+    """The demo's events against their schemas and against each other, in file order."""
 
-    anchor = dt.datetime.combine(ANCHOR_DATE, dt.time(), dt.timezone(dt.timedelta(hours=8)))
-    start = anchor.replace(month=1, day=1)
-    ids: set[str] = set()
-    programs = {f[6] for f in FORUMS}
-    created: dict[tuple[str, str], dt.datetime] = {}  # (aggregate, id) -> time of its creation
-    comments: dict[str, dt.datetime] = {}
-    creators = {"node.registered": "node", "forum.opened": "forum",
+    CREATORS = {"node.registered": "node", "forum.opened": "forum",
                 "proposal.submitted": "proposal", "meeting.scheduled": "meeting",
                 "action_item.created": "action_item"}
 
-    def exists(kind: str, ident: str | None, when: dt.datetime, where: str) -> None:
-        if ident is not None and (kind, ident) not in created:
-            problems.append(f"{where}: unknown {kind} {ident!r}")
-        elif ident is not None and created[(kind, ident)] > when:
-            problems.append(f"{where}: refers to {kind} {ident!r} created later")
+    def __init__(self) -> None:
+        self.problems: list[str] = []
+        self.validators: dict[str, Any] = {}
+        self.anchor = dt.datetime.combine(ANCHOR_DATE, dt.time(),
+                                          dt.timezone(dt.timedelta(hours=8)))
+        self.start = self.anchor.replace(month=1, day=1)
+        self.ids: set[str] = set()
+        self.programs = {f[6] for f in FORUMS}
+        self.created: dict[tuple[str, str], dt.datetime] = {}  # (aggregate, id) -> its time
+        self.comments: dict[str, dt.datetime] = {}
 
-    for file, events in files.items():
-        for n, ev in enumerate(events, 1):
-            where = f"{file}:{n}"
-            validate("envelope", ev, where)
-            validate(ev["type"], ev["data"], where)
-            if ev["id"] in ids:
-                problems.append(f"{where}: duplicate id {ev['id']}")
-            ids.add(ev["id"])
-            when = dt.datetime.fromisoformat(ev["time"])
-            if not start <= when < anchor:
-                problems.append(f"{where}: time {ev['time']} outside {start.date()}..{ANCHOR_DATE}")
-            short = ev["type"].removeprefix("gotong.").rsplit(".", 1)[0]
-            aggregate = short.split(".")[0]
-            node = ev["source"].removeprefix("/nodes/")
-            data = ev["data"]
-            if short in creators:
-                created.setdefault((aggregate, ev["subject"]), when)
-            if aggregate != "indicator":
-                exists(aggregate, ev["subject"], when, where)
-            if short == "node.registered":
-                if node != ev["subject"]:
-                    problems.append(f"{where}: a node registers itself")
-            else:
-                exists("node", node, when, where)
-            exists("forum", data.get("forum_id"), when, where)
-            exists("proposal", data.get("proposal_id"), when, where)
-            exists("meeting", data.get("meeting_id"), when, where)
-            exists("node", data.get("owner_node_id"), when, where)
-            for attendee in data.get("attendees", []):
-                exists("node", attendee.get("node_id"), when, where)
-            for decision in data.get("decisions", []):
-                exists("proposal", decision.get("proposal_id"), when, where)
-            if short == "proposal.commented":
-                if data["comment_id"] in comments:
-                    problems.append(f"{where}: duplicate comment_id {data['comment_id']}")
-                reply = data.get("in_reply_to")
-                if reply is not None and not (reply in comments and comments[reply] <= when):
-                    problems.append(f"{where}: in_reply_to {reply!r} is not an earlier comment")
-                comments[data["comment_id"]] = when
-            if short == "meeting.minutes_published":
-                starts = next(e["data"]["starts_at"] for e in events
-                              if e["type"] == "gotong.meeting.scheduled.v1" and e["subject"] == ev["subject"])
-                if dt.datetime.fromisoformat(starts) > when:
-                    problems.append(f"{where}: minutes before the meeting started")
-            if short == "indicator.reported" and ev["subject"] not in programs:
-                problems.append(f"{where}: unknown program {ev['subject']!r}")
-    return problems
+    def validate(self, name: str, instance: Any, where: str) -> None:
+        import fastjsonschema  # a runtime dependency; only needed here
+
+        if name not in self.validators:
+            path = SCHEMA_DIR / f"{name}.json"
+            if not path.exists():
+                self.problems.append(f"{where}: no schema {path.name}")
+                return
+            self.validators[name] = fastjsonschema.compile(
+                json.loads(path.read_text(encoding="utf-8")))
+        try:
+            self.validators[name](instance)
+        except fastjsonschema.JsonSchemaValueException as exc:
+            self.problems.append(f"{where}: {name}: {exc.message}")
+
+    def exists(self, kind: str, ident: str | None, when: dt.datetime, where: str) -> None:
+        if ident is not None and (kind, ident) not in self.created:
+            self.problems.append(f"{where}: unknown {kind} {ident!r}")
+        elif ident is not None and self.created[(kind, ident)] > when:
+            self.problems.append(f"{where}: refers to {kind} {ident!r} created later")
+
+    def event(self, ev: Event, where: str, events: list[Event]) -> None:
+        self.validate("envelope", ev, where)
+        self.validate(ev["type"], ev["data"], where)
+        if ev["id"] in self.ids:
+            self.problems.append(f"{where}: duplicate id {ev['id']}")
+        self.ids.add(ev["id"])
+        when = dt.datetime.fromisoformat(ev["time"])
+        if not self.start <= when < self.anchor:
+            self.problems.append(
+                f"{where}: time {ev['time']} outside {self.start.date()}..{ANCHOR_DATE}")
+        short = ev["type"].removeprefix("gotong.").rsplit(".", 1)[0]
+        aggregate = short.split(".")[0]
+        node = ev["source"].removeprefix("/nodes/")
+        if short in self.CREATORS:
+            self.created.setdefault((aggregate, ev["subject"]), when)
+        if aggregate != "indicator":
+            self.exists(aggregate, ev["subject"], when, where)
+        if short == "node.registered":
+            if node != ev["subject"]:
+                self.problems.append(f"{where}: a node registers itself")
+        else:
+            self.exists("node", node, when, where)
+        self.references(ev["data"], when, where)
+        self.kind_rules(short, ev, when, where, events)
+
+    def references(self, data: dict[str, Any], when: dt.datetime, where: str) -> None:
+        self.exists("forum", data.get("forum_id"), when, where)
+        self.exists("proposal", data.get("proposal_id"), when, where)
+        self.exists("meeting", data.get("meeting_id"), when, where)
+        self.exists("node", data.get("owner_node_id"), when, where)
+        for attendee in data.get("attendees", []):
+            self.exists("node", attendee.get("node_id"), when, where)
+        for decision in data.get("decisions", []):
+            self.exists("proposal", decision.get("proposal_id"), when, where)
+
+    def kind_rules(self, short: str, ev: Event, when: dt.datetime, where: str,
+                   events: list[Event]) -> None:
+        data = ev["data"]
+        if short == "proposal.commented":
+            if data["comment_id"] in self.comments:
+                self.problems.append(f"{where}: duplicate comment_id {data['comment_id']}")
+            reply = data.get("in_reply_to")
+            if reply is not None and not (reply in self.comments
+                                          and self.comments[reply] <= when):
+                self.problems.append(f"{where}: in_reply_to {reply!r} is not an earlier comment")
+            self.comments[data["comment_id"]] = when
+        if short == "meeting.minutes_published":
+            starts = next(e["data"]["starts_at"] for e in events
+                          if e["type"] == MEETING_SCHEDULED and e["subject"] == ev["subject"])
+            if dt.datetime.fromisoformat(starts) > when:
+                self.problems.append(f"{where}: minutes before the meeting started")
+        if short == "indicator.reported" and ev["subject"] not in self.programs:
+            self.problems.append(f"{where}: unknown program {ev['subject']!r}")
 
 
 def render(events: list[Event]) -> str:
