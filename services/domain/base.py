@@ -63,6 +63,13 @@ def refusal(decide: Decide, state: State, event: Event) -> str | None:
     return None if node_of(event) == SERVICE_NODE else decide(state, event)
 
 
+def allows(decide: Decide, state: State, kind: str, node: str) -> bool:
+    """Whether ``node`` may publish an event of type ``kind`` about ``state``: what a page
+    asks before it offers a form."""
+    probe = {"id": "", "type": kind, "source": f"/nodes/{node}", "subject": state["id"]}
+    return refusal(decide, state, probe) is None
+
+
 def guarded(evolve: Evolve, creation: str, checked: frozenset[str], decide: Decide) -> Fold:
     """``evolve`` behind the aggregate's ``decide``: who may change what.
 

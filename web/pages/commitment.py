@@ -24,7 +24,9 @@ from events.catalog import (
     ACTION_ITEM_REASSIGNED,
     ACTION_ITEM_STATUS_CHANGED,
 )
+from services.domain import action_items
 from services.domain.action_items import CLOSED, is_late, step_statuses
+from services.domain.base import allows
 from services.identity.accounts import CurrentUser
 from services.readmodel.db import snapshot
 from services.readmodel.tables import ActionItem, Meeting, Proposal
@@ -50,13 +52,19 @@ def rights(user: CurrentUser | None, item: ActionItem) -> frozenset[str]:
     "reassign" (nothing once it is done or cancelled)."""
     if user is None or item.status in CLOSED:
         return frozenset()
-    owner, creator = user.node_id == item.owner_node_id, user.node_id == item.node_id
+    state = {"id": item.id, "exists": True, "node_id": item.node_id,
+             "owner_node_id": item.owner_node_id}
+    # what the user's node may do, by the aggregate's own rule; the site adds who in the
+    # node (members, coordinators) and keeps cancelling for the creator's coordinators
+    owner = allows(action_items.decide, state, ACTION_ITEM_PROGRESS_REPORTED, user.node_id)
+    steers = allows(action_items.decide, state, ACTION_ITEM_REASSIGNED, user.node_id)
+    creator = user.node_id == item.node_id
     may: set[str] = set()
     if owner:
         may |= {"report", "status"}
     if creator and user.can_coordinate:
         may |= {"status", "cancel"}
-    if (owner or creator) and user.can_coordinate:
+    if steers and user.can_coordinate:
         may.add("reassign")
     if user.is_admin:  # the service's admins steer any open commitment, as the service
         may |= {"status", "cancel", "reassign"}

@@ -16,6 +16,8 @@ from starlette.routing import Route
 
 from events.catalog import ACTION_ITEM_CREATED, MEETING_MINUTES_PUBLISHED, MEETING_SCHEDULED
 from events.validation import is_date
+from services.domain import meetings
+from services.domain.base import allows
 from services.identity.accounts import CurrentUser
 from services.readmodel.tables import ActionItem, Forum, Meeting, Node, Proposal
 from web.forms import (
@@ -57,8 +59,11 @@ async def _get(request: Request, model: Any) -> Any:
 
 
 def may_run(user: CurrentUser, meeting: Meeting) -> bool:
-    """A meeting's minutes and commitments belong to coordinators of the node that convened it."""
-    return user.is_admin or (user.can_coordinate and user.node_id == meeting.node_id)
+    """A meeting's minutes and commitments belong to coordinators of the node that convened it
+    (the node by the meeting's own rule, its coordinators by the site's)."""
+    state = {"id": meeting.id, "exists": True, "node_id": meeting.node_id}
+    return user.is_admin or (user.can_coordinate and allows(
+        meetings.decide, state, MEETING_MINUTES_PUBLISHED, user.node_id))
 
 
 async def _may_run_or_403(request: Request, user: CurrentUser, meeting: Meeting) -> None:
