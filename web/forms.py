@@ -15,8 +15,9 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from services.identity.accounts import CurrentUser
+from services.ingest.publish import NotPublished
 from web.i18n import gettext as _
-from web.posting import NotPublished, projected, publish_all
+from web.posting import projected, publish_all
 from web.templating import templates
 
 #: a form shown again with what the person typed and the fields the schema refused
@@ -76,27 +77,27 @@ async def publish_and_show(request: Request, user: CurrentUser,
     """What every form does once its input is valid: publish its events, then send the
     person to ``url`` once the read model shows the change (``shown``: the row's model,
     key and version before), with ``?pending=1`` if it is not there in time; the form
-    again (400) if the schema refused a field; a 503 or 403 page if nothing could be sent.
+    again (400) if the schema refused a field; a 403 page if an aggregate's rule refused
+    what the site's own checks let through; a 503 page if Kafka did not take it.
     """
     try:
         await publish_all(request, user, events, as_node=as_node)
     except NotPublished as exc:
-        if exc.fields:
-            return await rerender(exc.fields)
-        return unavailable(request, exc)
+        if exc.kind == "invalid":  # a form's field is the first step under /data
+            return await rerender({e.pointer.removeprefix("/data/").split("/")[0]: e.detail
+                                   for e in exc.errors})
+        if exc.kind != "kafka-unavailable":
+            raise Forbidden(_("The rules do not let your node do that: %(reason)s")
+                            % {"reason": exc.detail}) from exc
+        return _unavailable(request)
     model, key, before = shown
     if not await projected(request, model, key, before):
         url += "?pending=1"
     return see_other(url + anchor)
 
 
-def unavailable(request: Request, exc: NotPublished) -> Response:
-    """Kafka did not take the event: say so plainly; the user's input is not lost (Back).
-    Refused by an aggregate's rule (the site's own checks let it through): a 403 saying so.
-    """
-    if exc.reason in ("not-allowed", "wrong-source"):
-        raise Forbidden(_("The rules do not let your node do that: %(reason)s")
-                        % {"reason": exc.detail})
+def _unavailable(request: Request) -> Response:
+    """Kafka did not take the event: say so plainly; the user's input is not lost (Back)."""
     return templates.TemplateResponse(request, "error.html", {"status_code": 503},
                                       status_code=503, headers={"Retry-After": "5"})
 

@@ -149,7 +149,7 @@ def _day(day: dt.date, locale: str) -> str:
 def _moment(moment: dt.datetime, tz: str, locale: str) -> str:
     """A day and a time of day in the city's time zone, without seconds, with the zone
     as people there name it: "2 Des 2026 05.36 WITA", "Dec 2, 2026, 5:36 AM WITA"."""
-    zone, where = ZoneInfo(tz), Locale.parse(locale)
+    zone, where = clock.zone(tz), Locale.parse(locale)
     local = moment.astimezone(zone)
     day = format_date(local.date(), format="medium", locale=where)
     time = format_time(local, format="short", locale=where)
@@ -166,7 +166,7 @@ def _zone_label(local: dt.datetime, zone: ZoneInfo) -> str:
 
 def zone_name() -> str:
     """The city's time zone as people there name it (WITA in Bitung), for form labels."""
-    zone = ZoneInfo(timezone.get())
+    zone = clock.zone(timezone.get())
     return _zone_label(dt.datetime.now(zone), zone)
 
 

@@ -25,18 +25,6 @@ from services.ingest import publish as publishing
 POLL_S = 0.05
 
 
-class NotPublished(Exception):
-    """Nothing was published: the event is invalid (``fields`` says where), the rules do
-    not let the node do it (``detail`` says why), or Kafka is unreachable."""
-
-    def __init__(self, reason: str, fields: Mapping[str, str] | None = None,
-                 detail: str = "") -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.fields = dict(fields or {})
-        self.detail = detail
-
-
 def new_id(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex}"
 
@@ -62,21 +50,14 @@ async def publish_all(request: Request, user: CurrentUser,
                       as_node: str | None = None) -> list[dict[str, Any]]:
     """Publish (type, subject, data) events together: every one is checked before any is
     sent (a form whose second event is invalid publishes none), and they go to Kafka
-    together."""
+    together; else ``services.ingest.publish.NotPublished`` says why."""
     state = request.app.state
     node = as_node or user.node_id
     made = [make_event(user, type_, subject, data, node) for type_, subject, data in events]
     at_root = publishing.pointer_prefix(True)  # a form's fields, whichever event has them
-    try:
-        publishing.check(state.validator, node, made, at_root)
-        await publishing.ask_owners(state.engine, made, at_root)
-        await publishing.send(state.producer, node, made, state.settings.publish_timeout_s)
-    except publishing.NotPublished as exc:
-        if exc.kind == "invalid":
-            fields = {e.pointer.removeprefix("/data/").split("/")[0]: e.detail
-                      for e in exc.errors}
-            raise NotPublished("invalid", fields) from exc
-        raise NotPublished(exc.kind, detail=exc.detail) from exc
+    publishing.check(state.validator, node, made, at_root)
+    await publishing.ask_owners(state.engine, made, at_root)
+    await publishing.send(state.producer, node, made, state.settings.publish_timeout_s)
     return made
 
 

@@ -21,7 +21,6 @@ FINISHED = {
 }
 
 
-
 def test_done_on_time_is_the_citys_day_in_sql_as_in_the_rule(engine: Engine) -> None:
     rows = [{"id": f"rtl-{n}", "title": f"Komitmen {n}", "description": None,
              "owner_node_id": "dinsos-bitung", "due_date": "2026-03-10", "status": "done",

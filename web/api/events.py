@@ -33,8 +33,6 @@ class BodyTooLarge(Exception):
     pass
 
 
-
-
 async def read_body(request: Request, limit: int) -> bytes:
     """The body, read in chunks and refused (BodyTooLarge) once past ``limit`` bytes."""
     declared = request.headers.get("content-length")

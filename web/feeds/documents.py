@@ -36,8 +36,6 @@ ATOM_ENTRIES = 50
 ATOM_TYPE = "application/atom+xml; charset=utf-8"
 
 
-
-
 EPOCH = "1970-01-01T00:00:00Z"
 ICS_MEETINGS = 2000
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 from starlette.datastructures import FormData
@@ -16,6 +15,7 @@ from starlette.routing import Route
 
 from events.catalog import ACTION_ITEM_CREATED, MEETING_MINUTES_PUBLISHED, MEETING_SCHEDULED
 from events.validation import is_date
+from services import clock
 from services.domain import meetings
 from services.domain.base import allows
 from services.identity.accounts import CurrentUser
@@ -96,7 +96,7 @@ def parse_local(value: str, tz: str) -> dt.datetime | None:
         parsed = dt.datetime.fromisoformat(value)
     except ValueError:
         return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=ZoneInfo(tz))
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=clock.zone(tz))
 
 
 @form_post

@@ -9,7 +9,6 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine, String, case, exists, func, literal
 from sqlalchemy import select as sa_select
@@ -133,7 +132,7 @@ class local_day(FunctionElement[str]):  # noqa: N801 (an SQL function, named lik
     inherit_cache = True
 
     def __init__(self, column: Any, tz: str) -> None:
-        offset = ZoneInfo(tz).utcoffset(dt.datetime.now()) or dt.timedelta()
+        offset = clock.zone(tz).utcoffset(dt.datetime.now()) or dt.timedelta()
         minutes = int(offset.total_seconds() // 60)
         # both dialects' forms as bound values: the compiled statement is cached without them
         super().__init__(column, literal(tz), literal(f"{minutes:+d} minutes"))
