@@ -11,6 +11,7 @@ from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from services.domain.action_items import is_late
+from services.readmodel import models
 from services.readmodel.db import read_snapshot, snapshot
 from services.readmodel.tables import (
     ActionItem,
@@ -32,7 +33,7 @@ def _dump(row: Any, exclude: set[str] | None = None) -> dict[str, Any]:
 
 
 #: a comment as the API and the pages show it (the rows' other columns are bookkeeping)
-COMMENT_FIELDS = ("comment_id", "body", "author", "node_id", "in_reply_to", "at")
+COMMENT_FIELDS = tuple(models.Comment.model_fields)
 _COMMENT_COLUMNS = tuple(getattr(ProposalComment, name) for name in COMMENT_FIELDS)
 
 
@@ -50,15 +51,17 @@ def has_comment(engine: Engine, proposal_id: str, comment_id: str) -> bool:
     return found is not None
 
 
+_NOT_IN_A_COMMITMENT = set(ActionItem.model_fields) - set(models.Commitment.model_fields)
+
+
 def commitment(row: ActionItem, today: dt.date) -> dict[str, Any]:
-    data = _dump(row, {"overdue_published"})
+    data = _dump(row, _NOT_IN_A_COMMITMENT)
     data["overdue"] = is_late(row.status, row.due_date, today)
     return data
 
 
 #: a proposal in a list (the API's, the feeds'): its row without the long histories
-PROPOSAL_SUMMARY_FIELDS = tuple(name for name in Proposal.model_fields
-                                if name not in ("status_history", "endorsers"))
+PROPOSAL_SUMMARY_FIELDS = tuple(models.ProposalSummary.model_fields)
 _SUMMARY_COLUMNS = tuple(getattr(Proposal, name) for name in PROPOSAL_SUMMARY_FIELDS)
 
 
