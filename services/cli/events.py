@@ -4,18 +4,14 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
 import click
 from rich.progress import Progress
-from sqlalchemy import Engine
 
-from events.files import Located
 from events.validation import default_validator
 from services import settings as settings_module
 from services.cli.console import err, progress_bar
-from services.domain.authority import authority_errors
-from services.ingest import ownership
 
 
 def publish_to_kafka(s: settings_module.Settings, node_id: str, events: list[Any],
@@ -53,8 +49,7 @@ def publish_to_kafka(s: settings_module.Settings, node_id: str, events: list[Any
 def publish(file: Path, node_id: str, url: str | None, key: str | None) -> None:
     """Publish the events in FILE (.json: one event or an array; .ndjson: one per line).
 
-    Every event is checked first (its schema, its source, and what the rules let NODE
-    change, against the read model here); any problem is reported as FILE:LINE and
+    Every event is checked first; any problem is reported as FILE:LINE and
     nothing is published. Events are sent as NODE and must have its source.
     With --url the events go through the HTTP API with the node's key, retried
     safely (same ids) while the server or the network is away.
@@ -65,10 +60,12 @@ def publish(file: Path, node_id: str, url: str | None, key: str | None) -> None:
 
     s = settings_module.get()
     try:
-        located = read_events(file)
-        events = check_events(file, located, node_id, default_validator())
+        events = check_events(file, read_events(file), node_id, default_validator())
     except EventFileError as exc:
-        _refuse(file, exc.problems)
+        for line in exc.problems:
+            click.echo(line, err=True)
+        raise click.ClickException(
+            f"{len(exc.problems)} problem(s) in {file}; nothing published") from None
     if url is not None:
         _publish_http(url, key, file, events)
         return
@@ -77,31 +74,10 @@ def publish(file: Path, node_id: str, url: str | None, key: str | None) -> None:
     if not has_key(engine, node_id):
         raise click.ClickException(
             f"node {node_id!r} is not registered here: run 'gotong node add {node_id} ...' first")
-    refused = _refused_by_rules(file, located, engine)
-    if refused:
-        _refuse(file, refused)
     with progress_bar() as progress:
         task = progress.add_task(f"publishing {file.name}", total=len(events))
         publish_to_kafka(s, node_id, events, progress, task)
     err.print(f"Published {len(events)} event(s) from {file} as {node_id}.")
-
-
-def _refuse(file: Path, problems: list[str]) -> NoReturn:
-    for line in problems:
-        click.echo(line, err=True)
-    raise click.ClickException(f"{len(problems)} problem(s) in {file}; nothing published")
-
-
-def _refused_by_rules(file: Path, located: list[Located], engine: Engine) -> list[str]:
-    """What the rules refuse, asked before anything is sent (the worker would dead-letter
-    it): what no node may publish, and each aggregate's ``decide`` against the read model,
-    as ``FILE:LINE: /pointer: reason`` like every other problem."""
-    events = [item.event for item in located]
-    where = [f"{file}:{item.line}: " for item in located]
-    problems = [f"{where[i]}{error}" for i, event in enumerate(events)
-                for error in authority_errors(event)]
-    return problems + [str(error) for error in ownership.refusals(engine, events,
-                                                                  where.__getitem__)]
 
 
 def _publish_http(url: str, key: str | None, file: Path, events: list[Any]) -> None:

@@ -1,6 +1,6 @@
 """Publish = validate + decide + publish: the one way events get in, for the JSON API and
-the site's forms (``gotong publish`` asks the same rules of a file, naming its lines).
-Nothing is published unless every event passes.
+the site's forms. Nothing is published unless every event passes. (``gotong publish``
+straight to Kafka checks schema and source only; the worker judges the rest.)
 
 1. ``check``: each event against its schema, its source against the publishing node,
    and what no node may publish (``services.domain.authority``);
