@@ -11,15 +11,20 @@ SCHEMA_DIR = Path(__file__).resolve().parent / "schemas"
 INGEST_TOPIC = "gotong.ingest"
 DEAD_LETTER_TOPIC = "gotong.dead-letter"
 
-# aggregate name (the second part of an event type) -> typed topic
+# aggregate name -> its typed topic, which carries every event the aggregate folds
 AGGREGATE_TOPICS: dict[str, str] = {
     "node": "gotong.nodes",
     "forum": "gotong.forums",
     "proposal": "gotong.proposals",
     "meeting": "gotong.meetings",
     "action_item": "gotong.action-items",
-    "indicator": "gotong.indicators",
+    "program": "gotong.indicators",
 }
+
+# An event type names its aggregate (``gotong.<aggregate>.<what>.v<n>``) except where
+# listed here: an indicator report is an event of its program (same subject), judged
+# against the program's definition and kept in the program's topic, in one order with it.
+FOLDED_BY: dict[str, str] = {"indicator": "program"}
 
 TYPED_TOPICS: tuple[str, ...] = tuple(AGGREGATE_TOPICS.values())
 ALL_TOPICS: tuple[str, ...] = (INGEST_TOPIC, *TYPED_TOPICS, DEAD_LETTER_TOPIC)
@@ -46,6 +51,8 @@ ACTION_ITEM_STATUS_CHANGED = "gotong.action_item.status_changed.v1"
 ACTION_ITEM_REASSIGNED = "gotong.action_item.reassigned.v1"
 ACTION_ITEM_OVERDUE = "gotong.action_item.overdue.v1"
 INDICATOR_REPORTED = "gotong.indicator.reported.v1"
+INDICATOR_REPORTED_V2 = "gotong.indicator.reported.v2"
+PROGRAM_DEFINED = "gotong.program.defined.v1"
 
 
 def known_types() -> list[str]:
@@ -57,10 +64,12 @@ def known_types() -> list[str]:
 
 @functools.lru_cache(maxsize=1024)
 def aggregate_of(event_type: str) -> str:
+    """The aggregate that folds events of ``event_type`` (and whose topic carries them)."""
     match = TYPE_PATTERN.match(event_type)
     if match is None:
         raise ValueError(f"not a gotong event type: {event_type!r}")
-    return match["aggregate"]
+    named = match["aggregate"]
+    return FOLDED_BY.get(named, named)
 
 
 def topic_for(event_type: str) -> str:

@@ -33,7 +33,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from events.catalog import MEETING_SCHEDULED
+from events.catalog import MEETING_SCHEDULED, aggregate_of
 from events.envelope import cloud_event
 from services.demo import ANCHOR_DATE
 
@@ -1553,6 +1553,52 @@ ACTION_ITEMS: list[dict[str, Any]] = [
                  "Radio komunitas berhenti siaran; sosialisasi digabung ke kelas orang tua.")]),
 ]
 
+# ---------------------------------------------------------------- programs
+def _indicator(ident: str, name: str, unit: str, baseline: float, target: float,
+               direction: str = "increase", areas: str = "sum") -> dict[str, Any]:
+    return {"id": ident, "name": name, "unit": unit, "baseline": baseline, "target": target,
+            "direction": direction, "areas": areas}
+
+
+# (program, lead, partners, defined at, name, summary, starts, ends, indicators); the
+# baselines are the programs' 2025 figures, the targets those of the city's plan for 2027
+PROGRAMS: list[tuple[str, str, list[str], str, str, str, str, str, list[dict[str, Any]]]] = [
+    (P_PEREMPUAN, DINSOS, [PKK, LSM, DINKOP], "01-10 09:00",
+     "Pelatihan keterampilan perempuan",
+     "Pelatihan menjahit dan tata boga bagi perempuan dari keluarga prasejahtera, "
+     "dilanjutkan pendampingan sampai peserta membuka usaha rumahan: perizinan, pembukuan "
+     "dan pemasaran bersama LSM Mitra Usaha Pesisir dan Dinas Koperasi.",
+     "2026-01-01", "2027-12-31",
+     [_indicator("perempuan_dilatih", "Perempuan dilatih per triwulan", "orang", 0, 40),
+      _indicator("usaha_rumahan_dibuka", "Usaha rumahan baru per triwulan", "usaha", 6, 15)]),
+    (P_TANI, DINKOP, [LSM, DKP, KT, KN], "01-10 10:00",
+     "Modal usaha kelompok tani dan nelayan",
+     "Dana bergulir, sarana rantai dingin dan kemitraan dengan pembeli di luar kota bagi "
+     "kelompok tani dan kelompok nelayan kecil.",
+     "2026-01-01", "2027-12-31",
+     [_indicator("hasil_panen_ton", "Hasil panen kelompok tani per triwulan", "ton", 4, 8),
+      _indicator("penjualan_luar_kota", "Penjualan ke luar kota per triwulan", "juta rupiah",
+                 38, 150)]),
+    (P_GIZI, DINKES, [PKK, YPA], "01-10 11:00",
+     "Edukasi gizi melalui posyandu",
+     "Kelas gizi bagi ibu balita, penyegaran kader dan pengukuran serentak di posyandu untuk "
+     "menurunkan stunting.",
+     "2025-07-01", "2027-06-30",
+     [_indicator("balita_stunting", "Balita stunting", "persen", 17.8, 14, "decrease", "mean"),
+      _indicator("balita_ditimbang", "Balita ditimbang tiap bulan", "persen", 71.4, 90,
+                 areas="mean")]),
+    (P_SEKOLAH, DISDIK, [KARTA, YPA], "01-10 13:00",
+     "Anak tetap sekolah",
+     "Pendataan anak tidak sekolah dari rumah ke rumah, rumah belajar relawan dan "
+     "pendampingan agar anak usia 16–18 tahun kembali dan tetap bersekolah.",
+     "2025-07-01", "2027-12-31",
+     [_indicator("anak_bersekolah", "Anak usia 16–18 tahun bersekolah", "persen", 81.5, 90,
+                 areas="mean"),
+      _indicator("anak_tidak_sekolah", "Anak tidak sekolah", "anak", 212, 100, "decrease"),
+      _indicator("peserta_rumah_belajar", "Peserta rumah belajar", "anak", 0, 40)]),
+]
+
+
 # ---------------------------------------------------------------- indicators
 QUARTERS = [("2025-Q3", "01-20"), ("2025-Q4", "01-21"), ("2026-Q1", "04-10"),
             ("2026-Q2", "07-10"), ("2026-Q3", "10-09")]
@@ -1591,6 +1637,17 @@ EXTRA_INDICATORS = [
      "Rata-rata kehadiran per pertemuan 19 anak."),
 ]
 
+# reports by kelurahan, from partner nodes (the city figure of the period is reported too)
+AREA_INDICATORS = [
+    (P_PEREMPUAN, PKK, "perempuan_dilatih", "orang", "2026-Q2", "07-11 10:00",
+     {"Kelurahan Bitung Tengah": 18, "Kelurahan Pakadoodan": 16, "Kelurahan Madidir Ure": 12}),
+    (P_PEREMPUAN, PKK, "perempuan_dilatih", "orang", "2026-Q3", "10-10 10:00",
+     {"Kelurahan Bitung Tengah": 8, "Kelurahan Pakadoodan": 12}),
+    (P_GIZI, PKK, "balita_stunting", "persen", "2026-Q3", "10-10 11:00",
+     {"Kelurahan Bitung Tengah": 12.9, "Kelurahan Girian Bawah": 13.9,
+      "Kelurahan Aertembaga Satu": 16.1}),
+]
+
 
 # ------------------------------------------------------------------ building
 class Builder:
@@ -1600,8 +1657,8 @@ class Builder:
         self.seq = 0
 
     def emit(self, file: str, type_: str, subject: str, node: str, when: str,
-             data: dict[str, Any]) -> None:
-        full_type = f"gotong.{type_}.v1"
+             data: dict[str, Any], version: int = 1) -> None:
+        full_type = f"gotong.{type_}.v{version}"
         self.counts[(full_type, subject)] += 1
         name = f"{full_type}/{subject}/{self.counts[(full_type, subject)]}"
         event: Event = cloud_event(full_type, node=node, subject=subject,
@@ -1695,6 +1752,11 @@ def _action_items(b: Builder) -> None:
 
 def _indicators(b: Builder) -> None:
     f = "06-indicators.ndjson"
+    for program, lead, partners, when, name, summary, starts, ends, indicators in PROGRAMS:
+        b.emit("01-programs.ndjson", "program.defined", program, lead, when, {
+            "name": name, "summary": summary, "lead_node_id": lead,
+            "partner_node_ids": partners, "starts_on": starts, "ends_on": ends,
+            "indicators": indicators})
     for program, node, indicator, unit, values, notes, hour in INDICATORS:
         for (period, day), value in zip(QUARTERS, values, strict=True):
             b.emit(f, "indicator.reported", program, node, f"{day} {hour}", {
@@ -1704,6 +1766,11 @@ def _indicators(b: Builder) -> None:
     for program, node, indicator, unit, period, value, when, note in EXTRA_INDICATORS:
         b.emit(f, "indicator.reported", program, node, when,
                {"indicator": indicator, "value": value, "period": period, "unit": unit, "note": note})
+    for program, node, indicator, unit, period, when, by_area in AREA_INDICATORS:
+        for area, value in by_area.items():
+            b.emit(f, "indicator.reported", program, node, when, {
+                "indicator": indicator, "value": value, "period": period, "unit": unit,
+                "area": area}, version=2)
 
 
 # ------------------------------------------------------------------ checking
@@ -1721,7 +1788,7 @@ class _Checker:
 
     CREATORS = {"node.registered": "node", "forum.opened": "forum",
                 "proposal.submitted": "proposal", "meeting.scheduled": "meeting",
-                "action_item.created": "action_item"}
+                "action_item.created": "action_item", "program.defined": "program"}
 
     def __init__(self) -> None:
         self.problems: list[str] = []
@@ -1730,7 +1797,7 @@ class _Checker:
                                           dt.timezone(dt.timedelta(hours=8)))
         self.start = self.anchor.replace(month=1, day=1)
         self.ids: set[str] = set()
-        self.programs = {f[6] for f in FORUMS}
+        self.programs: dict[str, dict[str, Any]] = {}  # defined so far
         self.created: dict[tuple[str, str], dt.datetime] = {}  # (aggregate, id) -> its time
         self.comments: dict[str, dt.datetime] = {}
 
@@ -1766,12 +1833,11 @@ class _Checker:
             self.problems.append(
                 f"{where}: time {ev['time']} outside {self.start.date()}..{ANCHOR_DATE}")
         short = ev["type"].removeprefix("gotong.").rsplit(".", 1)[0]
-        aggregate = short.split(".")[0]
+        aggregate = aggregate_of(ev["type"])
         node = ev["source"].removeprefix("/nodes/")
         if short in self.CREATORS:
             self.created.setdefault((aggregate, ev["subject"]), when)
-        if aggregate != "indicator":
-            self.exists(aggregate, ev["subject"], when, where)
+        self.exists(aggregate, ev["subject"], when, where)
         if short == "node.registered":
             if node != ev["subject"]:
                 self.problems.append(f"{where}: a node registers itself")
@@ -1784,6 +1850,7 @@ class _Checker:
         self.exists("forum", data.get("forum_id"), when, where)
         self.exists("proposal", data.get("proposal_id"), when, where)
         self.exists("meeting", data.get("meeting_id"), when, where)
+        self.exists("program", data.get("program"), when, where)
         self.exists("node", data.get("owner_node_id"), when, where)
         for attendee in data.get("attendees", []):
             self.exists("node", attendee.get("node_id"), when, where)
@@ -1806,8 +1873,23 @@ class _Checker:
                           if e["type"] == MEETING_SCHEDULED and e["subject"] == ev["subject"])
             if dt.datetime.fromisoformat(starts) > when:
                 self.problems.append(f"{where}: minutes before the meeting started")
-        if short == "indicator.reported" and ev["subject"] not in self.programs:
-            self.problems.append(f"{where}: unknown program {ev['subject']!r}")
+        if short == "program.defined":
+            self.programs[ev["subject"]] = {**data, "indicators": [
+                i["id"] for i in data["indicators"]]}
+            for node in (data["lead_node_id"], *data.get("partner_node_ids", ())):
+                self.exists("node", node, when, where)
+        if short == "indicator.reported":
+            self.reported(ev, data, where)
+
+    def reported(self, ev: Event, data: dict[str, Any], where: str) -> None:
+        program = self.programs.get(ev["subject"])
+        if program is None:
+            return  # exists() said so
+        node = ev["source"].removeprefix("/nodes/")
+        if node not in (program["lead_node_id"], *program.get("partner_node_ids", ())):
+            self.problems.append(f"{where}: {node} is not a lead or partner of {ev['subject']}")
+        if data["indicator"] not in program["indicators"]:
+            self.problems.append(f"{where}: {ev['subject']} defines no {data['indicator']!r}")
 
 
 def render(events: list[Event]) -> str:

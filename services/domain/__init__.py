@@ -16,9 +16,9 @@ from services.domain import (
     action_items,
     base,
     forums,
-    indicators,
     meetings,
     nodes,
+    programs,
     proposals,
 )
 from services.domain.base import Decide, Fold, State
@@ -68,5 +68,5 @@ def _settle(own: Callable[[State], None] | None) -> Callable[[State], None]:
 
 
 AGGREGATES: dict[str, Aggregate] = {
-    m.AGGREGATE: _from(m) for m in (nodes, forums, proposals, meetings, action_items, indicators)
+    m.AGGREGATE: _from(m) for m in (nodes, forums, proposals, meetings, action_items, programs)
 }

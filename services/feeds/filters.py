@@ -17,7 +17,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from events.catalog import AGGREGATE_TOPICS, TYPE_PATTERN, TYPED_TOPICS, node_of
+from events.catalog import AGGREGATE_TOPICS, FOLDED_BY, TYPE_PATTERN, TYPED_TOPICS, node_of
 
 FIELDS = ("type", "node", "subject", "forum", "owner")
 
@@ -65,7 +65,8 @@ class FeedFilter:
         if self.owners:
             aggregates.add("action_item")
         for t in self.types:
-            aggregates.add(t.split(".")[1])
+            named = t.split(".")[1]
+            aggregates.add(FOLDED_BY.get(named, named))
         if not aggregates:
             return TYPED_TOPICS
         if self.owners and self.types:

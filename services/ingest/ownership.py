@@ -20,21 +20,27 @@ from events.validation import FieldError
 from services.domain import AGGREGATES
 from services.domain.base import State, refusal
 from services.readmodel.db import read_rows
-from services.readmodel.tables import ActionItem, Forum, Meeting, Proposal
+from services.readmodel.tables import ActionItem, Forum, Meeting, Program, Proposal
 
-# the aggregates with a ``decide``, and the read-model table that shows who owns each
-OWNED: dict[str, Any] = {"action_item": ActionItem, "proposal": Proposal, "meeting": Meeting,
-                         "forum": Forum}
+# the aggregates with a ``decide``, the read-model table that shows each, and the
+# columns its rule asks about (they are the state's fields of the same names)
+OWNED: dict[str, tuple[Any, tuple[str, ...]]] = {
+    "action_item": (ActionItem, ("node_id", "owner_node_id")),
+    "proposal": (Proposal, ("node_id",)),
+    "meeting": (Meeting, ("node_id",)),
+    "forum": (Forum, ("node_id",)),
+    "program": (Program, ("lead_node_id", "partner_node_ids", "indicators")),
+}
 
 
-def _owners(table: Any) -> Select[Any]:
-    """The columns a rule asks about: id, the creating node and the owner, where kept."""
-    owner = getattr(table, "owner_node_id", None)
-    return select(table.id, table.node_id, *([owner] if owner is not None else []))
+def _owners(aggregate: str) -> Select[Any]:
+    """The id and the columns the aggregate's rule asks about."""
+    table, columns = OWNED[aggregate]
+    return select(table.id, *(getattr(table, name) for name in columns))
 
 
-_ONE = {aggregate: _owners(table).where(table.id == bindparam("id"))
-        for aggregate, table in OWNED.items()}
+_ONE = {aggregate: _owners(aggregate).where(OWNED[aggregate][0].id == bindparam("id"))
+        for aggregate in OWNED}
 
 
 def refusals(engine: Engine, events: Sequence[Mapping[str, Any]],
@@ -54,21 +60,21 @@ def refusals(engine: Engine, events: Sequence[Mapping[str, Any]],
     if not wanted:
         return errors
     for aggregate, items in wanted.items():
-        table, decide = OWNED[aggregate], AGGREGATES[aggregate].decide
+        (table, columns), decide = OWNED[aggregate], AGGREGATES[aggregate].decide
         assert decide is not None, aggregate
         ids = [str(event["subject"]) for _, event in items]
         if len(ids) == 1:  # a single event, the common case: asked on every API request
             found = read_rows(engine, _ONE[aggregate], {"id": ids[0]})
         else:
             with engine.connect() as connection:
-                found = list(connection.execute(_owners(table).where(table.id.in_(ids))))
+                found = list(connection.execute(_owners(aggregate).where(table.id.in_(ids))))
         rows = {row[0]: row for row in found}
         for index, event in items:
             row = rows.get(str(event["subject"]))
             if row is None:
                 continue
-            state: State = {"id": row[0], "exists": True, "node_id": row[1],
-                            "owner_node_id": row[2] if len(row) > 2 else None}
+            state: State = {"id": row[0], "exists": True,
+                            **dict(zip(columns, row[1:], strict=True))}
             reason = refusal(decide, state, event)
             if reason is not None:
                 errors.append(FieldError(prefix(index) + "/source", reason))

@@ -26,6 +26,7 @@ from typing import Any, NamedTuple, Protocol
 import orjson
 from aiokafka.partitioner import murmur2
 
+from events.catalog import aggregate_of
 from events.validation import FieldError
 from services.domain import AGGREGATES
 from services.domain.base import Refusals, State, absorb
@@ -138,8 +139,8 @@ _AGGREGATE_OF: dict[Any, str] = {}
 
 
 def _aggregate_of(kind: Any) -> str:
-    """The aggregate of an event type (``gotong.<aggregate>.<verb>.v1``), kept by type."""
-    name = _AGGREGATE_OF[kind] = str(kind).split(".")[1]
+    """The aggregate that folds an event type (``events.catalog.aggregate_of``), kept by type."""
+    name = _AGGREGATE_OF[kind] = aggregate_of(str(kind))
     return name
 
 

@@ -32,6 +32,10 @@ from services.settings import Settings
 
 log = logging.getLogger(__name__)
 
+# a program's state lives in the table that held its indicator reports before programs
+# were defined (its changelog, its versions, the read model's rows all carry on)
+STATE_TABLES = {"program": "indicator"}
+
 RAW: dict[str, Any] = {"key_type": bytes, "value_type": bytes, "key_serializer": "raw",
                        "value_serializer": "raw"}
 
@@ -53,7 +57,8 @@ class Worker:
                                  "value_type": bytes, "options": dict(STORE_OPTIONS)}
         self.node_keys = self.app.GlobalTable("node-public-keys", default=None, **table)
         self.tables = {
-            name: self.app.Table(f"{name}-state", default=None, **table) for name in AGGREGATES
+            name: self.app.Table(f"{STATE_TABLES.get(name, name)}-state", default=None, **table)
+            for name in AGGREGATES
         }
         share_memory([self.node_keys, *self.tables.values()],
                      cache_bytes=s.rocksdb_memory_mb * 1024 * 1024 // 3,

@@ -139,11 +139,36 @@ class ActionItem(SQLModel, table=True):
     version: int
 
 
+class Program(SQLModel, table=True):
+    """A program as last defined, each indicator with its latest figure and progress
+    (``services.domain.programs.measured``); ``definitions`` is every definition's
+    date, node, name and targets."""
+
+    __tablename__ = "programs"
+    id: str = Field(primary_key=True)
+    name: str
+    summary: str | None = None
+    lead_node_id: str = Field(index=True)
+    partner_node_ids: list[str] = _json()
+    starts_on: str | None = None
+    ends_on: str | None = None
+    indicators: list[dict[str, Any]] = _json()
+    definitions: list[dict[str, Any]] = _json()
+    defined_at: str
+    updated_at: str
+    version: int
+
+
 class Indicator(SQLModel, table=True):
+    """One indicator report: the latest value reported for (indicator, period, area); a
+    city-wide report has the area ``""``."""
+
     __tablename__ = "indicators"
     program: str = Field(primary_key=True)
     indicator: str = Field(primary_key=True)
     period: str = Field(primary_key=True)
+    # added by migration 0009_programs
+    area: str = Field(default="", primary_key=True)
     value: float
     unit: str | None = None
     note: str | None = None
@@ -197,5 +222,6 @@ READ_MODEL: dict[str, type[SQLModel]] = {
     "proposal_comments": ProposalComment,
     "meetings": Meeting,
     "action_items": ActionItem,
+    "programs": Program,
     "indicators": Indicator,
 }

@@ -19,11 +19,12 @@ def test_every_schema_has_a_name_in_the_catalog() -> None:
     assert sorted(set(catalog.known_types()) - set(_named().values())) == []
 
 
-def test_a_name_says_its_aggregate_and_what_happened() -> None:
+def test_a_name_says_its_aggregate_what_happened_and_a_later_version() -> None:
     for name, value in _named().items():
         match = catalog.TYPE_PATTERN.match(value)
         assert match is not None
-        assert name == f"{match['aggregate']}_{match['what']}".upper(), value
+        version = "" if match["major"] == "1" else f"_v{match['major']}"
+        assert name == f"{match['aggregate']}_{match['what']}{version}".upper(), value
 
 
 def test_the_statuses_the_domain_knows_are_those_of_the_contracts() -> None:

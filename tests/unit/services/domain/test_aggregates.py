@@ -19,9 +19,9 @@ from services.domain import (
     AGGREGATES,
     action_items,
     forums,
-    indicators,
     meetings,
     nodes,
+    programs,
     proposals,
 )
 from services.domain.base import Event, absorb, apply_many, new_state, replay, utc
@@ -91,13 +91,20 @@ STREAMS: dict[str, tuple[ModuleType, list[Event]]] = {
         event(6, "action_item.progress_reported", "rtl-gizi", {"percent": 80}),
         event(7, "action_item.status_changed", "rtl-gizi", {"status": "done"}),
     ]),
-    "indicator": (indicators, [
+    "program": (programs, [
         event(1, "indicator.reported", "program-gizi",
               {"indicator": "balita_ditimbang", "value": 120, "period": "2026-01"}),
-        event(2, "indicator.reported", "program-gizi",
-              {"indicator": "balita_ditimbang", "value": 135, "period": "2026-02"}),
+        event(2, "program.defined", "program-gizi",
+              {"name": "Gizi balita", "lead_node_id": "dinkes-bitung",
+               "partner_node_ids": ["dinsos-bitung"],
+               "indicators": [{"id": "balita_ditimbang", "name": "Balita ditimbang",
+                               "baseline": 100, "target": 200}]}, node="dinkes-bitung"),
         event(3, "indicator.reported", "program-gizi",
+              {"indicator": "balita_ditimbang", "value": 135, "period": "2026-02"}),
+        event(4, "indicator.reported", "program-gizi",
               {"indicator": "balita_ditimbang", "value": 125, "period": "2026-01"}),
+        event(5, "indicator.reported", "program-gizi",
+              {"indicator": "balita_ditimbang", "value": 70, "period": "2026-03"}),
     ]),
 }
 NAMES = list(STREAMS)
