@@ -14,6 +14,7 @@ from starlette.templating import Jinja2Templates
 
 from services.identity.accounts import person
 from web import i18n, richtext
+from web.queries import programs as program_queries
 from web.queries.board import status_words
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -70,11 +71,34 @@ def _named_routes(router: Any) -> dict[str, BaseRoute]:
     return named
 
 
-def program_name(slug: str | None) -> str:
-    """A program as people read it: its slug in words ("pelatihan-keterampilan-perempuan"
-    -> "Pelatihan keterampilan perempuan"). Programs have no names of their own yet."""
+def _words(slug: str | None) -> str:
     words = (slug or "").replace("-", " ").replace("_", " ").strip()
     return words[:1].upper() + words[1:]
+
+
+@jinja2.pass_context
+def program_name(context: Any, slug: str | None) -> str:
+    """A program as people read it: its name, or for a program not defined (yet) its slug
+    in words ("pelatihan-keterampilan-perempuan" -> "Pelatihan keterampilan perempuan").
+    The names are read once per request."""
+    request = context.get("request")
+    if request is None or not slug:
+        return _words(slug)
+    return _program_names(request).get(slug) or _words(slug)
+
+
+def _program_names(request: Request) -> dict[str, str]:
+    names: dict[str, str] | None = getattr(request.state, "program_names", None)
+    if names is None:
+        names = request.state.program_names = program_queries.names(request.app.state.engine)
+    return names
+
+
+@jinja2.pass_context
+def program_defined(context: Any, slug: str | None) -> bool:
+    """Whether a program has a page (it was defined), so a link to it leads somewhere."""
+    request = context.get("request")
+    return bool(slug) and request is not None and slug in _program_names(request)
 
 
 def make_environment() -> jinja2.Environment:
@@ -93,6 +117,7 @@ def make_environment() -> jinja2.Environment:
     env.globals["query"] = _query
     env.globals["zone_name"] = i18n.zone_name
     env.globals["status_words"] = status_words
+    env.globals["program_defined"] = program_defined
     env.globals["url_for"] = url_for  # Jinja2Templates only sets its own when none is set
     env.tests["http_url"] = is_http
     return env

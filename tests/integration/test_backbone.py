@@ -54,6 +54,10 @@ def test_every_catalog_type_reaches_the_read_model(stack: Stack) -> None:
         event("gotong.meeting.minutes_published.v1", meeting, {
             "attendees": [{"name": "Ibu Ani", "node_id": pkk}],
             "decisions": [{"text": "Pelatihan disetujui", "proposal_id": proposal}]}, dinas),
+        event("gotong.program.defined.v1", program, {
+            "name": "Pelatihan keterampilan", "lead_node_id": dinas,
+            "indicators": [{"id": "perempuan_dilatih", "name": "Perempuan dilatih",
+                            "target": 100}]}, dinas),
         event("gotong.indicator.reported.v1", program, {"indicator": "perempuan_dilatih",
                                                         "value": 25, "period": "2026-Q3"}, dinas),
     ])

@@ -32,6 +32,10 @@ def test_atom_calendar_and_open_data_show_a_forum(stack: Stack) -> None:
         event("gotong.action_item.created.v1", item, {
             "title": "Sediakan mesin jahit", "owner_node_id": dinas, "due_date": "2030-01-01",
             "meeting_id": meeting}, dinas),
+        event("gotong.program.defined.v1", program, {
+            "name": "Pelatihan keterampilan", "lead_node_id": dinas,
+            "indicators": [{"id": "perempuan_dilatih", "name": "Perempuan dilatih",
+                            "target": 100}]}, dinas),
         event("gotong.indicator.reported.v1", program, {
             "indicator": "perempuan_dilatih", "value": 12, "period": "2026-Q4",
             "note": "=cmd|' /C calc'!A0"}, dinas),

@@ -269,14 +269,34 @@ def test_node_page_shows_its_track_record(site: DemoSite) -> None:
     assert f"{record.on_time} dari {record.done}" in text  # the on-time share explained
 
 
-def test_programs_draw_one_bar_per_period_as_svg(site: DemoSite) -> None:
+def test_programs_show_each_program_with_its_progress_toward_its_targets(site: DemoSite) -> None:
     response = site.client.get("/programs")
     assert response.template.name == "programs.html"
-    charts = response.context["programs"]["pelatihan-keterampilan-perempuan"]
-    trained = next(c for c in charts if c.indicator == "perempuan_dilatih")
-    periods = [b.period for b in trained.bars]
-    assert periods == sorted(periods) and "2025-Q3" in periods
-    assert response.text.count("<svg") >= len(charts)
+    cards = {p["id"]: p for p in response.context["programs"]}
+    assert len(cards) == 4
+    gizi = cards["edukasi-gizi-posyandu"]
+    assert gizi["name"] == "Edukasi gizi melalui posyandu"
+    stunting = next(i for i in gizi["indicators"] if i["id"] == "balita_stunting")
+    # 17.8 % down to 14.3 % on the way to 14 %: a decrease is progress
+    assert stunting["progress"] == pytest.approx((14.3 - 17.8) / (14 - 17.8))
+    assert gizi["latest_period"] == "2026-Q3"
+    text = visible_text(response.text)
+    assert "Dinas Kesehatan Kota Bitung" in text and "92%" in text
+
+
+def test_a_program_draws_its_indicators_against_baseline_and_target(site: DemoSite) -> None:
+    response = site.client.get("/programs/pelatihan-keterampilan-perempuan")
+    view = response.context["view"]
+    trained = next(i for i in view.indicators if i.definition["id"] == "perempuan_dilatih")
+    periods = [b.period for b in trained.chart.bars]
+    assert periods[0] == "2025-Q3" and periods[-1] == "2026-Q3"
+    assert trained.chart.target is not None and trained.chart.target.value == 40
+    assert trained.area_period == "2026-Q3" and trained.areas[0].area == "Kelurahan Pakadoodan"
+    assert response.text.count("<svg") >= len(view.indicators)
+    text = visible_text(response.text)
+    assert "Dinas Sosial Kota Bitung" in text and "TP PKK Kelurahan Bitung Tengah" in text
+    assert "Pelatihan menjahit untuk ibu rumah tangga Kelurahan Bitung Tengah" in text
+    assert site.client.get("/programs/tidak-ada").status_code == 404
 
 
 def test_pages_speak_indonesian_by_default(site: DemoSite) -> None:

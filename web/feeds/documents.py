@@ -11,9 +11,10 @@ import datetime as dt
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, TypeVar
+from urllib.parse import quote
 
 import orjson
-from sqlmodel import Session
+from sqlmodel import Session, select
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -21,7 +22,7 @@ from starlette.routing import Route
 from services.feeds.documents import atom, calendar, opendata
 from services.readmodel.db import generation as db_generation
 from services.readmodel.db import lookup, snapshot
-from services.readmodel.tables import ActionItem, Indicator, Node, Proposal
+from services.readmodel.tables import ActionItem, Indicator, Node, Program, Proposal
 from web import conditional, i18n
 from web.conditional import Validators, digest, stamped
 from web.i18n import gettext as _
@@ -250,6 +251,66 @@ async def _owner_atom(request: Request, kind: str) -> Response:
     return await _conditional(request, stamp, render)
 
 
+def _report_entry(request: Request, program: Any, report: dict[str, Any],
+                  names: dict[str, str]) -> atom.Entry:
+    indicators = {i["id"]: i["name"] for i in program.indicators}
+    value = i18n.format_number(report["value"]) + (f" {report['unit']}" if report["unit"] else "")
+    area = f" ({report['area']})" if report["area"] else ""
+    title = f"{indicators.get(report['indicator'], report['indicator'])}, {report['period']}" \
+            f"{area}: {value}"
+    where = quote(f"{report['indicator']}/{report['period']}/{report['area']}", safe="/")
+    anchor = f"/programs/{program.id}#indicator-{report['indicator']}"
+    return atom.Entry(key=f"indicator/{program.id}/{where}", title=title,
+                      updated=report["reported_at"], link=_page(request, anchor),
+                      author=names.get(report["node_id"], report["node_id"]),
+                      summary=report.get("note") or title, categories=("indicator",))
+
+
+async def program_atom(request: Request) -> Response:
+    """A program's feed: its indicator reports, and the proposals and commitments serving it."""
+    program_id = request.path_params["id"]
+    engine = request.app.state.engine
+    _feed_language(request)
+    today = i18n.today(request)
+    by = {"program": program_id}
+
+    def stamp(session: Session) -> Validators | None:
+        found = session.execute(select(Program.version, Program.updated_at)
+                                .where(Program.id == program_id)).first()
+        if found is None:
+            return None
+        shown = [fq.versions(session, listed, limit=ATOM_ENTRIES, **by)
+                 for listed in ("proposals", "commitments")]
+        return _validators(request, *found, _nodes(session), today=today, language=True,
+                           shown=shown)
+
+    async def render() -> Response:
+        def load() -> tuple[Any, ...]:
+            with snapshot(engine) as session:
+                nodes = _nodes(session)
+                program = session.get(Program, program_id)
+            reports = fq.indicators(engine, program_id)
+            items = fq.commitments(engine, today, limit=ATOM_ENTRIES, **by)
+            names = names_of(engine, [*(r["node_id"] for r in reports),
+                                      *(c["owner_node_id"] for c in items)])
+            return (program, reports, fq.proposals(engine, limit=ATOM_ENTRIES, **by), items,
+                    names, nodes)
+
+        program, reports, proposals, items, names, nodes = await asyncio.to_thread(load)
+        if program is None:
+            return problem(404, "not-found", "No such program", f"no program {program_id!r}")
+        response = _atom(request, f"feeds/programs/{program_id}", f"Gotong: {program.name}",
+                         f"/programs/{program_id}",
+                         [_report_entry(request, program, r, names) for r in reports]
+                         + [_proposal_entry(request, p) for p in proposals]
+                         + [_commitment_entry(request, c, names) for c in items])
+        return stamped(response, _validators(
+            request, program.version, program.updated_at, nodes, today=today, language=True,
+            shown=[_shown(proposals), _shown(items)]))
+
+    return await _conditional(request, stamp, render)
+
+
 async def forum_atom(request: Request) -> Response:
     return await _owner_atom(request, "forum")
 
@@ -327,9 +388,11 @@ def _dataset(request: Request, today: dt.date
              ) -> tuple[Any, Callable[[], list[dict[str, Any]]]] | None:
     """The table of a dataset (its whole content: what names it) and how to read it."""
     engine = request.app.state.engine
+    program = request.query_params.get("program") or None  # the program's figures only
     return {"proposals": (Proposal, lambda: fq.proposals(engine)),
             "commitments": (ActionItem, lambda: fq.commitments(engine, today)),
-            "indicators": (Indicator, lambda: fq.indicators(engine)),
+            "indicators": (Indicator, lambda: fq.indicators(engine, program)),
+            "programs": (Program, lambda: fq.program_indicators(engine, program)),
             }.get(request.path_params["dataset"])
 
 
@@ -368,6 +431,7 @@ routes = [
     Route("/feeds/commitments.atom", commitments_atom, name="atom_commitments"),
     Route("/feeds/forums/{id}.atom", forum_atom, name="atom_forum"),
     Route("/feeds/nodes/{id}.atom", node_atom, name="atom_node"),
+    Route("/feeds/programs/{id}.atom", program_atom, name="atom_program"),
     Route("/feeds/meetings.ics", meetings_ics, name="ics_meetings"),
     Route("/feeds/forums/{id}/meetings.ics", forum_ics, name="ics_forum"),
     Route("/feeds/meetings/{id}.ics", meeting_ics, name="ics_meeting"),

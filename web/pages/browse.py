@@ -1,4 +1,4 @@
-"""The read-only pages: forums, threads, meetings, the commitments board, nodes, programs.
+"""The read-only pages: forums, threads, meetings, the commitments board, nodes.
 
 Each handler parses the query, reads the read model in a thread and renders a
 template; all of them work without JavaScript.
@@ -27,7 +27,6 @@ from web import conditional, i18n, render_cache
 from web.conditional import Validators
 from web.forms import current_user, service_secret
 from web.i18n import today
-from web.pages import charts
 from web.pages.meeting import may_run
 from web.queries import board as board_data
 from web.queries import threads as thread_data
@@ -285,12 +284,6 @@ async def node(request: Request) -> Response:
     return templates.TemplateResponse(request, "node.html", data)
 
 
-@kept_for_visitors
-async def programs(request: Request) -> Response:
-    grouped = await _read(charts.program_charts, request.app.state.engine)
-    return templates.TemplateResponse(request, "programs.html", {"programs": grouped})
-
-
 routes = [
     Route("/", home, name="home"),
     Route("/forums/{id}", forum, name="forum"),
@@ -299,5 +292,4 @@ routes = [
     Route("/commitments", commitments, name="commitments"),
     Route("/commitments.csv", commitments_csv, name="commitments_csv"),
     Route("/nodes/{id}", node, name="node"),
-    Route("/programs", programs, name="programs"),
 ]

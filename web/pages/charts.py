@@ -1,21 +1,21 @@
-"""Program indicators as bar charts: geometry computed here, drawn as SVG by a template."""
+"""A program's indicators as charts: the geometry is computed here, the SVG is drawn by a
+template (``_charts.html``), so pages and the PDF report draw the same thing.
+
+An indicator's chart has a bar per period (the city's figure) and two lines: the
+baseline the program started from (dashed) and the target it aims for.
+"""
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import Engine
-from sqlmodel import col, select
-
-from services.readmodel.db import snapshot
-from services.readmodel.tables import Indicator
-
-WIDTH = 320
-HEIGHT = 160
-TOP = 16  # room for the value labels above the bars
+WIDTH = 360
+HEIGHT = 180
+TOP = 18  # room for the value labels above the bars
 BOTTOM = 24  # room for the period labels under the bars
+RIGHT = 4
 GAP = 8
 
 
@@ -30,49 +30,71 @@ class Bar:
 
 
 @dataclass(frozen=True)
+class Level:
+    """A horizontal line across the chart: the baseline or the target."""
+
+    value: float
+    y: float
+
+
+@dataclass(frozen=True)
 class Chart:
-    program: str
     indicator: str
+    name: str
     unit: str | None
     bars: list[Bar]
+    baseline: Level | None
+    target: Level | None
     width: int = WIDTH
     height: int = HEIGHT
 
     @property
-    def baseline(self) -> int:
+    def axis(self) -> int:
         return self.height - BOTTOM
 
 
-def bar_chart(program: str, indicator: str, unit: str | None,
-              series: list[tuple[str, float]]) -> Chart:
-    """Bars for ``series`` (period, value), in period order, scaled to the largest value."""
+def indicator_chart(indicator: Mapping[str, Any], points: Sequence[Mapping[str, Any]]
+                    ) -> Chart:
+    """Bars for the city's figure of each period (``points``, oldest first, as
+    ``services.domain.programs.series`` gives them) with the baseline and target lines,
+    all on one scale from zero to the largest of them."""
     plot = HEIGHT - TOP - BOTTOM
-    peak = max((v for _, v in series), default=0) or 1
-    slot = WIDTH / max(len(series), 1)
-    bars = []
-    for index, (period, value) in enumerate(series):
-        height = round(plot * max(value, 0) / peak, 1)
-        bars.append(Bar(period=period, value=value, x=round(index * slot + GAP / 2, 1),
-                        y=round(TOP + plot - height, 1), width=round(slot - GAP, 1),
-                        height=height))
-    return Chart(program=program, indicator=indicator, unit=unit, bars=bars)
+    series = [(p["period"], p["value"]) for p in points if p["value"] is not None]
+    levels = [v for v in (indicator.get("baseline"), indicator.get("target")) if v is not None]
+    peak = max([*(v for _, v in series), *levels, 0]) or 1
+
+    def y(value: float) -> float:
+        return round(TOP + plot - plot * max(value, 0) / peak, 1)
+
+    slot = (WIDTH - RIGHT) / max(len(series), 1)
+    bars = [Bar(period=period, value=value, x=round(i * slot + GAP / 2, 1), y=y(value),
+                width=round(slot - GAP, 1), height=round(TOP + plot - y(value), 1))
+            for i, (period, value) in enumerate(series)]
+    baseline, target = indicator.get("baseline"), indicator.get("target")
+    return Chart(indicator=indicator["id"], name=indicator["name"], unit=indicator.get("unit"),
+                 bars=bars,
+                 baseline=Level(baseline, y(baseline)) if baseline is not None else None,
+                 target=Level(target, y(target)) if target is not None else None)
 
 
-def charts_from(rows: Iterable[Indicator]) -> dict[str, list[Chart]]:
-    """One chart per (program, indicator), grouped by program."""
-    series: dict[tuple[str, str], list[Indicator]] = defaultdict(list)
-    for row in rows:
-        series[(row.program, row.indicator)].append(row)
-    grouped: dict[str, list[Chart]] = defaultdict(list)
-    for (program, indicator), points in sorted(series.items()):
-        points.sort(key=lambda p: p.period)
-        unit = next((p.unit for p in points if p.unit), None)
-        grouped[program].append(
-            bar_chart(program, indicator, unit, [(p.period, p.value) for p in points]))
-    return dict(grouped)
+@dataclass(frozen=True)
+class AreaBar:
+    area: str
+    value: float
+    #: the bar's length, a share of the longest (0 to 100)
+    percent: float
 
 
-def program_charts(engine: Engine) -> dict[str, list[Chart]]:
-    with snapshot(engine) as session:
-        rows = session.exec(select(Indicator).order_by(col(Indicator.program))).all()
-    return charts_from(rows)
+def area_bars(areas: Mapping[str, float]) -> list[AreaBar]:
+    """One bar per area, longest first, for a period reported by area."""
+    peak = max((abs(v) for v in areas.values()), default=0) or 1
+    return [AreaBar(area=area, value=value, percent=round(100 * max(value, 0) / peak, 1))
+            for area, value in sorted(areas.items(), key=lambda kv: (-kv[1], kv[0]))]
+
+
+def bar_share(progress: float | None) -> float:
+    """How much of a progress bar to fill (0 to 100) for a progress (which may be below 0
+    or above 1)."""
+    if progress is None:
+        return 0.0
+    return round(100 * min(max(progress, 0.0), 1.0), 1)

@@ -194,6 +194,11 @@ def _place(query: Any, filters: BoardFilters) -> Any:
     return query
 
 
+def in_program(query: Any, program: str) -> Any:
+    """``query`` of action items narrowed to those serving ``program`` (the board's rule)."""
+    return _place(query, BoardFilters(program=program))
+
+
 def _where(query: Any, filters: BoardFilters, today: dt.date, *, status: bool = True) -> Any:
     if filters.owner:
         query = query.where(col(ActionItem.owner_node_id) == filters.owner)

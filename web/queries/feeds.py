@@ -9,7 +9,16 @@ from sqlalchemy import Engine
 from sqlmodel import Session, col, or_, select
 
 from services.readmodel.db import snapshot
-from services.readmodel.tables import ActionItem, Forum, Indicator, Meeting, Node, Proposal
+from services.readmodel.tables import (
+    ActionItem,
+    Forum,
+    Indicator,
+    Meeting,
+    Node,
+    Program,
+    Proposal,
+)
+from web.queries.board import in_program
 from web.queries.filters import COMMITMENT, MEETING, PROPOSAL, equal
 from web.queries.records import commitment
 
@@ -18,16 +27,17 @@ MAX_ROWS = 100_000
 
 def _proposals(columns: tuple[Any, ...], *, forum: str | None = None, node: str | None = None,
                status: str | None = None, subject: str | None = None,
-               limit: int = MAX_ROWS) -> Any:
+               program: str | None = None, limit: int = MAX_ROWS) -> Any:
     query = select(*columns).where(*equal(PROPOSAL, {
-        "forum": forum, "node": node, "status": status, "subject": subject}))
+        "forum": forum, "node": node, "status": status, "subject": subject,
+        "program": program}))
     return query.order_by(col(Proposal.updated_at).desc(), col(Proposal.id)).limit(limit)
 
 
 def _commitments(columns: tuple[Any, ...], *, owner: str | None = None,
                  node: str | None = None, status: str | None = None,
                  forum: str | None = None, subject: str | None = None,
-                 limit: int = MAX_ROWS) -> Any:
+                 program: str | None = None, limit: int = MAX_ROWS) -> Any:
     query = select(*columns).where(*equal(COMMITMENT, {
         "owner": owner, "status": status, "subject": subject}))
     if node:  # made by the node or owned by it
@@ -37,6 +47,8 @@ def _commitments(columns: tuple[Any, ...], *, owner: str | None = None,
         in_forum_proposals = select(Proposal.id).where(Proposal.forum_id == forum)
         query = query.where(or_(col(ActionItem.meeting_id).in_(in_forum_meetings),
                                 col(ActionItem.proposal_id).in_(in_forum_proposals)))
+    if program:
+        query = in_program(query, program)
     return query.order_by(col(ActionItem.updated_at).desc(), col(ActionItem.id)).limit(limit)
 
 
@@ -77,11 +89,34 @@ def versions(session: Session, kind: str, **filters: Any) -> Versions:
     return [tuple(r) for r in rows.all()]
 
 
-def indicators(engine: Engine) -> list[dict[str, Any]]:
+def indicators(engine: Engine, program: str | None = None) -> list[dict[str, Any]]:
+    """Every indicator report (of one program), the area empty for a city-wide one."""
+    query = select(Indicator)
+    if program:
+        query = query.where(Indicator.program == program)
     with snapshot(engine) as session:
-        rows = session.exec(select(Indicator).order_by(
-            col(Indicator.program), col(Indicator.indicator), col(Indicator.period))).all()
+        rows = session.exec(query.order_by(
+            col(Indicator.program), col(Indicator.indicator), col(Indicator.period),
+            col(Indicator.area))).all()
         return [r.model_dump() for r in rows]
+
+
+def program_indicators(engine: Engine, program: str | None = None) -> list[dict[str, Any]]:
+    """One row per indicator of each program (of one program): definition and figures."""
+    query = select(Program)
+    if program:
+        query = query.where(Program.id == program)
+    with snapshot(engine) as session:
+        found = session.exec(query.order_by(col(Program.id))).all()
+    return [{"program": p.id, "program_name": p.name, "lead_node_id": p.lead_node_id,
+             "partner_node_ids": p.partner_node_ids, "starts_on": p.starts_on,
+             "ends_on": p.ends_on, "indicator": i["id"], "indicator_name": i["name"],
+             "unit": i.get("unit"), "baseline": i.get("baseline"), "target": i["target"],
+             "direction": i["direction"],
+             "latest_period": (i.get("latest") or {}).get("period"),
+             "latest_value": (i.get("latest") or {}).get("value"),
+             "progress": i.get("progress"), "updated_at": p.updated_at}
+            for p in found for i in p.indicators]
 
 
 def forum(engine: Engine, forum_id: str) -> Forum | None:

@@ -17,8 +17,12 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "commitments": ("id", "title", "description", "owner_node_id", "due_date", "status",
                     "percent", "overdue", "meeting_id", "proposal_id", "node_id", "created_at",
                     "completed_at", "updated_at"),
-    "indicators": ("program", "indicator", "period", "value", "unit", "note", "node_id",
-                   "reported_at"),
+    "indicators": ("program", "indicator", "period", "area", "value", "unit", "note",
+                   "node_id", "reported_at"),
+    # one row per indicator of each program: its definition, latest figure and progress
+    "programs": ("program", "program_name", "lead_node_id", "partner_node_ids", "starts_on",
+                 "ends_on", "indicator", "indicator_name", "unit", "baseline", "target",
+                 "direction", "latest_period", "latest_value", "progress", "updated_at"),
 }
 
 
