@@ -21,7 +21,8 @@ PAGES = ["/", f"/forums/{MAESA}", f"/proposals/{MENJAHIT}", "/meetings/musyawara
          "/commitments", "/commitments/rtl-instruktur-mesin-jahit-angkatan-1",
          # open and owned by the coordinator's node: its progress, status and owner forms
          "/commitments/rtl-bantuan-transport-anak-nelayan",
-         "/nodes/dinsos-bitung", "/programs", "/login", "/no-such-page"]
+         "/nodes/dinsos-bitung", "/programs", "/programs/pelatihan-keterampilan-perempuan",
+         "/login", "/no-such-page"]
 SIGNED_IN = ["/account", f"/forums/{MAESA}/proposals/new", f"/forums/{MAESA}/meetings/new",
              "/meetings/musyawarah-maesa-2026-03/minutes",
              "/meetings/musyawarah-maesa-2026-03/action-items/new?decision=0"]

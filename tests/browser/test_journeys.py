@@ -22,7 +22,8 @@ def test_main_pages_render_for_a_visitor(page: Any) -> None:
                        ("proposal", f"/proposals/{MENJAHIT}"),
                        ("meeting", "/meetings/musyawarah-maesa-2026-03"),
                        ("commitments", "/commitments"), ("node", "/nodes/dinsos-bitung"),
-                       ("programs", "/programs"), ("login", "/login")]:
+                       ("programs", "/programs"),
+         ("program", "/programs/edukasi-gizi-posyandu"), ("login", "/login")]:
         response = page.goto(path)
         assert response is not None and response.status == 200, path
         assert page.locator("html").get_attribute("lang") == "id"
@@ -187,7 +188,8 @@ def test_board_updates_live_when_progress_is_reported(page: Any, stack: Stack) -
 PAGES = [("home", "/"), ("forum", f"/forums/{MAESA}"), ("proposal", f"/proposals/{MENJAHIT}"),
          ("meeting", "/meetings/musyawarah-maesa-2026-03"), ("commitments", "/commitments"),
          ("commitment", "/commitments/rtl-bantuan-transport-anak-nelayan"),
-         ("node", "/nodes/dinsos-bitung"), ("programs", "/programs"), ("login", "/login")]
+         ("node", "/nodes/dinsos-bitung"), ("programs", "/programs"),
+         ("program", "/programs/edukasi-gizi-posyandu"), ("login", "/login")]
 
 
 @pytest.mark.parametrize(("width", "height"), [(390, 844), (1280, 900)])
