@@ -213,13 +213,10 @@ def applied_events(engine: Engine, prefix: str) -> int:
     like = {"p": prefix + "%"}
     with engine.connect() as connection:
         total = 0
-        for table in ("nodes", "forums", "proposals", "meetings", "action_items"):
+        for table in ("nodes", "forums", "proposals", "meetings", "action_items", "programs"):
             total += int(connection.execute(
                 text(f"SELECT COALESCE(SUM(version), 0) FROM {table} WHERE id LIKE :p"), like
             ).scalar_one())
-        total += int(connection.execute(text(
-            "SELECT COALESCE(SUM(v), 0) FROM (SELECT MAX(version) AS v FROM indicators "
-            "WHERE program LIKE :p GROUP BY program) AS per_program"), like).scalar_one())
     return total
 
 

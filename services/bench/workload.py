@@ -16,6 +16,7 @@ from events.catalog import (
     INDICATOR_REPORTED,
     MEETING_MINUTES_PUBLISHED,
     MEETING_SCHEDULED,
+    PROGRAM_DEFINED,
     PROPOSAL_COMMENTED,
     PROPOSAL_ENDORSED,
     PROPOSAL_STATUS_CHANGED,
@@ -57,6 +58,12 @@ def generate(count: int, run: str, seed: int = 7) -> list[dict[str, Any]]:
     proposals: list[str] = []
     items: list[str] = []
     meetings: list[str] = []
+    for number in range(4):  # every node reports them
+        events.append(_event(PROGRAM_DEFINED, f"{prefix}-program-{number}", {
+            "name": f"Program {number}", "lead_node_id": "pemkot-bitung",
+            "partner_node_ids": [n for n, _ in NODES],
+            "indicators": [{"id": "perempuan_dilatih", "name": "Perempuan dilatih",
+                            "baseline": 0, "target": 500}]}, "pemkot-bitung", now))
     for forum in forums:
         events.append(_event(FORUM_OPENED, forum,
                              {"title": f"Forum {forum}", "area": "Maesa"}, "pemkot-bitung", now))
