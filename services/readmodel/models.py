@@ -14,7 +14,14 @@ from typing import Any
 from pydantic import create_model
 from sqlmodel import Field, SQLModel
 
-from services.readmodel.tables import ActionItem, Meeting, Node, Proposal, ProposalComment
+from services.readmodel.tables import (
+    ActionItem,
+    Forum,
+    Meeting,
+    Node,
+    Proposal,
+    ProposalComment,
+)
 
 
 def data_model(name: str, table: type[SQLModel], *, drop: tuple[str, ...] = (),
@@ -30,7 +37,8 @@ def data_model(name: str, table: type[SQLModel], *, drop: tuple[str, ...] = (),
     return model
 
 
-Node_ = data_model("Node", Node, doc="A node: an agency, an NGO or a community group.")
+Node_ = data_model("Node", Node, doc="A node: an agency, an NGO or a community group; its "
+                                     "contact only for a key with the read_private scope.")
 Commitment = data_model(
     "Commitment", ActionItem, drop=("overdue_published",),
     extra={"overdue": (bool, Field(description="open and past its due date, in the city"))},
@@ -51,6 +59,46 @@ ProposalThread = data_model(
 MeetingRecord = data_model("Meeting", Meeting, extra={"action_items": (_commitments, ...)},
                            doc="A meeting, its minutes and the commitments agreed there.")
 
+MeetingSummary = data_model("MeetingSummary", Meeting, drop=("minutes",),
+                            doc="A meeting as the lists show it: its minutes are the "
+                                "meeting's own answer (has_minutes says if there are any).")
+_meetings: Any = list[MeetingSummary]  # type: ignore[valid-type]
+_proposal_count = (int, Field(description="proposals submitted to the forum"))
+ForumSummary = data_model("ForumSummary", Forum, extra={"proposal_count": _proposal_count},
+                          doc="A forum as the lists show it.")
+ForumRecord = data_model(
+    "Forum", Forum,
+    extra={"proposal_count": _proposal_count,
+           "proposals_by_status": (dict[str, int], Field(
+               description="how many of its proposals have each status (every status named)")),
+           "meeting_count": (int, Field(description="all its meetings, past and upcoming")),
+           "upcoming_meetings": (_meetings, Field(
+               description="the soonest first, at most 20 (all: /api/v1/meetings?forum=)")),
+           "past_meetings": (_meetings, Field(description="the latest first, at most 20"))},
+    doc="A forum, its proposals counted by status and its meetings.")
+
+
+class TrackRecord(SQLModel):
+    """A node's track record over the commitments it owns (cancelled ones left out), by
+    the board's rules: overdue in the city's day, done on time by its due date."""
+
+    committed: int
+    done: int
+    overdue: int
+    on_time: int
+    on_time_rate: float | None = Field(default=None,
+                                       description="on_time / done; null until one is done")
+
+
+NodeProfile = data_model(
+    "NodeProfile", Node,
+    extra={"commitments_by_status": (dict[str, int], Field(
+               description="the commitments it owns, by status (every status named)")),
+           "record": (TrackRecord | None, Field(
+               description="null while it owns none (but cancelled ones)"))},
+    doc="A node with its track record; contact only for a key with the read_private scope.")
+
 #: the read API's answers, by the name they have in /openapi.json
 ANSWERS: tuple[type[SQLModel], ...] = (Node_, ProposalSummary, Comment, ProposalThread,
-                                       Commitment, MeetingRecord)
+                                       Commitment, MeetingRecord, MeetingSummary, ForumSummary,
+                                       ForumRecord, TrackRecord, NodeProfile)

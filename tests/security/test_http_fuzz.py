@@ -160,12 +160,17 @@ class Generator:
     def get_read(self) -> tuple[str, str, dict[str, Any]]:
         r = self.rng
         path, names = r.choice([
+            ("/api/v1/forums", ["program", "area", "limit", "offset"]),
+            (f"/api/v1/forums/{self.some_id()}", []),
             ("/api/v1/proposals", ["forum", "status", "node", "program", "limit", "offset"]),
             (f"/api/v1/proposals/{self.some_id()}", []),
             ("/api/v1/commitments", ["owner", "status", "overdue", "proposal", "meeting",
                                      "limit", "offset"]),
+            (f"/api/v1/commitments/{self.some_id()}", []),
+            ("/api/v1/meetings", ["forum", "from", "to", "limit", "offset"]),
             (f"/api/v1/meetings/{self.some_id()}", []),
-            ("/api/v1/nodes", ["kind"]),
+            ("/api/v1/nodes", ["kind", "limit", "offset"]),
+            (f"/api/v1/nodes/{self.some_id()}", []),
             ("/feeds/proposals.atom", ["forum", "node", "status", "subject"]),
             ("/feeds/commitments.atom", ["owner", "node", "status", "forum", "subject"]),
             (f"/feeds/forums/{self.some_id()}.atom", []),

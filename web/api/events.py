@@ -1,4 +1,5 @@
-"""The JSON API: ingest (publishes events) and the read endpoints (read the read model)."""
+"""The JSON API's ingest (publishes events), its health check and its metrics; the read
+endpoints are ``web.api.reads``."""
 
 from __future__ import annotations
 
@@ -20,9 +21,7 @@ from services.ingest import publish as publishing
 from services.readmodel.db import lookup
 from services.readmodel.tables import WorkerHeartbeat
 from web import metrics
-from web.i18n import today
 from web.problems import JSONResponse, problem
-from web.queries import records as queries
 
 log = logging.getLogger(__name__)
 
@@ -123,83 +122,6 @@ def _not_published(exc: publishing.NotPublished) -> Response:
                    "duplicates)", headers={"Retry-After": RETRY_AFTER_S})
 
 
-def _int_param(request: Request, name: str, default: int, maximum: int) -> int:
-    raw = request.query_params.get(name)
-    if raw is None:
-        return default
-    if not raw.isdigit():
-        raise ValueError(f"{name} must be a whole number >= 0")
-    return min(int(raw), maximum)
-
-
-def _bool_param(request: Request, name: str) -> bool | None:
-    raw = request.query_params.get(name)
-    if raw is None or raw == "":
-        return None
-    if raw.lower() in {"1", "true", "yes"}:
-        return True
-    if raw.lower() in {"0", "false", "no"}:
-        return False
-    raise ValueError(f"{name} must be true or false")
-
-
-def _bad_query(exc: ValueError) -> Response:
-    return problem(400, "bad-query", "Bad query parameter", str(exc))
-
-
-async def list_proposals(request: Request) -> Response:
-    q = request.query_params
-    try:
-        limit = _int_param(request, "limit", 50, 500)
-        offset = _int_param(request, "offset", 0, 10**9)
-    except ValueError as exc:
-        return _bad_query(exc)
-    items, total = await asyncio.to_thread(
-        queries.list_proposals, request.app.state.engine, forum=q.get("forum"),
-        status=q.get("status"), node=q.get("node"), program=q.get("program"),
-        limit=limit, offset=offset)
-    return JSONResponse({"items": items, "total": total, "limit": limit, "offset": offset})
-
-
-async def get_proposal(request: Request) -> Response:
-    proposal_id = request.path_params["id"]
-    data = await asyncio.to_thread(queries.get_proposal, request.app.state.engine, proposal_id,
-                                   today(request))
-    if data is None:
-        return problem(404, "not-found", "No such proposal", f"no proposal {proposal_id!r}")
-    return JSONResponse(data)
-
-
-async def list_commitments(request: Request) -> Response:
-    q = request.query_params
-    try:
-        limit = _int_param(request, "limit", 100, 1000)
-        offset = _int_param(request, "offset", 0, 10**9)
-        overdue = _bool_param(request, "overdue")
-    except ValueError as exc:
-        return _bad_query(exc)
-    items, total = await asyncio.to_thread(
-        queries.list_commitments, request.app.state.engine, today(request),
-        owner=q.get("owner"), status=q.get("status"), overdue=overdue,
-        proposal=q.get("proposal"), meeting=q.get("meeting"), limit=limit, offset=offset)
-    return JSONResponse({"items": items, "total": total, "limit": limit, "offset": offset})
-
-
-async def get_meeting(request: Request) -> Response:
-    meeting_id = request.path_params["id"]
-    data = await asyncio.to_thread(queries.get_meeting, request.app.state.engine, meeting_id,
-                                   today(request))
-    if data is None:
-        return problem(404, "not-found", "No such meeting", f"no meeting {meeting_id!r}")
-    return JSONResponse(data)
-
-
-async def list_nodes(request: Request) -> Response:
-    items = await asyncio.to_thread(queries.list_nodes, request.app.state.engine,
-                                    request.query_params.get("kind"))
-    return JSONResponse({"items": items, "total": len(items)})
-
-
 def _database_and_worker(engine: Any, stale_s: int) -> tuple[bool, float | None, int]:
     """(database answers, age of the newest worker heartbeat, the fresh workers' lag)."""
     with Session(engine) as session:
@@ -241,11 +163,6 @@ INGEST = Route("/api/v1/events", post_events, methods=["POST"], name="api_events
 
 routes = [
     INGEST,
-    Route("/api/v1/proposals", list_proposals, name="api_proposals"),
-    Route("/api/v1/proposals/{id}", get_proposal, name="api_proposal"),
-    Route("/api/v1/commitments", list_commitments, name="api_commitments"),
-    Route("/api/v1/meetings/{id}", get_meeting, name="api_meeting"),
-    Route("/api/v1/nodes", list_nodes, name="api_nodes"),
     Route("/healthz", healthz, name="healthz"),
     Route("/metrics", metrics.metrics, name="metrics"),
 ]

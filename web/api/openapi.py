@@ -88,7 +88,7 @@ def components() -> dict[str, Any]:
                            "at_end": {"type": "boolean"}}},
         **{model.__name__: schema_of(model) for model in models.ANSWERS},
         "Health": {"type": "object", "required": ["status", "checks"],
-                   "properties": {"status": {"enum": ["ok", "unavailable"]},
+                   "properties": {"status": {"enum": ["ok", "degraded", "unavailable"]},
                                   "checks": {"type": "object"}}},
         "SubscriptionRequest": {
             "type": "object", "required": ["url"], "additionalProperties": False,
@@ -129,7 +129,10 @@ def _list(item: str, paged: bool = False) -> dict[str, Any]:
     props: dict[str, Any] = {"items": {"type": "array", "items": ref(item)}}
     if paged:
         props |= {"total": {"type": "integer"}, "limit": {"type": "integer"},
-                  "offset": {"type": "integer"}}
+                  "offset": {"type": "integer"},
+                  "next": {"type": ["string", "null"],
+                           "description": "the next page's URL (this path and query, the "
+                                          "next offset); null on the last page"}}
     return {"type": "object", "required": list(props), "properties": props}
 
 
@@ -153,6 +156,18 @@ OPTIONAL_BEARER: list[dict[str, Any]] = [{}, {"nodeKey": []}]
 LIMIT = {"type": "integer", "minimum": 1, "maximum": 1000}
 
 
+def _paging(default: int, most: int) -> list[dict[str, Any]]:
+    return [_q("limit", f"page size ({default}; at most {most})",
+               {"type": "integer", "minimum": 0}),
+            _q("offset", "skip this many", {"type": "integer", "minimum": 0})]
+
+
+def _starts(bound: str, description: str) -> dict[str, Any]:
+    return _q(bound, f"meetings that start {description} (a date is a day in the city's "
+                     "time zone)",
+              {"type": "string", "anyOf": [{"format": "date"}, {"format": "date-time"}]})
+
+
 def paths() -> dict[str, Any]:
     bad_query = _problem("a query parameter is wrong; invalid-params names it")
     unauthorized = _problem("no key, or an unknown, expired or revoked key")
@@ -168,6 +183,7 @@ def paths() -> dict[str, Any]:
     return {
         "/api/v1/events": {
             "post": {
+                "operationId": "publishEvents",
                 "summary": "Publish one event or an array of events as the key's node",
                 "description": "202 only once Kafka acknowledged every event. Retry rule: on "
                                "503, a timeout or a dropped connection, send the same events "
@@ -186,6 +202,7 @@ def paths() -> dict[str, Any]:
                               "422": _problem("invalid events; errors name each field"),
                               "503": _problem("Kafka unreachable; retry with the same ids")}},
             "get": {
+                "operationId": "listEvents",
                 "summary": "The event feed: a page of events after a cursor, in log order",
                 "security": OPTIONAL_BEARER,
                 "parameters": [_q("after", "a cursor from a previous page's next"),
@@ -194,6 +211,7 @@ def paths() -> dict[str, Any]:
                               "400": bad_query, "401": unauthorized,
                               "503": _problem("Kafka unreachable; retry with the cursor")}}},
         "/api/v1/stream": {"get": {
+            "operationId": "streamEvents",
             "summary": "Server-Sent Events of the feed; resume with Last-Event-ID",
             "security": OPTIONAL_BEARER,
             "parameters": [_q("after", "a cursor to start after (or Last-Event-ID)"),
@@ -204,35 +222,72 @@ def paths() -> dict[str, Any]:
                                                                     {"type": "string"}}}},
                           "400": bad_query, "401": unauthorized,
                           "503": _problem("Kafka unreachable")}}},
+        "/api/v1/forums": {"get": {
+            "operationId": "listForums",
+            "summary": "Forums by title, each with its proposal count",
+            "parameters": [_q("program", "program"), _q("area", "area"), *_paging(100, 1000)],
+            "responses": {"200": _json(_list("ForumSummary", paged=True), "forums"),
+                          "400": bad_query}}},
+        "/api/v1/forums/{id}": {"get": {
+            "operationId": "getForum",
+            "summary": "A forum, its proposals counted by status, its upcoming and past "
+                       "meetings", "parameters": [_path("id")],
+            "responses": {"200": _json(ref("Forum"), "the forum"), "404": missing}}},
         "/api/v1/proposals": {"get": {
+            "operationId": "listProposals",
             "summary": "Proposals, newest first",
             "parameters": [_q("forum", "forum id"), _q("status", "status"),
                            _q("node", "publishing node"), _q("program", "program"),
-                           _q("limit", "page size", {"type": "integer", "minimum": 0}),
-                           _q("offset", "skip", {"type": "integer", "minimum": 0})],
+                           *_paging(50, 500)],
             "responses": {"200": _json(_list("ProposalSummary", paged=True), "proposals"),
                           "400": bad_query}}},
         "/api/v1/proposals/{id}": {"get": {
+            "operationId": "getProposal",
             "summary": "A proposal's thread with its action items", "parameters": [_path("id")],
             "responses": {"200": _json(ref("ProposalThread"), "the thread"), "404": missing}}},
+        "/api/v1/meetings": {"get": {
+            "operationId": "listMeetings",
+            "summary": "Meetings, soonest first (without their minutes)",
+            "parameters": [_q("forum", "forum id"),
+                           _starts("from", "on or after this date or at or after this time"),
+                           _starts("to", "on or before this date or at or before this time"),
+                           *_paging(100, 1000)],
+            "responses": {"200": _json(_list("MeetingSummary", paged=True), "meetings"),
+                          "400": bad_query}}},
+        "/api/v1/meetings/{id}": {"get": {
+            "operationId": "getMeeting",
+            "summary": "A meeting with its minutes and action items", "parameters": [_path("id")],
+            "responses": {"200": _json(ref("Meeting"), "the meeting"), "404": missing}}},
         "/api/v1/commitments": {"get": {
+            "operationId": "listCommitments",
             "summary": "Action items with owners and due dates",
             "parameters": [_q("owner", "owner node"), _q("status", "status"),
                            _q("overdue", "true or false", {"type": "boolean"}),
                            _q("proposal", "proposal id"), _q("meeting", "meeting id"),
-                           _q("limit", "page size", {"type": "integer", "minimum": 0}),
-                           _q("offset", "skip", {"type": "integer", "minimum": 0})],
+                           *_paging(100, 1000)],
             "responses": {"200": _json(_list("Commitment", paged=True), "commitments"),
                           "400": bad_query}}},
-        "/api/v1/meetings/{id}": {"get": {
-            "summary": "A meeting with its minutes and action items", "parameters": [_path("id")],
-            "responses": {"200": _json(ref("Meeting"), "the meeting"), "404": missing}}},
+        "/api/v1/commitments/{id}": {"get": {
+            "operationId": "getCommitment",
+            "summary": "An action item with its history", "parameters": [_path("id")],
+            "responses": {"200": _json(ref("Commitment"), "the commitment"),
+                          "404": missing}}},
         "/api/v1/nodes": {"get": {
-            "summary": "Registered nodes", "parameters": [_q("kind", "node kind")],
-            "responses": {"200": _json({**_list("Node"), "properties": {
-                **_list("Node")["properties"], "total": {"type": "integer"}}}, "nodes")}}},
+            "operationId": "listNodes",
+            "summary": "Registered nodes by id (contact: read_private keys only)",
+            "security": OPTIONAL_BEARER,
+            "parameters": [_q("kind", "node kind"), *_paging(500, 1000)],
+            "responses": {"200": _json(_list("Node", paged=True), "nodes"), "400": bad_query,
+                          "401": unauthorized}}},
+        "/api/v1/nodes/{id}": {"get": {
+            "operationId": "getNode",
+            "summary": "A node and its track record (contact: read_private keys only)",
+            "security": OPTIONAL_BEARER, "parameters": [_path("id")],
+            "responses": {"200": _json(ref("NodeProfile"), "the node"), "401": unauthorized,
+                          "404": missing}}},
         "/api/v1/subscriptions": {
-            "post": {"summary": "Subscribe a webhook; the whsec_ secret is shown only here",
+            "post": {"operationId": "createSubscription",
+                     "summary": "Subscribe a webhook; the whsec_ secret is shown only here",
                      "security": BEARER,
                      "requestBody": {"required": True, "content": {"application/json": {
                          "schema": ref("SubscriptionRequest")}}},
@@ -240,15 +295,18 @@ def paths() -> dict[str, Any]:
                                    "400": _problem("not JSON"), "401": unauthorized,
                                    "403": forbidden, "413": _problem("body above 64 KiB"),
                                    "422": _problem("invalid or refused; errors name the field")}},
-            "get": {"summary": "The key's node's subscriptions", "security": BEARER,
+            "get": {"operationId": "listSubscriptions",
+                    "summary": "The key's node's subscriptions", "security": BEARER,
                     "responses": {"200": _json(_list("Subscription"), "subscriptions"),
                                   "401": unauthorized, "403": forbidden}}},
         "/api/v1/subscriptions/{id}": {
             "parameters": sub_id,
-            "get": {"summary": "One subscription", "security": BEARER,
+            "get": {"operationId": "getSubscription", "summary": "One subscription",
+                    "security": BEARER,
                     "responses": {"200": _json(ref("Subscription"), "the subscription"),
                                   "401": unauthorized, "403": forbidden, "404": missing}},
-            "patch": {"summary": "Pause or resume", "security": BEARER,
+            "patch": {"operationId": "updateSubscription", "summary": "Pause or resume",
+                      "security": BEARER,
                       "requestBody": {"required": True, "content": {"application/json": {
                           "schema": {"type": "object", "required": ["status"],
                                      "additionalProperties": False,
@@ -260,10 +318,12 @@ def paths() -> dict[str, Any]:
                                     "409": _problem("disabled for good"),
                                     "413": _problem("body above 64 KiB"),
                                     "422": _problem("status must be active or paused")}},
-            "delete": {"summary": "Delete", "security": BEARER,
+            "delete": {"operationId": "deleteSubscription", "summary": "Delete",
+                       "security": BEARER,
                        "responses": {"204": {"description": "deleted"}, "401": unauthorized,
                                      "403": forbidden, "404": missing}}},
         "/api/v1/subscriptions/{id}/deliveries": {"get": {
+            "operationId": "listDeliveries",
             "summary": "The delivery log, newest first", "security": BEARER,
             "parameters": [*sub_id, _q("limit", "at most this many", LIMIT),
                            _q("before", "entries older than this log id",
@@ -271,31 +331,39 @@ def paths() -> dict[str, Any]:
             "responses": {"200": _json(_list("Delivery"), "attempts"), "400": bad_query,
                           "401": unauthorized, "403": forbidden, "404": missing}}},
         "/feeds/proposals.atom": {"get": {
+            "operationId": "proposalsAtom",
             "summary": "Atom feed of proposals",
             "parameters": [_q("forum", "forum"), _q("node", "node"), _q("status", "status"),
                            _q("subject", "proposal id")],
             "responses": {"200": atom}}},
         "/feeds/commitments.atom": {"get": {
+            "operationId": "commitmentsAtom",
             "summary": "Atom feed of commitments",
             "parameters": [_q("owner", "owner"), _q("node", "node"), _q("status", "status"),
                            _q("forum", "forum"), _q("subject", "action item id"), lang],
             "responses": {"200": atom}}},
-        "/feeds/forums/{id}.atom": {"get": {"summary": "Atom feed of a forum",
+        "/feeds/forums/{id}.atom": {"get": {"operationId": "forumAtom",
+                                            "summary": "Atom feed of a forum",
                                             "parameters": [_path("id"), lang],
                                             "responses": {"200": atom, "404": missing}}},
-        "/feeds/nodes/{id}.atom": {"get": {"summary": "Atom feed of a node",
+        "/feeds/nodes/{id}.atom": {"get": {"operationId": "nodeAtom",
+                                           "summary": "Atom feed of a node",
                                            "parameters": [_path("id"), lang],
                                            "responses": {"200": atom, "404": missing}}},
-        "/feeds/meetings/{id}.ics": {"get": {"summary": "One meeting as iCalendar (add to "
+        "/feeds/meetings/{id}.ics": {"get": {"operationId": "meetingCalendar",
+                                             "summary": "One meeting as iCalendar (add to "
                                                         "calendar)",
                                              "parameters": [_path("id")],
                                              "responses": {"200": ics, "404": missing}}},
-        "/feeds/meetings.ics": {"get": {"summary": "Meetings as iCalendar",
+        "/feeds/meetings.ics": {"get": {"operationId": "meetingsCalendar",
+                                        "summary": "Meetings as iCalendar",
                                         "responses": {"200": ics}}},
-        "/feeds/forums/{id}/meetings.ics": {"get": {"summary": "A forum's meetings",
+        "/feeds/forums/{id}/meetings.ics": {"get": {"operationId": "forumMeetingsCalendar",
+                                                    "summary": "A forum's meetings",
                                                     "parameters": [_path("id")],
                                                     "responses": {"200": ics, "404": missing}}},
         "/data/{dataset}.json": {"get": {
+            "operationId": "openDataJson",
             "summary": "Open data as JSON (proposals, commitments, indicators)",
             "parameters": [{"name": "dataset", "in": "path", "required": True,
                             "schema": {"type": "string"}}],
@@ -303,15 +371,17 @@ def paths() -> dict[str, Any]:
                 "items": {"type": "array", "items": {"type": "object"}}}}, "rows"),
                 "404": missing}}},
         "/data/{dataset}.csv": {"get": {
+            "operationId": "openDataCsv",
             "summary": "Open data as CSV (cells that start a formula are quoted)",
             "parameters": [{"name": "dataset", "in": "path", "required": True,
                             "schema": {"type": "string"}}],
             "responses": {"200": {"description": "CSV", "content": {"text/csv": {
                 "schema": {"type": "string"}}}}, "404": missing}}},
-        "/healthz": {"get": {"summary": "Kafka, database and worker health",
+        "/healthz": {"get": {"operationId": "health",
+                             "summary": "Kafka, database and worker health",
                              "responses": {"200": _json(ref("Health"), "healthy"),
                                            "503": _json(ref("Health"), "not healthy")}}},
-        "/openapi.json": {"get": {"summary": "This document",
+        "/openapi.json": {"get": {"operationId": "openapi", "summary": "This document",
                                   "responses": {"200": _json({"type": "object"}, "OpenAPI")}}},
     }
 
@@ -322,7 +392,9 @@ def document() -> dict[str, Any]:
         "openapi": "3.1.0",
         "info": {"title": "Gotong API", "version": "1.0.0",
                  "description": "Events in (POST /api/v1/events), feeds out: the cursor feed, "
-                                "Server-Sent Events, webhooks, Atom, iCalendar, open data. "
+                                "Server-Sent Events, webhooks, Atom, iCalendar, open data; "
+                                "the read model as JSON, the site's twin (lists are pages: "
+                                "follow next). "
                                 "Errors are RFC 9457 problem details."},
         "jsonSchemaDialect": "https://json-schema.org/draft/2020-12/schema",
         "components": {"schemas": components(), "securitySchemes": {

@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlmodel import col
 
-from services.readmodel.tables import ActionItem, Meeting, Proposal
+from services.readmodel.tables import ActionItem, Forum, Meeting, Node, Proposal
 
 PROPOSAL: dict[str, Any] = {"forum": Proposal.forum_id, "status": Proposal.status,
                             "node": Proposal.node_id, "program": Proposal.program,
@@ -21,6 +21,8 @@ COMMITMENT: dict[str, Any] = {"owner": ActionItem.owner_node_id, "status": Actio
                               "meeting": ActionItem.meeting_id, "subject": ActionItem.id}
 MEETING: dict[str, Any] = {"forum": Meeting.forum_id, "node": Meeting.node_id,
                            "subject": Meeting.id}
+FORUM: dict[str, Any] = {"program": Forum.program, "area": Forum.area}
+NODE: dict[str, Any] = {"kind": Node.kind}
 
 
 def equal(columns: Mapping[str, Any], filters: Mapping[str, Any]) -> list[Any]:

@@ -8,8 +8,10 @@ from typing import Any
 
 from sqlalchemy import Engine, bindparam, func
 from sqlalchemy import select as sa_select
+from sqlalchemy.orm import defer
 from sqlmodel import Session, col, select
 
+from services.domain import proposals
 from services.domain.action_items import is_late
 from services.readmodel import models
 from services.readmodel.db import read_snapshot, snapshot
@@ -21,8 +23,8 @@ from services.readmodel.tables import (
     Proposal,
     ProposalComment,
 )
-from web.queries.board import late
-from web.queries.filters import COMMITMENT, PROPOSAL, equal
+from web.queries.board import BoardFilters, late, summary
+from web.queries.filters import COMMITMENT, FORUM, MEETING, NODE, PROPOSAL, equal
 
 
 def _dump(row: Any, exclude: set[str] | None = None) -> dict[str, Any]:
@@ -153,12 +155,130 @@ def get_meeting(engine: Engine, meeting_id: str, today: dt.date) -> dict[str, An
     return data
 
 
-def list_nodes(engine: Engine, kind: str | None = None) -> list[dict[str, Any]]:
-    query = select(Node).order_by(col(Node.id))
-    if kind:
-        query = query.where(Node.kind == kind)
+def get_commitment(engine: Engine, item_id: str, today: dt.date) -> dict[str, Any] | None:
+    """A commitment as the lists show it (its history included)."""
     with snapshot(engine) as session:
-        return [_dump(r) for r in session.exec(query).all()]
+        row = session.get(ActionItem, item_id)
+        return None if row is None else commitment(row, today)
+
+
+#: a meeting in a list: its row without the minutes
+MEETING_SUMMARY_FIELDS = tuple(models.MeetingSummary.model_fields)
+_MEETING_COLUMNS = tuple(getattr(Meeting, name) for name in MEETING_SUMMARY_FIELDS)
+
+
+def list_meetings(
+    engine: Engine,
+    *,
+    forum: str | None = None,
+    starts_from: str | None = None,
+    starts_before: str | None = None,
+    limit: int = 100,
+    offset: int = 0,
+) -> tuple[list[dict[str, Any]], int]:
+    """A page of meetings, soonest first, and how many match; ``starts_from`` (inclusive)
+    and ``starts_before`` (exclusive) are times in the read model's format."""
+    where = equal(MEETING, {"forum": forum})
+    if starts_from is not None:
+        where.append(col(Meeting.starts_at) >= starts_from)
+    if starts_before is not None:
+        where.append(col(Meeting.starts_at) < starts_before)
+    with snapshot(engine) as session:
+        total = session.exec(select(func.count()).select_from(Meeting).where(*where)).one()
+        rows = session.execute(select(*_MEETING_COLUMNS).where(*where)
+                               .order_by(col(Meeting.starts_at), col(Meeting.id))
+                               .offset(offset).limit(limit)).all()
+    return [dict(zip(MEETING_SUMMARY_FIELDS, row, strict=True)) for row in rows], int(total)
+
+
+def forum_meetings(session: Session, forum_id: str, now: str
+                   ) -> tuple[list[Meeting], list[Meeting]]:
+    """A forum's meetings without their minutes: the upcoming ones soonest first and the
+    past ones latest first (what the forum page and the API show)."""
+    meetings = session.exec(select(Meeting).where(Meeting.forum_id == forum_id)
+                            .options(defer(Meeting.minutes))  # type: ignore[arg-type]
+                            .order_by(col(Meeting.starts_at))).all()
+    return ([m for m in meetings if m.starts_at >= now],
+            [m for m in reversed(meetings) if m.starts_at < now])
+
+
+FORUM_SUMMARY_FIELDS = tuple(Forum.model_fields)
+_FORUM_COLUMNS = tuple(getattr(Forum, name) for name in FORUM_SUMMARY_FIELDS)
+#: the meetings a forum's answer lists of each kind (upcoming, past)
+FORUM_MEETINGS = 20
+
+
+def list_forums(
+    engine: Engine,
+    *,
+    program: str | None = None,
+    area: str | None = None,
+    limit: int = 100,
+    offset: int = 0,
+) -> tuple[list[dict[str, Any]], int]:
+    """A page of forums by title, each with its proposal count, and how many match."""
+    where = equal(FORUM, {"program": program, "area": area})
+    with snapshot(engine) as session:
+        total = session.exec(select(func.count()).select_from(Forum).where(*where)).one()
+        rows = session.execute(select(*_FORUM_COLUMNS).where(*where)
+                               .order_by(col(Forum.title), col(Forum.id))
+                               .offset(offset).limit(limit)).all()
+        ids = [row.id for row in rows]
+        counts = dict(session.execute(
+            select(Proposal.forum_id, func.count()).where(col(Proposal.forum_id).in_(ids))
+            .group_by(col(Proposal.forum_id))).all()) if ids else {}
+    return [{**dict(zip(FORUM_SUMMARY_FIELDS, row, strict=True)),
+             "proposal_count": counts.get(row.id, 0)} for row in rows], int(total)
+
+
+def get_forum(engine: Engine, forum_id: str, now: str) -> dict[str, Any] | None:
+    """A forum, its proposals counted by status and its meetings around ``now``."""
+    with snapshot(engine) as session:
+        forum = session.get(Forum, forum_id)
+        if forum is None:
+            return None
+        counts = dict(session.execute(
+            select(Proposal.status, func.count()).where(Proposal.forum_id == forum_id)
+            .group_by(col(Proposal.status))).all())
+        upcoming, past = forum_meetings(session, forum_id, now)
+        data = _dump(forum)
+
+    def shown(meetings: list[Meeting]) -> list[dict[str, Any]]:
+        return [{name: getattr(m, name) for name in MEETING_SUMMARY_FIELDS}
+                for m in meetings[:FORUM_MEETINGS]]
+
+    data |= {"proposal_count": sum(counts.values()),
+             "proposals_by_status": {s: counts.get(s, 0) for s in (*proposals.STATUSES,
+                                                                   *sorted(counts))},
+             "meeting_count": len(upcoming) + len(past),
+             "upcoming_meetings": shown(upcoming), "past_meetings": shown(past)}
+    return data
+
+
+def list_nodes(engine: Engine, kind: str | None = None, *, limit: int = 500,
+               offset: int = 0) -> tuple[list[dict[str, Any]], int]:
+    where = equal(NODE, {"kind": kind})
+    with snapshot(engine) as session:
+        total = session.exec(select(func.count()).select_from(Node).where(*where)).one()
+        rows = session.exec(select(Node).where(*where).order_by(col(Node.id))
+                            .offset(offset).limit(limit)).all()
+        return [_dump(r) for r in rows], int(total)
+
+
+def get_node(engine: Engine, node_id: str, today: dt.date, tz: str) -> dict[str, Any] | None:
+    """A node with its commitments by status and its track record (the node page's)."""
+    with snapshot(engine) as session:
+        node = session.get(Node, node_id)
+        if node is None:
+            return None
+        data = _dump(node)
+    counts, record = summary(engine, BoardFilters(owner=node_id), today, tz)
+    score = record[0] if record else None
+    data |= {"commitments_by_status": counts,
+             "record": None if score is None else {
+                 "committed": score.committed, "done": score.done, "overdue": score.overdue,
+                 "on_time": score.on_time, "on_time_rate": score.on_time_rate}}
+    return data
 
 
 def table_version(session: Session, model: Any) -> tuple[int, int, str | None]:

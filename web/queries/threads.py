@@ -19,7 +19,7 @@ from services.domain.action_items import CLOSED, is_late, step_statuses
 from services.readmodel.db import read_rows, snapshot
 from services.readmodel.tables import ActionItem, Forum, Meeting, Node, Proposal
 from web.queries.board import BoardFilters, Commitment, rows, summary
-from web.queries.records import thread_comments, version_sums
+from web.queries.records import forum_meetings, thread_comments, version_sums
 
 SORTS = {
     "newest": (col(Proposal.submitted_at).desc(),),
@@ -101,17 +101,15 @@ def forum_page(engine: Engine, forum_id: str, *, sort: str, status: str | None,
         page = min(max(page, 1), pages)
         proposals = session.exec(query.options(*LIST_ONLY).order_by(*SORTS[sort])
                                  .offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)).all()
-        meetings = session.exec(select(Meeting).where(Meeting.forum_id == forum_id)
-                                .options(defer(Meeting.minutes))  # type: ignore[arg-type]
-                                .order_by(col(Meeting.starts_at))).all()
+        upcoming, past = forum_meetings(session, forum_id, now)
     return {
         "forum": forum,
         "proposals": list(proposals),
         "proposal_total": total,
         "page": page,
         "pages": pages,
-        "upcoming": [m for m in meetings if m.starts_at >= now],
-        "past": [m for m in reversed(meetings) if m.starts_at < now],
+        "upcoming": upcoming,
+        "past": past,
     }
 
 

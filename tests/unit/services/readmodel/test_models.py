@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from services.readmodel import models
-from services.readmodel.tables import ActionItem, Proposal, ProposalComment
+from services.readmodel.tables import ActionItem, Forum, Meeting, Node, Proposal, ProposalComment
 
 
 def test_an_answer_has_its_tables_columns_but_those_it_leaves_out() -> None:
@@ -13,6 +13,10 @@ def test_an_answer_has_its_tables_columns_but_those_it_leaves_out() -> None:
         set(Proposal.model_fields) - {"status_history", "endorsers"})
     assert set(models.Comment.model_fields) == (
         set(ProposalComment.model_fields) - {"proposal_id", "seq"})
+    assert set(models.MeetingSummary.model_fields) == set(Meeting.model_fields) - {"minutes"}
+    assert set(models.ForumSummary.model_fields) == set(Forum.model_fields) | {"proposal_count"}
+    assert set(models.NodeProfile.model_fields) == (
+        set(Node.model_fields) | {"commitments_by_status", "record"})
 
 
 def test_a_thread_holds_its_comments_and_commitments_as_their_own_models() -> None:

@@ -35,3 +35,18 @@ def test_every_api_feed_and_data_route_is_documented() -> None:
                 assert ("/data/{dataset}.json", "get") in documented
                 continue
             assert (path, method.lower()) in documented, f"{method} {path}"
+
+
+def test_every_operation_has_its_own_operation_id() -> None:
+    ids = [operation.get("operationId") for ops in document()["paths"].values()
+           for method, operation in ops.items() if method != "parameters"]
+    assert None not in ids
+    assert len(ids) == len(set(ids)), sorted(i for i in ids if ids.count(i) > 1)
+
+
+def test_every_page_of_a_list_names_its_next_page() -> None:
+    for path, ops in document()["paths"].items():
+        answer = ops.get("get", {}).get("responses", {}).get("200", {})
+        schema = answer.get("content", {}).get("application/json", {}).get("schema", {})
+        if "offset" in schema.get("properties", {}):
+            assert "next" in schema["required"], path
