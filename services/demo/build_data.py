@@ -1638,7 +1638,7 @@ EXTRA_INDICATORS = [
 ]
 
 # reports by kelurahan, from partner nodes (the city figure of the period is reported too)
-AREA_INDICATORS = [
+AREA_INDICATORS: list[tuple[str, str, str, str, str, str, dict[str, float]]] = [
     (P_PEREMPUAN, PKK, "perempuan_dilatih", "orang", "2026-Q2", "07-11 10:00",
      {"Kelurahan Bitung Tengah": 18, "Kelurahan Pakadoodan": 16, "Kelurahan Madidir Ure": 12}),
     (P_PEREMPUAN, PKK, "perempuan_dilatih", "orang", "2026-Q3", "10-10 10:00",

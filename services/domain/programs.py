@@ -143,7 +143,8 @@ def progress(indicator: Mapping[str, Any], value: float | None) -> float | None:
     baseline, target = indicator.get("baseline"), indicator.get("target")
     if value is None or baseline is None or target is None or target == baseline:
         return None
-    return (value - baseline) / (target - baseline) + 0.0  # (no -0.0 at the baseline)
+    way: float = (value - baseline) / (target - baseline)
+    return way + 0.0  # (no -0.0 at the baseline)
 
 
 def city_figure(indicator: Mapping[str, Any], reports: Iterable[Mapping[str, Any]]

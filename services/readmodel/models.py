@@ -17,8 +17,10 @@ from sqlmodel import Field, SQLModel
 from services.readmodel.tables import (
     ActionItem,
     Forum,
+    Indicator,
     Meeting,
     Node,
+    Program,
     Proposal,
     ProposalComment,
 )
@@ -98,7 +100,100 @@ NodeProfile = data_model(
                description="null while it owns none (but cancelled ones)"))},
     doc="A node with its track record; contact only for a key with the read_private scope.")
 
+class Latest(SQLModel):
+    """An indicator's latest figure: the city's value for the latest period reported."""
+
+    period: str
+    value: float | None = None
+
+
+class IndicatorFigure(SQLModel):
+    """An indicator of a program: its definition, its latest figure and the progress made."""
+
+    id: str
+    name: str
+    unit: str | None = None
+    baseline: float | None = None
+    target: float
+    direction: str = Field(description="increase or decrease (lower is better)")
+    areas: str = Field(description="how reports by area make the city's figure: sum or mean")
+    latest: Latest | None = None
+    progress: float | None = Field(
+        default=None, description="(latest - baseline) / (target - baseline): 0 at the "
+                                  "baseline, 1 at the target; null without a baseline or "
+                                  "a report")
+
+
+_figures: Any = list[IndicatorFigure]
+ProgramSummary = data_model(
+    "ProgramSummary", Program, drop=("indicators", "definitions", "defined_at", "version"),
+    extra={"indicators": (_figures, ...)},
+    doc="A program as the list shows it.")
+ProgramProposal = data_model(
+    "ProgramProposal", Proposal,
+    drop=tuple(set(Proposal.model_fields) - {
+        "id", "title", "status", "forum_id", "node_id", "author", "submitted_at", "updated_at",
+        "endorsement_count", "comment_count", "budget_estimate"}),
+    doc="A proposal serving a program.")
+
+
+class ProgramCommitment(SQLModel):
+    """A commitment serving a program, as the board shows it."""
+
+    id: str
+    title: str
+    owner_node_id: str
+    due_date: str
+    status: str
+    percent: int
+    overdue: bool
+    proposal_id: str | None = None
+    proposal_title: str | None = None
+    meeting_id: str | None = None
+    forum_id: str | None = None
+    program: str | None = None
+    completed_at: str | None = None
+    updated_at: str
+
+
+ProgramRecord = data_model(
+    "Program", Program, drop=("indicators", "version"),
+    extra={"indicators": (_figures, ...),
+           "proposals": (list[ProgramProposal], Field(  # type: ignore[valid-type]
+               description="newest first: those naming the program, and those without one "
+                           "in a forum of the program")),
+           "commitments": (list[ProgramCommitment], Field(
+               description="by due date: of its proposals, or agreed at its forums' meetings"))},
+    doc="A program: its definition (and every earlier one), the latest figure and progress "
+        "of each indicator, and what serves it.")
+
+
+class SeriesPoint(SQLModel):
+    period: str
+    value: float | None = Field(default=None, description="the city's figure of the period")
+    progress: float | None = None
+    areas: dict[str, float] = Field(description="the value reported for each area")
+
+
+IndicatorReport = data_model("IndicatorReport", Indicator, drop=("version", "area"),
+                             extra={"area": (str | None, None)},
+                             doc="One report: the latest value for its period and area (null: "
+                                 "city-wide).")
+
+
+class IndicatorSeries(SQLModel):
+    """An indicator's figures by period, oldest first, and the reports they come from."""
+
+    program: str
+    indicator: IndicatorFigure
+    series: list[SeriesPoint]
+    reports: list[IndicatorReport]  # type: ignore[valid-type]
+
+
 #: the read API's answers, by the name they have in /openapi.json
 ANSWERS: tuple[type[SQLModel], ...] = (Node_, ProposalSummary, Comment, ProposalThread,
                                        Commitment, MeetingRecord, MeetingSummary, ForumSummary,
-                                       ForumRecord, TrackRecord, NodeProfile)
+                                       ForumRecord, TrackRecord, NodeProfile, Latest,
+                                       IndicatorFigure, ProgramSummary, ProgramProposal,
+                                       ProgramCommitment, ProgramRecord, SeriesPoint,
+                                       IndicatorReport, IndicatorSeries)

@@ -154,6 +154,7 @@ FEED_FILTERS = [
 BEARER: list[dict[str, Any]] = [{"nodeKey": []}]
 OPTIONAL_BEARER: list[dict[str, Any]] = [{}, {"nodeKey": []}]
 LIMIT = {"type": "integer", "minimum": 1, "maximum": 1000}
+PROGRAM_DATA = _q("program", "indicators and programs: one program's rows only")
 
 
 def _paging(default: int, most: int) -> list[dict[str, Any]]:
@@ -285,6 +286,25 @@ def paths() -> dict[str, Any]:
             "security": OPTIONAL_BEARER, "parameters": [_path("id")],
             "responses": {"200": _json(ref("NodeProfile"), "the node"), "401": unauthorized,
                           "404": missing}}},
+        "/api/v1/programs": {"get": {
+            "operationId": "listPrograms",
+            "summary": "Programs by name, each indicator with its latest figure and progress",
+            "parameters": [_q("node", "the programs this node leads or is a partner of"),
+                           *_paging(100, 1000)],
+            "responses": {"200": _json(_list("ProgramSummary", paged=True), "programs"),
+                          "400": bad_query}}},
+        "/api/v1/programs/{id}": {"get": {
+            "operationId": "getProgram",
+            "summary": "A program: lead, partners, indicators with baseline, target, latest "
+                       "figure and progress; the proposals and commitments serving it",
+            "parameters": [_path("id")],
+            "responses": {"200": _json(ref("Program"), "the program"), "404": missing}}},
+        "/api/v1/programs/{id}/indicators/{indicator}": {"get": {
+            "operationId": "getIndicatorSeries",
+            "summary": "An indicator's figures by period and by area",
+            "parameters": [_path("id"), _path("indicator")],
+            "responses": {"200": _json(ref("IndicatorSeries"), "the series"),
+                          "404": missing}}},
         "/api/v1/subscriptions": {
             "post": {"operationId": "createSubscription",
                      "summary": "Subscribe a webhook; the whsec_ secret is shown only here",
@@ -350,6 +370,10 @@ def paths() -> dict[str, Any]:
                                            "summary": "Atom feed of a node",
                                            "parameters": [_path("id"), lang],
                                            "responses": {"200": atom, "404": missing}}},
+        "/feeds/programs/{id}.atom": {"get": {
+            "operationId": "programAtom",
+            "summary": "Atom feed of a program: its indicator reports, proposals and commitments",
+            "parameters": [_path("id"), lang], "responses": {"200": atom, "404": missing}}},
         "/feeds/meetings/{id}.ics": {"get": {"operationId": "meetingCalendar",
                                              "summary": "One meeting as iCalendar (add to "
                                                         "calendar)",
@@ -364,9 +388,9 @@ def paths() -> dict[str, Any]:
                                                     "responses": {"200": ics, "404": missing}}},
         "/data/{dataset}.json": {"get": {
             "operationId": "openDataJson",
-            "summary": "Open data as JSON (proposals, commitments, indicators)",
+            "summary": "Open data as JSON (proposals, commitments, indicators, programs)",
             "parameters": [{"name": "dataset", "in": "path", "required": True,
-                            "schema": {"type": "string"}}],
+                            "schema": {"type": "string"}}, PROGRAM_DATA],
             "responses": {"200": _json({"type": "object", "required": ["items"], "properties": {
                 "items": {"type": "array", "items": {"type": "object"}}}}, "rows"),
                 "404": missing}}},
@@ -374,7 +398,7 @@ def paths() -> dict[str, Any]:
             "operationId": "openDataCsv",
             "summary": "Open data as CSV (cells that start a formula are quoted)",
             "parameters": [{"name": "dataset", "in": "path", "required": True,
-                            "schema": {"type": "string"}}],
+                            "schema": {"type": "string"}}, PROGRAM_DATA],
             "responses": {"200": {"description": "CSV", "content": {"text/csv": {
                 "schema": {"type": "string"}}}}, "404": missing}}},
         "/healthz": {"get": {"operationId": "health",
