@@ -108,6 +108,9 @@ class Generator:
                                 quote(self.text(), safe="") or "x",
                                 "usulan-pelatihan-menjahit-bitung-tengah"])
 
+    def some_program(self) -> str:
+        return self.rng.choice(["edukasi-gizi-posyandu", "anak-tetap-sekolah", self.some_id()])
+
     def query(self, names: list[str]) -> dict[str, str]:
         picked = self.rng.sample(names, self.rng.randint(0, len(names)))
         return {n: self.text() if self.rng.random() < 0.7 else str(self.rng.randint(-5, 10**6))
@@ -177,8 +180,8 @@ class Generator:
             (f"/feeds/nodes/{self.some_id()}.atom", []),
             ("/feeds/meetings.ics", []),
             (f"/feeds/forums/{self.some_id()}/meetings.ics", []),
-            (f"/data/{r.choice(['proposals', 'commitments', 'indicators', 'x'])}."
-             f"{r.choice(['csv', 'json', 'xml'])}", []),
+            (f"/data/{r.choice(['proposals', 'commitments', 'indicators', 'programs', 'x'])}."
+             f"{r.choice(['csv', 'json', 'xml'])}", ["program"]),
             ("/", ["q", "forum", "status", "node", "program", "page"]),
             (f"/forums/{self.some_id()}", ["sort", "status", "page"]),
             (f"/proposals/{self.some_id()}", ["pending"]),
@@ -188,6 +191,13 @@ class Generator:
             (f"/commitments/{self.some_id()}", ["pending"]),
             (f"/nodes/{self.some_id()}", []),
             ("/programs", ["program"]),
+            (f"/programs/{self.some_program()}", []),
+            (f"/programs/{self.some_program()}/report.pdf", []),
+            ("/api/v1/programs", ["node", "limit", "offset"]),
+            (f"/api/v1/programs/{self.some_program()}", []),
+            (f"/api/v1/programs/{self.some_program()}/indicators/"
+             f"{r.choice(['balita_stunting', 'nope', quote(self.text(), safe='') or 'x'])}", []),
+            (f"/feeds/programs/{self.some_program()}.atom", []),
             ("/login", ["next"]),
             ("/openapi.json", []),
             (f"/api/v1/{quote(self.text(), safe='/')}", []),
