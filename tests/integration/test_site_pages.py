@@ -297,6 +297,10 @@ def test_a_program_draws_its_indicators_against_baseline_and_target(site: DemoSi
     assert "Dinas Sosial Kota Bitung" in text and "TP PKK Kelurahan Bitung Tengah" in text
     assert "Pelatihan menjahit untuk ibu rumah tangga Kelurahan Bitung Tengah" in text
     assert site.client.get("/programs/tidak-ada").status_code == 404
+    # a partner's page names the programs it works on, and links them
+    partner = site.client.get("/nodes/pkk-bitung-tengah").text
+    assert "/programs/edukasi-gizi-posyandu" in partner
+    assert "Edukasi gizi melalui posyandu" in visible_text(partner)
 
 
 def test_pages_speak_indonesian_by_default(site: DemoSite) -> None:

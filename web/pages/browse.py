@@ -29,6 +29,7 @@ from web.forms import current_user, service_secret
 from web.i18n import today
 from web.pages.meeting import may_run
 from web.queries import board as board_data
+from web.queries import programs as program_data
 from web.queries import threads as thread_data
 from web.templating import templates
 
@@ -281,6 +282,8 @@ async def node(request: Request) -> Response:
                        today(request), request.app.state.settings.timezone)
     if data is None:
         raise HTTPException(404)
+    data["programs"], _ = await _read(program_data.list_programs, request.app.state.engine,
+                                      node=request.path_params["id"])
     return templates.TemplateResponse(request, "node.html", data)
 
 

@@ -15,7 +15,7 @@ WIDTH = 360
 HEIGHT = 180
 TOP = 18  # room for the value labels above the bars
 BOTTOM = 24  # room for the period labels under the bars
-RIGHT = 4
+RIGHT = 76  # room for the baseline's and the target's labels, right of the bars
 GAP = 8
 
 
@@ -51,6 +51,11 @@ class Chart:
     @property
     def axis(self) -> int:
         return self.height - BOTTOM
+
+    @property
+    def labels_x(self) -> int:
+        """Where the baseline's and the target's labels start, right of the bars."""
+        return self.width - RIGHT + 4
 
 
 def indicator_chart(indicator: Mapping[str, Any], points: Sequence[Mapping[str, Any]]
