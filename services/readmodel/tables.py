@@ -208,7 +208,7 @@ SEARCH_VECTOR = "search_vector"
 SEARCH_VECTOR_INDEX = "ix_search_documents_vector"
 
 
-def modelled(name: str | None, type_: str, parent_names: dict[str, str | None]) -> bool:
+def modelled(name: str | None, type_: str, parent_names: Any) -> bool:
     """Whether Alembic compares a database object with the models (``include_name``):
     not the full-text index, which no model describes."""
     if type_ == "table" and name and name.startswith(SEARCH_INDEX_PREFIX):

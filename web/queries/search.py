@@ -9,6 +9,7 @@ commitment's forum and program through its proposal or meeting; a forum's progra
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
@@ -16,10 +17,14 @@ from urllib.parse import quote
 from markupsafe import Markup
 from sqlalchemy import Engine, bindparam, text
 
+from services.domain import action_items, proposals
+from services.domain.search import KINDS
 from services.readmodel.db import snapshot
 from web.queries.search_terms import END, START, Terms, highlight
 
 SNIPPET_WORDS = 24
+#: what the status filter takes: a proposal's (and so its comments') or a commitment's
+STATUSES = tuple(dict.fromkeys((*proposals.STATUSES, *action_items.STATUSES)))
 
 # the documents that match, with a score: lower is better (bm25 is; ts_rank is negated)
 _HITS = {
@@ -73,6 +78,21 @@ class Filters:
     status: str | None = None
 
 
+def parse_filters(params: Mapping[str, str]) -> tuple[Filters, dict[str, str]]:
+    """The filters asked for (an empty one is none), and why any is wrong, by name (a
+    wrong kind or status is left out)."""
+    given = {name: (params.get(name) or "").strip() or None
+             for name in ("kind", "forum", "program", "node", "status")}
+    errors = {}
+    if given["kind"] is not None and given["kind"] not in KINDS:
+        errors["kind"] = f"must be one of {', '.join(KINDS)}"
+        given["kind"] = None
+    if given["status"] is not None and given["status"] not in STATUSES:
+        errors["status"] = f"must be one of {', '.join(STATUSES)}"
+        given["status"] = None
+    return Filters(**given), errors
+
+
 @dataclass(frozen=True)
 class Hit:
     kind: str
@@ -119,7 +139,7 @@ def search(engine: Engine, terms: Terms, filters: Filters, *, limit: int, offset
         snippets: dict[int, str] = {}
         if rows:
             extra = {"options": _HEADLINE} if dialect == "postgresql" else {}
-            snippets = dict(session.execute(  # type: ignore[arg-type]
+            snippets = dict(session.execute(
                 _SNIPPETS[dialect],
                 {"match": match, "ids": [r["doc_id"] for r in rows], **extra}).all())
     return [Hit(kind=r["kind"], id=r["id"], title=r["title"],
