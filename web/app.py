@@ -17,7 +17,7 @@ from services.readmodel.db import make_engine, migrate
 from services.settings import Settings
 from services.settings import get as get_settings
 from web import site
-from web.api import events, feed, openapi, programs, reads, subscriptions
+from web.api import events, feed, openapi, programs, reads, search, subscriptions
 from web.feeds import documents
 from web.render_cache import RenderCache
 
@@ -83,8 +83,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or get_settings()
     if settings.exit_with_parent:  # each process of `gotong web --workers N` (bench)
         exit_with_parent()
-    routes = [*events.routes, *reads.routes, *programs.routes, *feed.routes, *subscriptions.routes,
-              *documents.routes, *openapi.routes, *site.routes]
+    routes = [*events.routes, *reads.routes, *programs.routes, *search.routes, *feed.routes,
+              *subscriptions.routes, *documents.routes, *openapi.routes, *site.routes]
     app = Starlette(routes=routes, middleware=site.middleware(settings),
                     exception_handlers=site.exception_handlers, lifespan=lifespan)
     app.state.settings = settings

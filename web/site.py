@@ -27,6 +27,7 @@ from web.pages import commitment as forms_commitment
 from web.pages import live
 from web.pages import meeting as forms_meeting
 from web.pages import programs as program_pages
+from web.pages import search as search_pages
 from web.pages import thread as forms_thread
 from web.problems import problem
 from web.security import (
@@ -49,6 +50,7 @@ async def favicon(request: Request) -> Response:
 routes: list[BaseRoute] = [
     *pages.routes,
     *program_pages.routes,
+    *search_pages.routes,
     *forms_thread.routes,
     *forms_meeting.routes,
     *forms_commitment.routes,

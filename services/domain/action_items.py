@@ -14,6 +14,7 @@ from events.catalog import (
     SERVICE_NODE,
 )
 from services.domain.base import Event, State, apply, guarded, node_of, utc
+from services.domain.search import commitment_document
 
 AGGREGATE = "action_item"
 
@@ -142,25 +143,22 @@ def needs_overdue_event(state: State, today: dt.date) -> bool:
 def rows(state: State) -> dict[str, list[dict[str, object]]]:
     if not state["exists"]:
         return {}
-    return {
-        "action_items": [
-            {
-                "id": state["id"],
-                "title": state["title"],
-                "description": state.get("description"),
-                "owner_node_id": state["owner_node_id"],
-                "due_date": state["due_date"],
-                "status": state["status"],
-                "percent": state["percent"],
-                "meeting_id": state.get("meeting_id"),
-                "proposal_id": state.get("proposal_id"),
-                "node_id": state["node_id"],
-                "history": state["history"],
-                "overdue_published": state["overdue_published"],
-                "created_at": state["created_at"],
-                "completed_at": state.get("completed_at"),
-                "updated_at": state["updated_at"],
-                "version": state["version"],
-            }
-        ]
+    item: dict[str, object] = {
+        "id": state["id"],
+        "title": state["title"],
+        "description": state.get("description"),
+        "owner_node_id": state["owner_node_id"],
+        "due_date": state["due_date"],
+        "status": state["status"],
+        "percent": state["percent"],
+        "meeting_id": state.get("meeting_id"),
+        "proposal_id": state.get("proposal_id"),
+        "node_id": state["node_id"],
+        "history": state["history"],
+        "overdue_published": state["overdue_published"],
+        "created_at": state["created_at"],
+        "completed_at": state.get("completed_at"),
+        "updated_at": state["updated_at"],
+        "version": state["version"],
     }
+    return {"action_items": [item], "search_documents": [commitment_document(item)]}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from events.catalog import MEETING_MINUTES_PUBLISHED, MEETING_SCHEDULED
 from services.domain.base import Event, State, apply, guarded, node_of, utc
+from services.domain.search import meeting_document
 
 AGGREGATE = "meeting"
 
@@ -52,20 +53,17 @@ def rows(state: State) -> dict[str, list[dict[str, object]]]:
     if not state["exists"]:
         return {}
     minutes = state["minutes"]
-    return {
-        "meetings": [
-            {
-                "id": state["id"],
-                "forum_id": state["forum_id"],
-                "title": state["title"],
-                "starts_at": state["starts_at"],
-                "location": state.get("location"),
-                "agenda": state["agenda"],
-                "node_id": state["node_id"],
-                "minutes": minutes,
-                "has_minutes": minutes is not None,
-                "updated_at": state["updated_at"],
-                "version": state["version"],
-            }
-        ]
+    meeting: dict[str, object] = {
+        "id": state["id"],
+        "forum_id": state["forum_id"],
+        "title": state["title"],
+        "starts_at": state["starts_at"],
+        "location": state.get("location"),
+        "agenda": state["agenda"],
+        "node_id": state["node_id"],
+        "minutes": minutes,
+        "has_minutes": minutes is not None,
+        "updated_at": state["updated_at"],
+        "version": state["version"],
     }
+    return {"meetings": [meeting], "search_documents": [meeting_document(meeting)]}

@@ -16,6 +16,7 @@ from events.catalog import (
     PROPOSAL_SUBMITTED,
 )
 from services.domain.base import Event, State, apply, guarded, node_of, utc
+from services.domain.search import comment_documents, proposal_document
 
 AGGREGATE = "proposal"
 
@@ -154,33 +155,35 @@ def rows_since(state: State, since: int) -> dict[str, list[dict[str, object]]]:
     if since < first:
         raise ValueError(f"the state of {proposal_id!r} no longer holds comments {since + 1} "
                          f"to {first}: it was settled after their rows were written")
+    new_comments = comments[since - first:]
+    proposal: dict[str, object] = {
+        "id": state["id"],
+        "forum_id": state["forum_id"],
+        "title": state["title"],
+        "body": state["body"],
+        "author": state["author"],
+        "node_id": state["node_id"],
+        "tags": state["tags"],
+        "program": state.get("program"),
+        "location": state.get("location"),
+        "budget_estimate": state.get("budget_estimate"),
+        "status": state["status"],
+        "status_history": state["status_history"],
+        "comment_count": first + len(comments),
+        "endorsers": state["endorsers"],
+        "endorsement_count": len(state["endorsers"]),
+        "submitted_at": state["submitted_at"],
+        "updated_at": state["updated_at"],
+        "version": state["version"],
+    }
     return {
         "proposal_comments": [
             {"proposal_id": proposal_id, "comment_id": c["comment_id"], "seq": seq,
              "body": c["body"], "author": c["author"], "node_id": c["node_id"],
              "in_reply_to": c.get("in_reply_to"), "at": c["at"]}
-            for seq, c in enumerate(comments[since - first:], start=since + 1)
+            for seq, c in enumerate(new_comments, start=since + 1)
         ],
-        "proposals": [
-            {
-                "id": state["id"],
-                "forum_id": state["forum_id"],
-                "title": state["title"],
-                "body": state["body"],
-                "author": state["author"],
-                "node_id": state["node_id"],
-                "tags": state["tags"],
-                "program": state.get("program"),
-                "location": state.get("location"),
-                "budget_estimate": state.get("budget_estimate"),
-                "status": state["status"],
-                "status_history": state["status_history"],
-                "comment_count": first + len(comments),
-                "endorsers": state["endorsers"],
-                "endorsement_count": len(state["endorsers"]),
-                "submitted_at": state["submitted_at"],
-                "updated_at": state["updated_at"],
-                "version": state["version"],
-            }
-        ]
+        "proposals": [proposal],
+        "search_documents": [proposal_document(proposal),
+                             *comment_documents(proposal_id, new_comments)],
     }

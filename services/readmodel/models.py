@@ -190,10 +190,29 @@ class IndicatorSeries(SQLModel):
     reports: list[IndicatorReport]  # type: ignore[valid-type]
 
 
+class SearchHit(SQLModel):
+    """A proposal, comment, meeting or commitment that search found, best first."""
+
+    kind: str = Field(description="proposal, comment, meeting or commitment")
+    id: str = Field(description="its id (a comment's, within its thread)")
+    title: str = Field(description="a comment's is its thread's title")
+    snippet: str = Field(description="HTML: the text around the matches, escaped, each match "
+                                     "in <mark>")
+    url: str = Field(description="the page that shows it (a comment: its thread, at the "
+                                 "comment's anchor)")
+    forum_id: str | None = Field(default=None, description="its forum (a comment's and a "
+                                 "commitment's: its proposal's or meeting's)")
+    node_id: str | None = Field(default=None, description="the node that wrote it; a "
+                                "commitment's owner")
+    status: str | None = Field(default=None, description="a proposal's or a commitment's; a "
+                               "comment's thread's")
+    at: str = Field(description="when it last changed")
+
+
 #: the read API's answers, by the name they have in /openapi.json
 ANSWERS: tuple[type[SQLModel], ...] = (Node_, ProposalSummary, Comment, ProposalThread,
                                        Commitment, MeetingRecord, MeetingSummary, ForumSummary,
                                        ForumRecord, TrackRecord, NodeProfile, Latest,
                                        IndicatorFigure, ProgramSummary, ProgramProposal,
                                        ProgramCommitment, ProgramRecord, SeriesPoint,
-                                       IndicatorReport, IndicatorSeries)
+                                       IndicatorReport, IndicatorSeries, SearchHit)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index
+from sqlalchemy import JSON, BigInteger, Column, Index, Integer
 from sqlmodel import Field, SQLModel
 
 
@@ -177,6 +177,45 @@ class Indicator(SQLModel, table=True):
     version: int
 
 
+class SearchDocument(SQLModel, table=True):
+    """What full-text search finds: a proposal, a comment, a meeting (agenda, minutes,
+    decisions) or a commitment (``services.domain.search``). The full-text index over
+    title and body lives beside it, outside the models (migration 0010_search): an FTS5
+    table kept by triggers on SQLite, a generated ``tsvector`` column on PostgreSQL."""
+
+    __tablename__ = "search_documents"
+    # the row id on SQLite (INTEGER, not BIGINT, makes it one), which FTS5 points at
+    doc_id: int = Field(sa_column=Column(BigInteger().with_variant(Integer(), "sqlite"),
+                                         primary_key=True, autoincrement=False))
+    kind: str
+    id: str
+    title: str
+    body: str
+    forum_id: str | None = None
+    program: str | None = None
+    node_id: str | None = None
+    status: str | None = None
+    proposal_id: str | None = None  # a comment's thread, a commitment's proposal
+    meeting_id: str | None = None
+    at: str
+    version: int
+
+
+#: what migration 0010_search made outside the models: the FTS5 table (and its shadow
+#: tables) on SQLite, the tsvector column and its index on PostgreSQL
+SEARCH_INDEX_PREFIX = "search_fts"
+SEARCH_VECTOR = "search_vector"
+SEARCH_VECTOR_INDEX = "ix_search_documents_vector"
+
+
+def modelled(name: str | None, type_: str, parent_names: Any) -> bool:
+    """Whether Alembic compares a database object with the models (``include_name``):
+    not the full-text index, which no model describes."""
+    if type_ == "table" and name and name.startswith(SEARCH_INDEX_PREFIX):
+        return False
+    return not (type_ in ("column", "index") and name in (SEARCH_VECTOR, SEARCH_VECTOR_INDEX))
+
+
 class ReadModelGeneration(SQLModel, table=True):
     """One row whose token changes in every transaction that writes the read model (a
     projection batch, a rebuild): what the web's caches check that nothing changed since
@@ -224,4 +263,5 @@ READ_MODEL: dict[str, type[SQLModel]] = {
     "action_items": ActionItem,
     "programs": Program,
     "indicators": Indicator,
+    "search_documents": SearchDocument,
 }

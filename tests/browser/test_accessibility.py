@@ -22,7 +22,7 @@ PAGES = ["/", f"/forums/{MAESA}", f"/proposals/{MENJAHIT}", "/meetings/musyawara
          # open and owned by the coordinator's node: its progress, status and owner forms
          "/commitments/rtl-bantuan-transport-anak-nelayan",
          "/nodes/dinsos-bitung", "/programs", "/programs/pelatihan-keterampilan-perempuan",
-         "/login", "/no-such-page"]
+         "/search?q=pelatihan+menjahit", "/login", "/no-such-page"]
 SIGNED_IN = ["/account", f"/forums/{MAESA}/proposals/new", f"/forums/{MAESA}/meetings/new",
              "/meetings/musyawarah-maesa-2026-03/minutes",
              "/meetings/musyawarah-maesa-2026-03/action-items/new?decision=0"]

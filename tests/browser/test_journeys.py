@@ -23,7 +23,8 @@ def test_main_pages_render_for_a_visitor(page: Any) -> None:
                        ("meeting", "/meetings/musyawarah-maesa-2026-03"),
                        ("commitments", "/commitments"), ("node", "/nodes/dinsos-bitung"),
                        ("programs", "/programs"),
-         ("program", "/programs/edukasi-gizi-posyandu"), ("login", "/login")]:
+         ("program", "/programs/edukasi-gizi-posyandu"),
+         ("search", "/search?q=pelatihan+menjahit"), ("login", "/login")]:
         response = page.goto(path)
         assert response is not None and response.status == 200, path
         assert page.locator("html").get_attribute("lang") == "id"
@@ -189,7 +190,8 @@ PAGES = [("home", "/"), ("forum", f"/forums/{MAESA}"), ("proposal", f"/proposals
          ("meeting", "/meetings/musyawarah-maesa-2026-03"), ("commitments", "/commitments"),
          ("commitment", "/commitments/rtl-bantuan-transport-anak-nelayan"),
          ("node", "/nodes/dinsos-bitung"), ("programs", "/programs"),
-         ("program", "/programs/edukasi-gizi-posyandu"), ("login", "/login")]
+         ("program", "/programs/edukasi-gizi-posyandu"),
+         ("search", "/search?q=pelatihan+menjahit"), ("login", "/login")]
 
 
 @pytest.mark.parametrize(("width", "height"), [(390, 844), (1280, 900)])

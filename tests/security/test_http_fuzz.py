@@ -194,6 +194,9 @@ class Generator:
             (f"/programs/{self.some_program()}", []),
             (f"/programs/{self.some_program()}/report.pdf", []),
             ("/api/v1/programs", ["node", "limit", "offset"]),
+            ("/api/v1/search", ["q", "kind", "forum", "program", "node", "status", "limit",
+                                "offset"]),
+            ("/search", ["q", "kind", "forum", "program", "node", "status", "page"]),
             (f"/api/v1/programs/{self.some_program()}", []),
             (f"/api/v1/programs/{self.some_program()}/indicators/"
              f"{r.choice(['balita_stunting', 'nope', quote(self.text(), safe='') or 'x'])}", []),

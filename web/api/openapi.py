@@ -305,6 +305,26 @@ def paths() -> dict[str, Any]:
             "parameters": [_path("id"), _path("indicator")],
             "responses": {"200": _json(ref("IndicatorSeries"), "the series"),
                           "404": missing}}},
+        "/api/v1/search": {"get": {
+            "operationId": "search",
+            "summary": "Full-text search of proposals, comments, meetings (agenda, minutes, "
+                       "decisions) and commitments, best match first, with snippets",
+            "description": "Every word must match; a \"quoted phrase\" matches as a phrase; "
+                           "the last word also matches as a prefix while it is being typed "
+                           "(no space after it). Other punctuation is not syntax.",
+            "parameters": [
+                {**_q("q", "the words to search for", {"type": "string", "minLength": 1}),
+                 "required": True},
+                _q("kind", "only this kind", {"enum": ["proposal", "comment", "meeting",
+                                                       "commitment"]}),
+                _q("forum", "forum id"), _q("program", "program id (a proposal's own, or its "
+                                                      "forum's)"),
+                _q("node", "the node that wrote it (a commitment: its owner)"),
+                _q("status", "a proposal's or a commitment's status (a comment: its thread's)"),
+                *_paging(20, 100)],
+            "responses": {"200": _json(_list("SearchHit", paged=True), "what matched"),
+                          "400": _problem("q missing or empty, or a wrong kind, status, "
+                                          "limit or offset; invalid-params names it")}}},
         "/api/v1/subscriptions": {
             "post": {"operationId": "createSubscription",
                      "summary": "Subscribe a webhook; the whsec_ secret is shown only here",

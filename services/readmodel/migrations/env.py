@@ -12,6 +12,7 @@ import services.identity.accounts  # noqa: F401  (the site's accounts and sessio
 # imported here, an autogenerate would drop
 import services.readmodel.feed_tables  # noqa: F401
 import services.readmodel.tables  # noqa: F401
+from services.readmodel.tables import modelled
 
 target_metadata = SQLModel.metadata
 
@@ -26,12 +27,12 @@ def run() -> None:
         engine = create_engine(url)
         with engine.begin() as conn:
             context.configure(connection=conn, target_metadata=target_metadata,
-                              render_as_batch=True)
+                              render_as_batch=True, include_name=modelled)
             with context.begin_transaction():
                 context.run_migrations()
         return
     context.configure(connection=connection, target_metadata=target_metadata,
-                      render_as_batch=True)
+                      render_as_batch=True, include_name=modelled)
     with context.begin_transaction():
         context.run_migrations()
 
