@@ -136,3 +136,30 @@ def test_the_audit_log_pages_newest_first(engine: Engine) -> None:
     assert first.next_before is not None
     rest = audit.entries(engine, limit=3, before=first.next_before)
     assert [e.target for e in rest.entries] == ["node-1", "node-0"] and rest.next_before is None
+
+
+def test_user_add_takes_an_email_and_names_a_mistyped_one(
+        engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    from click.testing import CliRunner
+
+    from services import settings as settings_module
+    from services.cli.users import user
+
+    monkeypatch.setenv("GOTONG_DATABASE_URL", engine.url.render_as_string(hide_password=False))
+    settings_module.get.cache_clear()
+    try:
+        runner = CliRunner()
+        bad = runner.invoke(user, ["add", "ani", "--node", "pkk", "--name", "Ani",
+                                   "--email", "ani@pkk", "--password-stdin"],
+                            input=PASSWORD + "\n")
+        assert bad.exit_code == 2 and "--email" in bad.output and "ani@pkk" in bad.output
+        assert profile(engine, "ani") is None
+        done = runner.invoke(user, ["add", "ani", "--node", "pkk", "--name", "Ani",
+                                    "--email", "Ani@PKK.id", "--password-stdin"],
+                             input=PASSWORD + "\n")
+        assert done.exit_code == 0, done.output
+    finally:
+        settings_module.get.cache_clear()
+    found = profile(engine, "ani")
+    assert found is not None and found.email == "Ani@pkk.id"
+    assert _entries(engine) == [(audit.COMMAND_LINE, "user_added", "ani")]
