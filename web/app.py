@@ -20,6 +20,7 @@ from web import site
 from web.api import events, feed, openapi, programs, reads, search, subscriptions
 from web.feeds import documents
 from web.render_cache import RenderCache
+from web.security import redact_links_in_access_log
 
 log = logging.getLogger(__name__)
 
@@ -87,6 +88,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
               *subscriptions.routes, *documents.routes, *openapi.routes, *site.routes]
     app = Starlette(routes=routes, middleware=site.middleware(settings),
                     exception_handlers=site.exception_handlers, lifespan=lifespan)
+    redact_links_in_access_log()
     app.state.settings = settings
     app.state.render_cache = RenderCache(settings.render_cache_mb * 2**20)
     return app

@@ -7,6 +7,8 @@ import asyncio
 import functools
 import hashlib
 import hmac
+import logging
+import re
 import secrets
 from collections.abc import Awaitable, Callable, Iterable
 from http.cookies import SimpleCookie
@@ -241,3 +243,26 @@ class RejectNul:
         else:
             response = Response(detail, status_code=400, media_type="text/plain")
         await response(scope, receive, send)
+
+
+#: the one-time links' paths (``web.pages.people``): their token is a password for one use
+LINK_PATH = re.compile(r"/(invites|reset)/[^/?#\s\"]+")
+
+
+class RedactLinks(logging.Filter):
+    """Keep invite and reset tokens out of the access log (``GOTONG_ACCESS_LOG``): the
+    path is written with ``…`` where the token was."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(LINK_PATH.sub(r"/\1/…", a) if isinstance(a, str) else a
+                                for a in record.args)
+        elif isinstance(record.msg, str):
+            record.msg = LINK_PATH.sub(r"/\1/…", record.msg)
+        return True
+
+
+def redact_links_in_access_log() -> None:
+    logger = logging.getLogger("uvicorn.access")
+    if not any(isinstance(f, RedactLinks) for f in logger.filters):
+        logger.addFilter(RedactLinks())

@@ -22,10 +22,12 @@ from web.forms import Forbidden
 from web.i18n import LocaleMiddleware
 from web.metrics import MetricsMiddleware
 from web.pages import account as account_pages
+from web.pages import admin as admin_pages
 from web.pages import browse as pages
 from web.pages import commitment as forms_commitment
 from web.pages import live
 from web.pages import meeting as forms_meeting
+from web.pages import people as people_pages
 from web.pages import programs as program_pages
 from web.pages import search as search_pages
 from web.pages import thread as forms_thread
@@ -55,6 +57,8 @@ routes: list[BaseRoute] = [
     *forms_meeting.routes,
     *forms_commitment.routes,
     *account_pages.routes,
+    *people_pages.routes,
+    *admin_pages.routes,
     *live.routes,
     Mount("/static", app=StaticFiles(directory=STATIC), name="static"),
     Route("/favicon.ico", favicon, name="favicon"),

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from rich.progress import Progress
@@ -13,28 +15,38 @@ from events.validation import default_validator
 from services import settings as settings_module
 from services.cli.console import err, progress_bar
 
+if TYPE_CHECKING:
+    from services.ingest.producer import IngestProducer
+
+
+@contextlib.asynccontextmanager
+async def started_producer(s: settings_module.Settings) -> AsyncIterator[IngestProducer]:
+    """The ingest producer, started (a CLI error naming the broker if it is not reachable)."""
+    from services.ingest.producer import IngestProducer
+
+    producer = IngestProducer(s, linger_ms=5)
+    try:
+        await asyncio.wait_for(producer.start(), timeout=30)
+    except Exception as exc:
+        raise click.ClickException(
+            f"Kafka at {s.bootstrap} is not reachable ({exc.__class__.__name__}): "
+            "start it with 'gotong kafka start' or set GOTONG_KAFKA_BOOTSTRAP") from exc
+    try:
+        yield producer
+    finally:
+        await producer.stop()
+
 
 def publish_to_kafka(s: settings_module.Settings, node_id: str, events: list[Any],
                      progress: Progress | None = None, task: Any = None,
                      chunk: int = 500) -> None:
-    from services.ingest.producer import IngestProducer
-
     async def go() -> None:
-        producer = IngestProducer(s, linger_ms=5)
-        try:
-            await asyncio.wait_for(producer.start(), timeout=30)
-        except Exception as exc:
-            raise click.ClickException(
-                f"Kafka at {s.bootstrap} is not reachable ({exc.__class__.__name__}): "
-                "start it with 'gotong kafka start' or set GOTONG_KAFKA_BOOTSTRAP") from exc
-        try:
+        async with started_producer(s) as producer:
             for start in range(0, len(events), chunk):
                 part = events[start:start + chunk]
                 await producer.publish(node_id, part)
                 if progress is not None:
                     progress.advance(task, len(part))
-        finally:
-            await producer.stop()
 
     asyncio.run(go())
 

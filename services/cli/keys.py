@@ -29,6 +29,7 @@ def parse_duration(text: str) -> dt.timedelta:
               help="Scopes of the new key (publish, subscribe, read_private); default: as before.")
 def rotate_key(node_id: str, grace: str, scopes: tuple[str, ...]) -> None:
     """Issue a new API key for NODE_ID and print it once; the old keys expire after --grace."""
+    from services.identity import audit
     from services.identity.keys import rotate_key as rotate
     from services.readmodel.db import make_engine, migrate
 
@@ -39,6 +40,8 @@ def rotate_key(node_id: str, grace: str, scopes: tuple[str, ...]) -> None:
         key, until = rotate(engine, node_id, period, scopes or None)
     except (LookupError, ValueError) as exc:
         raise click.ClickException(str(exc)) from None
+    audit.record(engine, audit.COMMAND_LINE, "key_rotated", node_id, node_id=node_id,
+                 detail=f"old keys until {until}")
     err.print(f"New API key for [bold]{node_id}[/]; the previous keys work until {until}. "
               "The new key, shown only once:")
     click.echo(key)
@@ -48,6 +51,7 @@ def rotate_key(node_id: str, grace: str, scopes: tuple[str, ...]) -> None:
 @click.argument("node_id")
 def revoke(node_id: str) -> None:
     """Revoke every API key of NODE_ID at once (issue a new one with rotate-key)."""
+    from services.identity import audit
     from services.identity.keys import revoke_keys
     from services.readmodel.db import make_engine, migrate
 
@@ -56,4 +60,6 @@ def revoke(node_id: str) -> None:
     count = revoke_keys(engine, node_id)
     if count == 0:
         raise click.ClickException(f"node {node_id!r} has no valid API key")
+    audit.record(engine, audit.COMMAND_LINE, "keys_revoked", node_id, node_id=node_id,
+                 detail=f"{count} key(s)")
     err.print(f"Revoked {count} key(s) of {node_id}.")

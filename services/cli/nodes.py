@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
+import asyncio
 
 import click
 
-from events.catalog import NODE_REGISTERED, SERVICE_NODE
-from events.envelope import cloud_event
 from events.validation import default_validator
 from services import settings as settings_module
 from services.cli.console import err
-from services.cli.events import publish_to_kafka
+from services.cli.events import started_producer
 from services.cli.keys import revoke, rotate_key
 from services.identity.keys import DEFAULT_SCOPES, SCOPES
-
-NODE_KINDS = ("government", "ngo", "community")
+from services.ingest.registration import NODE_KINDS
 
 
 @click.group()
@@ -43,35 +40,36 @@ def node_add(node_id: str, kind: str, name: str, description: str | None, contac
 
     Only a hash of the key is stored: keep the key printed on the last line.
     """
-    from services.identity.keys import has_key, issue_key
+    from services.identity import audit
+    from services.ingest.publish import NotPublished
+    from services.ingest.registration import RegistrationRefused, register, registration
     from services.readmodel.db import make_engine, migrate
 
-    if node_id == SERVICE_NODE:
-        raise click.ClickException(
-            f"{SERVICE_NODE!r} is the service's own node id (its overdue events): choose another")
     s = settings_module.get()
-    data: dict[str, Any] = {"name": name, "kind": kind}
-    for field, value in (("description", description), ("contact", contact),
-                         ("public_key", public_key)):
-        if value:
-            data[field] = value
-    event = cloud_event(NODE_REGISTERED, node=node_id, subject=node_id, data=data)
-    errors = default_validator().errors(event)
-    if errors:
-        raise click.ClickException("; ".join(_field_message(str(e)) for e in errors))
+    try:
+        event = registration(default_validator(), node_id, kind=kind, name=name,
+                             description=description, contact=contact, public_key=public_key)
+    except RegistrationRefused as exc:
+        raise click.ClickException("; ".join(
+            f"{_option(field)}: {why}" for field, why in exc.errors.items())) from None
     engine = make_engine(s.database_url)
     migrate(engine)
-    if has_key(engine, node_id):
-        raise click.ClickException(f"node {node_id!r} already has an API key")
-    publish_to_kafka(s, node_id, [event])
-    key = issue_key(engine, node_id, scopes or DEFAULT_SCOPES)
+
+    async def go() -> str:
+        async with started_producer(s) as producer:
+            return await register(engine, producer, event, s.publish_timeout_s,
+                                  scopes or DEFAULT_SCOPES)
+
+    try:
+        key = asyncio.run(go())
+    except (RegistrationRefused, NotPublished) as exc:
+        raise click.ClickException(str(exc)) from None
+    audit.record(engine, audit.COMMAND_LINE, "node_registered", node_id, node_id=node_id,
+                 detail=kind)
     err.print(f"Registered node [bold]{node_id}[/] ({kind}). Its API key, shown only once:")
     click.echo(key)
 
 
-def _field_message(error: str) -> str:
-    replacements = {"/subject": "node id", "/source": "node id", "/data/": "--"}
-    for pointer, name in replacements.items():
-        if error.startswith(pointer):
-            return name + error[len(pointer):].replace("_", "-", 1)
-    return error
+def _option(field: str) -> str:
+    """A field of the event as the option that sets it."""
+    return "node id" if field == "node_id" else "--" + field.replace("_", "-")

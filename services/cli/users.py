@@ -24,12 +24,23 @@ def user() -> None:
                    "coordinator: also change statuses, run meetings, create commitments; "
                    "admin: coordinator everywhere.")
 @click.option("--name", required=True, help="The person's display name.")
+@click.option("--email", default="", metavar="ADDRESS",
+              help="The person's e-mail address (optional; for mail and reset links, never "
+                   "in an event).")
 @click.option("--password-stdin", is_flag=True,
               help="Read the password from the first line of standard input (for scripts).")
-def user_add(username: str, node_id: str, role: str, name: str, password_stdin: bool) -> None:
+def user_add(username: str, node_id: str, role: str, name: str, email: str,
+             password_stdin: bool) -> None:
     """Create an account; the password is asked for (never taken as an argument)."""
     from services.identity.accounts import AccountError, add_user
+    from services.identity.addresses import normal_email
+    from services.identity.audit import COMMAND_LINE
     from services.readmodel.db import make_engine, migrate
+
+    try:  # before the password is asked for: a mistyped address is known at once
+        normal_email(email)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--email") from None
 
     if password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
@@ -39,7 +50,7 @@ def user_add(username: str, node_id: str, role: str, name: str, password_stdin: 
     migrate(engine)
     try:
         created = add_user(engine, username, name=name, node_id=node_id, role=role,
-                           password=password)
+                           password=password, email=email, actor=COMMAND_LINE)
     except AccountError as exc:
         raise click.ClickException(str(exc)) from exc
     finally:

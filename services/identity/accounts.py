@@ -22,6 +22,9 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import Engine, delete
 from sqlmodel import Field, Session, SQLModel, col, select
 
+from services.identity import audit
+from services.identity.addresses import normal_email
+
 ROLES = ("member", "coordinator", "admin")
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,62}$")
 MIN_PASSWORD = 10
@@ -39,6 +42,8 @@ class SiteUser(SQLModel, table=True):
     role: str
     password_hash: str
     created_at: str
+    # optional, for mail and reset links; personal data: never in an event
+    email: str | None = None
 
 
 class SiteSession(SQLModel, table=True):
@@ -90,27 +95,126 @@ def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def add_user(engine: Engine, username: str, *, name: str, node_id: str, role: str,
-             password: str) -> SiteUser:
+def new_user(username: str, *, name: str, node_id: str, role: str, password: str,
+             email: str = "") -> SiteUser:
+    """A checked, unsaved account; ``AccountError`` names the field that is wrong."""
     username = username.strip().lower()
     if not USERNAME.match(username):
         raise AccountError("username: 2-63 lowercase letters, digits, '.', '_' or '-'")
     if role not in ROLES:
         raise AccountError(f"role must be one of {', '.join(ROLES)}")
-    if len(password) < MIN_PASSWORD:
-        raise AccountError(f"password must have at least {MIN_PASSWORD} characters")
+    check_password(password)
     if not name.strip():
         raise AccountError("name must not be empty")
-    user = SiteUser(username=username, name=name.strip(), node_id=node_id, role=role,
-                    password_hash=hasher.hash(password),
+    try:
+        address = normal_email(email)
+    except ValueError as exc:
+        raise AccountError(str(exc)) from None
+    return SiteUser(username=username, name=name.strip(), node_id=node_id, role=role,
+                    password_hash=hasher.hash(password), email=address or None,
                     created_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"))
+
+
+def check_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD:
+        raise AccountError(f"password must have at least {MIN_PASSWORD} characters")
+
+
+def add_user(engine: Engine, username: str, *, name: str, node_id: str, role: str,
+             password: str, email: str = "", actor: str | None = None) -> SiteUser:
+    """Create an account; with ``actor``, the creation is audited."""
+    user = new_user(username, name=name, node_id=node_id, role=role, password=password,
+                    email=email)
     with Session(engine) as session:
-        if session.get(SiteUser, username) is not None:
-            raise AccountError(f"user {username!r} exists already")
+        if session.get(SiteUser, user.username) is not None:
+            raise AccountError(f"user {user.username!r} exists already")
         session.add(user)
+        if actor is not None:
+            audit.note(session, actor, "user_added", user.username, node_id=node_id,
+                       detail=f"role {role}")
         session.commit()
         session.refresh(user)
     return user
+
+
+def profile(engine: Engine, username: str) -> SiteUser | None:
+    with Session(engine) as session:
+        return session.get(SiteUser, username)
+
+
+def people(engine: Engine, node_id: str | None = None) -> list[SiteUser]:
+    """Accounts by node then username (of one node, if given)."""
+    with Session(engine) as session:
+        query = select(SiteUser).order_by(col(SiteUser.node_id), col(SiteUser.username))
+        if node_id is not None:
+            query = query.where(SiteUser.node_id == node_id)
+        return list(session.exec(query).all())
+
+
+def _verified(user: SiteUser | None, password: str) -> bool:
+    try:
+        hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
+    except (VerificationError, InvalidHashError):
+        return False
+    return user is not None
+
+
+def change_password(engine: Engine, username: str, current: str, new: str,
+                    keep_session: str | None = None) -> None:
+    """Set a new password if ``current`` is right; every other session of the person ends
+    (a stolen session does not outlive the change). ``AccountError`` says which is wrong."""
+    check_password(new)
+    with Session(engine) as session:
+        user = session.get(SiteUser, username)
+        if not _verified(user, current):
+            raise AccountError("current password is wrong")
+        assert user is not None
+        user.password_hash = hasher.hash(new)
+        session.add(user)
+        _end_sessions(session, username, keep_session)
+        audit.note(session, username, "password_changed", username, node_id=user.node_id)
+        session.commit()
+
+
+def change_email(engine: Engine, username: str, current: str, email: str) -> str:
+    """Set (or with ``""`` remove) the e-mail address if ``current`` is the password;
+    returns the address as stored."""
+    try:
+        address = normal_email(email)
+    except ValueError as exc:
+        raise AccountError(str(exc)) from None
+    with Session(engine) as session:
+        user = session.get(SiteUser, username)
+        if not _verified(user, current):
+            raise AccountError("current password is wrong")
+        assert user is not None
+        user.email = address or None
+        session.add(user)
+        # the address is personal data: the log says that it changed, not to what
+        audit.note(session, username, "email_changed", username, node_id=user.node_id,
+                   detail="removed" if not address else None)
+        session.commit()
+    return address
+
+
+def set_password(session: Session, username: str, password: str) -> SiteUser:
+    """A new password without the old one (a reset link, checked by the caller), in the
+    caller's transaction; every session of the person ends."""
+    check_password(password)
+    user = session.get(SiteUser, username)
+    if user is None:
+        raise AccountError(f"user {username!r} does not exist")
+    user.password_hash = hasher.hash(password)
+    session.add(user)
+    _end_sessions(session, username, None)
+    return user
+
+
+def _end_sessions(session: Session, username: str, keep: str | None) -> None:
+    query = delete(SiteSession).where(col(SiteSession.username) == username)
+    if keep:
+        query = query.where(col(SiteSession.token_hash) != _token_hash(keep))
+    session.exec(query)
 
 
 def authenticate(engine: Engine, username: str, password: str) -> CurrentUser | None:

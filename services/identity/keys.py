@@ -154,3 +154,39 @@ def revoke_keys(engine: Engine, node_id: str) -> int:
             session.add(cred)
         session.commit()
     return len(current)
+
+
+@dataclass(frozen=True)
+class KeyInfo:
+    """What an admin sees of a key: never the key, nor its hash."""
+
+    key_id: str
+    created_at: str
+    scopes: tuple[str, ...]
+    live: bool
+    expires_at: str | None
+    revoked_at: str | None
+
+
+def keys_of(engine: Engine, node_id: str) -> list[KeyInfo]:
+    """A node's keys, newest first."""
+    now = _stamp(_now())
+    with Session(engine) as session:
+        rows = session.exec(select(NodeCredential).where(NodeCredential.node_id == node_id)
+                            .order_by(col(NodeCredential.created_at).desc())).all()
+    return [KeyInfo(c.key_id, c.created_at, tuple(s for s in c.scopes.split(",") if s),
+                    _live(c.revoked_at, c.expires_at, now), c.expires_at, c.revoked_at)
+            for c in rows]
+
+
+def live_key_counts(engine: Engine) -> dict[str, int]:
+    """How many valid keys each node has (nodes without any are absent)."""
+    now = _stamp(_now())
+    counts: dict[str, int] = {}
+    with Session(engine) as session:
+        for node_id, revoked_at, expires_at in session.exec(
+                select(NodeCredential.node_id, NodeCredential.revoked_at,
+                       NodeCredential.expires_at)).all():
+            if _live(revoked_at, expires_at, now):
+                counts[node_id] = counts.get(node_id, 0) + 1
+    return counts

@@ -7,8 +7,11 @@ from typing import Any
 
 import pytest
 
+from services.identity import links
+from services.identity.accounts import CurrentUser
 from services.settings import REPO_ROOT
 from tests.browser.conftest import log_in
+from tests.support.stack import Stack
 
 pytestmark = pytest.mark.kafka
 
@@ -23,9 +26,12 @@ PAGES = ["/", f"/forums/{MAESA}", f"/proposals/{MENJAHIT}", "/meetings/musyawara
          "/commitments/rtl-bantuan-transport-anak-nelayan",
          "/nodes/dinsos-bitung", "/programs", "/programs/pelatihan-keterampilan-perempuan",
          "/search?q=pelatihan+menjahit", "/login", "/no-such-page"]
-SIGNED_IN = ["/account", f"/forums/{MAESA}/proposals/new", f"/forums/{MAESA}/meetings/new",
+SIGNED_IN = ["/account", "/invites", f"/forums/{MAESA}/proposals/new",
+             f"/forums/{MAESA}/meetings/new",
              "/meetings/musyawarah-maesa-2026-03/minutes",
              "/meetings/musyawarah-maesa-2026-03/action-items/new?decision=0"]
+#: an admin's pages (a coordinator meets their 403, which is checked below)
+ADMIN = ["/admin/nodes", "/admin/nodes/dinsos-bitung", "/admin/people", "/admin/audit"]
 RULES = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}
 
 
@@ -92,3 +98,36 @@ def test_the_refusal_pages_pass_axe_and_say_what_to_do(browser: Any, site_url: s
         assert not _violations(tab), _violations(tab)
     finally:
         context.close()
+
+
+@pytest.mark.parametrize("locale", ["id-ID", "en-US"])
+def test_the_account_and_admin_pages_pass_axe(browser: Any, site_url: str, stack: Stack,
+                                              locale: str) -> None:
+    """An admin's pages, a key or link shown once, an invite's and a reset link's page,
+    a used link, and a coordinator refused an admin page."""
+    admin = CurrentUser("admin-uji", "Admin Bappeda", "bappeda-bitung", "admin")
+    invite = links.create_invite(stack.engine, admin, "dinsos-bitung", "member")
+    reset = links.create_reset(stack.engine, admin, "ani")
+    context = browser.new_context(base_url=site_url, viewport={"width": 390, "height": 844},
+                                  locale=locale)
+    problems: dict[str, list[str]] = {}
+    try:
+        tab = context.new_page()
+        for path in (f"/invites/{invite}", f"/reset/{reset}", "/invites/no-such-link"):
+            tab.goto(path)
+            problems[path] = _violations(tab)
+        log_in(tab, "admin-uji")
+        for path in ADMIN:
+            tab.goto(path)
+            problems[path] = _violations(tab)
+        tab.goto("/invites")
+        tab.locator("form.card button[type=submit]").click()
+        tab.wait_for_selector("#secret")
+        problems["invite link shown"] = _violations(tab)
+        log_in(tab, "hendra")
+        refused = tab.goto("/admin/nodes")
+        assert refused is not None and refused.status == 403
+        problems["403"] = _violations(tab)
+    finally:
+        context.close()
+    assert not any(problems.values()), problems

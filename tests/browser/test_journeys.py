@@ -194,6 +194,99 @@ PAGES = [("home", "/"), ("forum", f"/forums/{MAESA}"), ("proposal", f"/proposals
          ("search", "/search?q=pelatihan+menjahit"), ("login", "/login")]
 
 
+#: seen signed in as an admin: the account page and everything it leads to
+ACCOUNT_PAGES = [("account", "/account"), ("invites", "/invites"),
+                 ("admin-nodes", "/admin/nodes"), ("admin-node", "/admin/nodes/dinsos-bitung"),
+                 ("admin-people", "/admin/people"), ("admin-audit", "/admin/audit")]
+
+
+def test_an_invitee_joins_logs_in_and_changes_their_password(browser: Any, site_url: str
+                                                             ) -> None:
+    """A coordinator makes an invite link; the invitee opens it in their own browser,
+    chooses a username and a password, logs in, changes the password and logs in with
+    the new one."""
+    coordinator = browser.new_context(base_url=site_url, viewport={"width": 390, "height": 844},
+                                      locale="id-ID")
+    invitee = browser.new_context(base_url=site_url, viewport={"width": 390, "height": 844},
+                                  locale="id-ID")
+    username = uid("dewi").lower()
+    try:
+        tab = coordinator.new_page()
+        log_in(tab, "hendra")
+        tab.goto("/account")
+        tab.get_by_role("link", name="Undang orang").click()
+        tab.select_option("#role", "member")
+        tab.get_by_role("button", name="Buat tautan undangan").click()
+        link = tab.locator("#secret").input_value()
+        shot(tab, "invite-link")
+        assert "/invites/" in link
+
+        own = invitee.new_page()
+        own.goto(link)
+        assert "Dinas Sosial" in own.locator("h1").inner_text()
+        own.fill("#name", "Dewi Rumengan")
+        own.fill("#username", username)
+        own.fill("#password", "sandi-dewi-pertama")
+        own.fill("#password_again", "sandi-dewi-pertama")
+        shot(own, "invite-accept")
+        own.get_by_role("button", name="Buat akun saya").click()
+        own.wait_for_url("**/login?joined=*")
+        assert own.locator("#username").input_value() == username
+        own.fill("#password", "sandi-dewi-pertama")
+        own.click("form.card button[type=submit]")
+        own.wait_for_url("**/")
+        own.goto("/account")
+        assert username in own.locator("main").inner_text()
+
+        own.fill("#current_password", "sandi-dewi-pertama")
+        own.fill("#new_password", "sandi-dewi-kedua")
+        own.fill("#new_password_again", "sandi-dewi-kedua")
+        own.get_by_role("button", name="Ganti kata sandi").click()
+        own.wait_for_url("**/account?changed=password")
+        assert own.get_by_role("status").is_visible()
+        shot(own, "password-changed")
+        own.get_by_role("button", name="Keluar").click()
+        own.goto("/login")
+        own.fill("#username", username)
+        own.fill("#password", "sandi-dewi-pertama")
+        own.click("form.card button[type=submit]")
+        assert own.locator("p.error").is_visible()  # the old password no longer works
+        own.fill("#password", "sandi-dewi-kedua")
+        own.click("form.card button[type=submit]")
+        own.wait_for_url("**/")
+        assert own.get_by_role("link", name="Dewi Rumengan").is_visible()
+        own.goto(link)
+        assert own.locator("h1").inner_text() == "Tautan ini sudah tidak berlaku"
+    finally:
+        coordinator.close()
+        invitee.close()
+
+
+@pytest.mark.parametrize("locale", ["id-ID", "en-US"])
+def test_no_account_page_scrolls_sideways_on_a_phone(browser: Any, site_url: str,
+                                                     locale: str) -> None:
+    context = browser.new_context(base_url=site_url, viewport={"width": 390, "height": 844},
+                                  locale=locale)
+    try:
+        tab = context.new_page()
+        log_in(tab, "admin-uji")
+        for name, path in ACCOUNT_PAGES:
+            response = tab.goto(path)
+            assert response is not None and response.status == 200, path
+            overflow = tab.evaluate("document.documentElement.scrollWidth"
+                                    " - document.documentElement.clientWidth")
+            assert overflow <= 0, f"{path} at 390 px scrolls sideways by {overflow} px"
+            shot(tab, f"{name}-390-{locale[:2]}")
+        tab.goto("/invites")  # a link shown once: long, and still no sideways scroll
+        tab.locator("form.card button[type=submit]").click()
+        tab.wait_for_selector("#secret")
+        overflow = tab.evaluate("document.documentElement.scrollWidth"
+                                " - document.documentElement.clientWidth")
+        assert overflow <= 0, f"a link shown once scrolls sideways by {overflow} px"
+    finally:
+        context.close()
+
+
 @pytest.mark.parametrize(("width", "height"), [(390, 844), (1280, 900)])
 @pytest.mark.parametrize("locale", ["id-ID", "en-US"])
 def test_no_page_scrolls_sideways(browser: Any, site_url: str, width: int, height: int,

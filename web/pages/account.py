@@ -9,9 +9,19 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from services.identity.accounts import authenticate, end_session, start_session
+from services.identity.accounts import (
+    MIN_PASSWORD,
+    USERNAME,
+    AccountError,
+    authenticate,
+    change_email,
+    change_password,
+    end_session,
+    profile,
+    start_session,
+)
 from web import i18n
-from web.forms import current_user, login_redirect, see_other
+from web.forms import current_user, login_redirect, require_user, see_other
 from web.i18n import gettext as _
 from web.queries.board import node_name
 from web.ratelimit import LoginLimiter, login_keys
@@ -43,7 +53,15 @@ def _form(request: Request, values: dict[str, str], errors: dict[str, str],
 
 
 async def login(request: Request) -> Response:
-    return _form(request, {"next": safe_next(request.query_params.get("next"))}, {})
+    """The form; after an invite or a reset link, with the person's username filled in
+    and a word on what just happened."""
+    params = request.query_params
+    values = {"next": safe_next(params.get("next"))}
+    for notice in ("joined", "reset"):
+        username = params.get(notice, "")
+        if USERNAME.match(username):
+            values.update(username=username, notice=notice)
+    return _form(request, values, {})
 
 
 @form_post
@@ -99,12 +117,80 @@ async def logout(request: Request, form: FormData) -> Response:
     return response
 
 
+#: what ``?changed=`` on the account page says was saved
+CHANGED = ("password", "email")
+
+
+async def _account_page(request: Request, values: dict[str, str], errors: dict[str, str],
+                        status_code: int = 200) -> Response:
+    user = require_user(request)
+    engine = request.app.state.engine
+    name = await asyncio.to_thread(node_name, engine, user.node_id)
+    found = await asyncio.to_thread(profile, engine, user.username)
+    changed = request.query_params.get("changed")
+    values = {"email": (found.email if found else None) or "", **values}
+    return templates.TemplateResponse(request, "account.html", {
+        "node_name": name, "email": found.email if found else None, "values": values,
+        "errors": errors, "min_password": MIN_PASSWORD,
+        "changed": changed if changed in CHANGED and not errors else None,
+    }, status_code=status_code)
+
+
 async def account(request: Request) -> Response:
-    user = current_user(request)
-    if user is None:
+    if current_user(request) is None:
         return login_redirect(request)
-    name = await asyncio.to_thread(node_name, request.app.state.engine, user.node_id)
-    return templates.TemplateResponse(request, "account.html", {"node_name": name})
+    return await _account_page(request, {}, {})
+
+
+def _password(form: FormData, name: str) -> str:
+    value = form.get(name)  # never stripped: a space may be part of a password
+    return value if isinstance(value, str) else ""
+
+
+@form_post
+async def do_change_password(request: Request, form: FormData) -> Response:
+    user = require_user(request)
+    current, new = _password(form, "current_password"), _password(form, "new_password")
+    errors: dict[str, str] = {}
+    if not current:
+        errors["current_password"] = _("Enter your current password.")
+    if len(new) < MIN_PASSWORD:
+        errors["new_password"] = _("The new password needs at least %(num)d characters.") % {
+            "num": MIN_PASSWORD}
+    elif new != _password(form, "new_password_again"):
+        errors["new_password_again"] = _("The two new passwords are not the same.")
+    if not errors:
+        try:
+            await asyncio.to_thread(change_password, request.app.state.engine, user.username,
+                                    current, new, getattr(request.state, "session_token", None))
+        except AccountError:
+            errors["current_password"] = _("Your current password is not right.")
+    if errors:  # passwords are never sent back into the page
+        return await _account_page(request, {}, errors, 400)
+    return see_other(str(request.url_for("account")) + "?changed=password")
+
+
+@form_post
+async def do_change_email(request: Request, form: FormData) -> Response:
+    user = require_user(request)
+    values = {"email": text(form, "email")}
+    current = _password(form, "email_password")
+    errors: dict[str, str] = {}
+    if not current:
+        errors["email_password"] = _("Enter your current password.")
+    else:
+        try:
+            await asyncio.to_thread(change_email, request.app.state.engine, user.username,
+                                    current, values["email"])
+        except AccountError as exc:
+            if "password" in str(exc):
+                errors["email_password"] = _("Your current password is not right.")
+            else:
+                errors["email"] = _("This is not an e-mail address: write it as "
+                                    "name@example.org.")
+    if errors:
+        return await _account_page(request, values, errors, 400)
+    return see_other(str(request.url_for("account")) + "?changed=email")
 
 
 @form_post
@@ -122,5 +208,7 @@ routes = [
     Route("/login", do_login, methods=["POST"], name="do_login"),
     Route("/logout", logout, methods=["POST"], name="logout"),
     Route("/account", account, name="account"),
+    Route("/account/password", do_change_password, methods=["POST"], name="change_password"),
+    Route("/account/email", do_change_email, methods=["POST"], name="change_email"),
     Route("/language", language, methods=["POST"], name="language"),
 ]

@@ -48,3 +48,20 @@ def test_security_headers_are_added_and_a_responses_own_are_kept() -> None:
     assert b"frame-ancestors 'none'" in headers[b"content-security-policy"]
     assert headers[b"strict-transport-security"].startswith(b"max-age=")
     assert b"strict-transport-security" not in dict(security_headers(https=False))
+
+
+def test_invite_and_reset_tokens_never_reach_the_access_log() -> None:
+    import logging
+
+    from web.security import RedactLinks
+
+    record = logging.LogRecord("uvicorn.access", logging.INFO, __file__, 1,
+                               '%s - "%s %s HTTP/%s" %d',
+                               ("10.0.0.1:5", "GET", "/invites/s3cr3t-t0ken?x=1", "1.1", 200),
+                               None)
+    assert RedactLinks().filter(record)
+    assert "s3cr3t" not in record.getMessage() and "/invites/…?x=1" in record.getMessage()
+    reset = logging.LogRecord("uvicorn.access", logging.INFO, __file__, 1, "POST /reset/abc",
+                              None, None)
+    RedactLinks().filter(reset)
+    assert reset.getMessage() == "POST /reset/…"
