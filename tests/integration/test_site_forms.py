@@ -255,6 +255,12 @@ def test_coordinator_schedules_a_meeting_and_publishes_its_minutes(site: DemoSit
     form = site.client.get(f"/meetings/{meeting}/minutes")
     assert 'name="attendee_node"' in form.text and ">Dinas Sosial Kota Bitung</option>" in form.text
     assert any(pid == MENJAHIT for pid, _title in form.context["proposals"])
+    # people are offered by name as one types: earlier attendees and the site's people,
+    # never anyone's login name
+    offered = dict(form.context["people"])
+    assert offered["Ronald Tambuwun"] == "bappeda-bitung" and "Hendra Lumenta" in offered
+    assert '<datalist id="people">' in form.text and 'list="people"' in form.text
+    assert not {"hendra", "warga", "admin"} & set(offered)
     due = (dt.date.today() + dt.timedelta(days=40)).isoformat()
     published = site.post(f"/meetings/{meeting}/minutes", {
         "attendee_name": ["Hendra Lumenta", "Ibu Ani", "Warga", ""],

@@ -31,7 +31,7 @@ from web.forms import (
 )
 from web.i18n import gettext as _
 from web.posting import acting_node, version_of
-from web.queries.board import node_choices, node_name
+from web.queries.board import node_choices, node_name, people_choices
 from web.security import form_post, text
 from web.templating import templates
 
@@ -170,9 +170,10 @@ async def _minutes_page(request: Request, meeting: Meeting, values: dict[str, An
                         errors: dict[str, str], status_code: int = 200, *,
                         more: bool = False) -> Response:
     engine = request.app.state.engine
-    nodes, proposals = await asyncio.gather(asyncio.to_thread(node_choices, engine),
-                                            asyncio.to_thread(_proposals, engine,
-                                                              meeting.forum_id))
+    nodes, proposals, people = await asyncio.gather(
+        asyncio.to_thread(node_choices, engine),
+        asyncio.to_thread(_proposals, engine, meeting.forum_id),
+        asyncio.to_thread(people_choices, engine))
     attendees = values.get("attendees", [])
     decisions = values.get("decisions", [])
     blank_attendee = {"attendee_name": "", "attendee_node": ""}
@@ -186,7 +187,7 @@ async def _minutes_page(request: Request, meeting: Meeting, values: dict[str, An
     decision_rows = max(len(decisions), min(decision_rows, MOST_DECISION_ROWS))
     context = {
         "meeting": meeting, "values": values, "errors": errors, "nodes": nodes,
-        "proposals": proposals,
+        "proposals": proposals, "people": people, "node_names": dict(nodes),
         "attendee_rows": attendees + [blank_attendee] * (attendee_rows - len(attendees)),
         "decision_rows": decisions + [blank_decision] * (decision_rows - len(decisions)),
         "may_add_rows": attendee_rows < MOST_ATTENDEE_ROWS or decision_rows < MOST_DECISION_ROWS,

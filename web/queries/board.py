@@ -20,6 +20,7 @@ from sqlmodel import col, select
 
 from services import clock
 from services.domain.action_items import CLOSED, STATUSES, is_late
+from services.identity.accounts import SiteUser
 from services.readmodel.db import snapshot
 from services.readmodel.tables import ActionItem, Forum, Meeting, Node, Proposal
 from web.i18n import gettext as _
@@ -315,6 +316,28 @@ def names_of(engine: Engine, node_ids: Iterable[str]) -> dict[str, str]:
 def node_choices(engine: Engine) -> list[tuple[str, str]]:
     """Every node as (id, name), by name: what a node picker offers."""
     return by_name(node_names(engine))
+
+
+MOST_PEOPLE = 500  # names a people picker offers
+
+
+def people_choices(engine: Engine) -> list[tuple[str, str | None]]:
+    """The people a minutes form may name, as (name, node id or None), by name: those who
+    attended earlier meetings (as their minutes say) and those with an account on the site
+    (their display name, never their login name)."""
+    with snapshot(engine) as session:
+        minutes = session.exec(select(Meeting.minutes).where(col(Meeting.has_minutes))
+                               .order_by(col(Meeting.starts_at).desc()).limit(200)).all()
+        accounts = session.execute(select(SiteUser.name, SiteUser.node_id)).all()
+    found: dict[str, str | None] = {}
+    for record in minutes:
+        for attendee in (record or {}).get("attendees") or ():
+            name = str(attendee.get("name") or "").strip()
+            if name:
+                found.setdefault(name, attendee.get("node_id"))
+    for name, node in accounts:
+        found.setdefault(name, node)
+    return sorted(found.items(), key=lambda pair: pair[0].casefold())[:MOST_PEOPLE]
 
 
 def by_name(names: Mapping[str, str]) -> list[tuple[str, str]]:
