@@ -8,6 +8,7 @@ callables and the date/number filters all follow it without being handed it.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from contextvars import ContextVar
 from functools import cache, lru_cache
 from pathlib import Path
@@ -129,13 +130,23 @@ def format_moment(value: str | dt.datetime | None) -> str:
 def format_number(value: float | int | None) -> str:
     if value is None:
         return ""
+    if not _formattable(value):
+        return f"{value:.6g}"
     return _number(value, current.get())
 
 
 def format_ratio(value: float | None) -> str:
     if value is None:
         return "–"
+    if not _formattable(value * 100):
+        return f"{value * 100:.6g}%"
     return _ratio(value, current.get())
+
+
+def _formattable(value: float | int) -> bool:
+    """Whether Babel can write the number: it gives up on NaN, infinities and magnitudes
+    of about 10**27 and above (a report of any finite number passes the schema)."""
+    return math.isfinite(value) and abs(value) < 1e21
 
 
 # Babel parses its patterns and looks up locale data on every call; a board page formats

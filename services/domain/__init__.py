@@ -21,7 +21,7 @@ from services.domain import (
     programs,
     proposals,
 )
-from services.domain.base import Decide, Fold, State
+from services.domain.base import Decide, Event, Fold, State
 
 Rows = dict[str, list[dict[str, object]]]
 
@@ -45,6 +45,9 @@ class Aggregate:
     #: forget, in place, what the state no longer needs once its batch's rows and dead
     #: letters are written (a thread's comment texts)
     settle: Callable[[State], None]
+    #: why an event may not create the aggregate (None: it may), for the aggregates whose
+    #: creation has a rule of its own (a program is defined by the node it names as lead)
+    founding: Callable[[Event], str | None] | None = None
 
 
 def _from(module: ModuleType) -> Aggregate:
@@ -53,7 +56,8 @@ def _from(module: ModuleType) -> Aggregate:
                      decide=getattr(module, "decide", None), rows=rows,
                      written=getattr(module, "written", lambda _state: 0),
                      rows_since=getattr(module, "rows_since", lambda state, _mark: rows(state)),
-                     settle=_settle(getattr(module, "settle", None)))
+                     settle=_settle(getattr(module, "settle", None)),
+                     founding=getattr(module, "founding", None))
 
 
 def _settle(own: Callable[[State], None] | None) -> Callable[[State], None]:

@@ -10,11 +10,17 @@ and judged when the program is defined.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from events.catalog import INDICATOR_REPORTED, INDICATOR_REPORTED_V2, PROGRAM_DEFINED
-from services.domain.base import Event, Refusals, State, apply, guarded, node_of, utc
+from events.catalog import (
+    INDICATOR_REPORTED,
+    INDICATOR_REPORTED_V2,
+    PROGRAM_DEFINED,
+    SERVICE_NODE,
+)
+from services.domain.base import Event, Refusal, Refusals, State, apply, guarded, node_of, utc
 
 AGGREGATE = "program"
 REPORTED = frozenset({INDICATOR_REPORTED, INDICATOR_REPORTED_V2})
@@ -30,20 +36,58 @@ def reporters(state: State) -> list[str]:
 
 def decide(state: State, event: Event) -> str | None:
     """A program is redefined by its lead node only; its indicators are reported by its
-    lead and partner nodes, and only those it defines."""
+    lead and partner nodes, and only those it defines, for a period that exists."""
     kind, node, program = event["type"], node_of(event), state["id"]
+    data = event.get("data") or {}
     lead = state.get("lead_node_id")
-    if kind == PROGRAM_DEFINED and node != lead:
-        return f"only the lead node of program {program!r} ({lead}) redefines it"
+    if kind == PROGRAM_DEFINED:
+        if node != lead:
+            return f"only the lead node of program {program!r} ({lead}) redefines it"
+        return definition_problem(data)
     if kind in REPORTED:
         if node not in reporters(state):
             return (f"only the lead and partner nodes of program {program!r} "
                     f"({', '.join(reporters(state))}) report its indicators")
-        indicator = (event.get("data") or {}).get("indicator")
+        indicator = data.get("indicator")
         defined = [i["id"] for i in state.get("indicators") or ()]
         if indicator is not None and indicator not in defined:
             return (f"program {program!r} has no indicator {indicator!r} "
                     f"(it measures: {', '.join(defined)})")
+        period = data.get("period")
+        if period is not None and not is_period(period):
+            return f"there is no period {period!r} (a week 53 in a year of 52 weeks?)"
+    return None
+
+
+def founding(event: Event) -> str | None:
+    """Why the first definition of a program may not stand, or None: a node defines a
+    program it leads (not one it says another node leads), and a consistent one."""
+    if event["type"] != PROGRAM_DEFINED:
+        return None
+    data = event.get("data") or {}
+    node = node_of(event)
+    if node not in (data.get("lead_node_id"), SERVICE_NODE):
+        return (f"a node defines the programs it leads: {node} names "
+                f"{data.get('lead_node_id')} as the lead of program {event['subject']!r}")
+    return definition_problem(data)
+
+
+def definition_problem(data: Mapping[str, Any]) -> str | None:
+    """What contradicts itself in a definition: an indicator whose direction disagrees
+    with its baseline and target, or two indicators with one id."""
+    seen: set[str] = set()
+    for indicator in data.get("indicators") or ():
+        ident, baseline, target = indicator.get("id"), indicator.get("baseline"), \
+            indicator.get("target")
+        if ident in seen:
+            return f"two indicators are named {ident!r}"
+        seen.add(ident)
+        direction = indicator.get("direction") or DIRECTIONS[0]
+        if baseline is None or target is None or baseline == target:
+            continue
+        if (target > baseline) != (direction == "increase"):
+            return (f"indicator {ident!r} is to {direction} but its target ({target}) is "
+                    f"{'above' if target > baseline else 'below'} its baseline ({baseline})")
     return None
 
 
@@ -89,14 +133,28 @@ _guarded = guarded(_fold, PROGRAM_DEFINED, REPORTED, decide)
 
 
 def fold(state: State, event: Event) -> Refusals:
-    """``decide``, then the event's effect. A state from before programs were defined
-    (reports only, kept in the worker's table as they were accepted then) waits for its
-    definition like a new one."""
+    """``decide`` (and ``founding`` for the first definition), then the event's effect.
+
+    A state from before programs were defined held reports that no rule judged: they are
+    held again, as if replayed, and judged when the program is defined (the rebuild
+    replays the same reports before the same definition)."""
     if state["exists"] and "lead_node_id" not in state:
-        state["exists"] = False
-        state["values"] = {f"{key}|{CITY}": {**report, "area": CITY}
-                           for key, report in (state.get("values") or {}).items()}
+        _hold_legacy(state)
+    if not state["exists"] and (reason := founding(event)) is not None:
+        return (Refusal(event, reason),)
     return _guarded(state, event)
+
+
+def _hold_legacy(state: State) -> None:
+    state["exists"] = False
+    held = state.setdefault("held", [])
+    for key, report in (state.pop("values", None) or {}).items():
+        held.append({
+            "specversion": "1.0", "id": f"legacy:{state['id']}:{key}",
+            "source": f"/nodes/{report['node_id']}", "type": INDICATOR_REPORTED,
+            "subject": state["id"], "time": report["reported_at"],
+            "data": {k: report[k] for k in ("indicator", "period", "value", "unit", "note")
+                     if report.get(k) is not None}})
 
 
 def evolve(state: State | None, event: Event) -> State:
@@ -107,20 +165,31 @@ def evolve(state: State | None, event: Event) -> State:
 
 def period_span(period: str) -> tuple[dt.date, dt.date]:
     """The first and last day of a report's period: ``YYYY``, ``YYYY-Qn``, ``YYYY-MM`` or
-    the ISO week ``YYYY-Www``."""
-    year = int(period[:4])
-    rest = period[5:]
-    if not rest:
-        return dt.date(year, 1, 1), dt.date(year, 12, 31)
-    if rest.startswith("Q"):
-        first = 3 * int(rest[1:]) - 2
-        start = dt.date(year, first, 1)
-        return start, _month_end(year, first + 2)
-    if rest.startswith("W"):
-        start = dt.date.fromisocalendar(year, int(rest[1:]), 1)
-        return start, start + dt.timedelta(days=6)
-    month = int(rest)
-    return dt.date(year, month, 1), _month_end(year, month)
+    the ISO week ``YYYY-Www``. ValueError for one the calendar does not have (the schema's
+    pattern allows week 53 of every year, and the years 0000 and 9999's last days)."""
+    try:
+        year = int(period[:4])
+        rest = period[5:]
+        if not rest:
+            return dt.date(year, 1, 1), dt.date(year, 12, 31)
+        if rest.startswith("Q"):
+            first = 3 * int(rest[1:]) - 2
+            return dt.date(year, first, 1), _month_end(year, first + 2)
+        if rest.startswith("W"):
+            start = dt.date.fromisocalendar(year, int(rest[1:]), 1)
+            return start, start + dt.timedelta(days=6)
+        month = int(rest)
+        return dt.date(year, month, 1), _month_end(year, month)
+    except (ValueError, OverflowError):
+        raise ValueError(f"no such period: {period!r}") from None
+
+
+def is_period(period: str) -> bool:
+    try:
+        period_span(period)
+    except ValueError:
+        return False
+    return True
 
 
 def _month_end(year: int, month: int) -> dt.date:
@@ -128,11 +197,16 @@ def _month_end(year: int, month: int) -> dt.date:
     return following - dt.timedelta(days=1)
 
 
-def period_order(period: str) -> tuple[dt.date, dt.date]:
-    """A period's place in time: by its last day, then its first (a month before its
-    quarter, a quarter before its year)."""
-    start, end = period_span(period)
-    return end, start
+def period_order(period: str) -> tuple[int, int, str]:
+    """A period's place in time: by its last day, then the longer first ending there is
+    the later (a month before its quarter, a quarter before its year: a year's figure is
+    the latest when its December's is reported too). A period the calendar does not
+    have (accepted before it was refused) sorts last, by its spelling."""
+    try:
+        start, end = period_span(period)
+    except ValueError:
+        return dt.date.max.toordinal() + 1, 0, period
+    return end.toordinal(), -start.toordinal(), period
 
 
 def progress(indicator: Mapping[str, Any], value: float | None) -> float | None:
@@ -144,6 +218,8 @@ def progress(indicator: Mapping[str, Any], value: float | None) -> float | None:
     if value is None or baseline is None or target is None or target == baseline:
         return None
     way: float = (value - baseline) / (target - baseline)
+    if not math.isfinite(way):  # figures near the float's limits
+        return None
     return way + 0.0  # (no -0.0 at the baseline)
 
 
@@ -165,7 +241,7 @@ def city_figure(indicator: Mapping[str, Any], reports: Iterable[Mapping[str, Any
 def series(indicator: Mapping[str, Any], reports: Iterable[Mapping[str, Any]]
            ) -> list[dict[str, Any]]:
     """The indicator's city figure per period, oldest first: ``{"period", "value",
-    "areas": {area: value}}``."""
+    "by_area": {area: value}}``."""
     periods: dict[str, list[Mapping[str, Any]]] = {}
     for report in reports:
         if report["indicator"] == indicator["id"]:
@@ -174,7 +250,7 @@ def series(indicator: Mapping[str, Any], reports: Iterable[Mapping[str, Any]]
     for period in sorted(periods, key=period_order):
         kept = periods[period]
         out.append({"period": period, "value": city_figure(indicator, kept),
-                    "areas": {r["area"]: r["value"] for r in sorted(kept, key=_by_area)
+                    "by_area": {r["area"]: r["value"] for r in sorted(kept, key=_by_area)
                               if r["area"]}})
     return out
 

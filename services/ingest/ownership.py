@@ -15,10 +15,10 @@ from typing import Any
 
 from sqlalchemy import Engine, Select, bindparam, select
 
-from events.catalog import aggregate_of
+from events.catalog import SERVICE_NODE, aggregate_of
 from events.validation import FieldError
 from services.domain import AGGREGATES
-from services.domain.base import State, refusal
+from services.domain.base import State, node_of, refusal
 from services.readmodel.db import read_rows
 from services.readmodel.tables import ActionItem, Forum, Meeting, Program, Proposal
 
@@ -69,9 +69,13 @@ def refusals(engine: Engine, events: Sequence[Mapping[str, Any]],
             with engine.connect() as connection:
                 found = list(connection.execute(_owners(aggregate).where(table.id.in_(ids))))
         rows = {row[0]: row for row in found}
+        founding = AGGREGATES[aggregate].founding
         for index, event in items:
             row = rows.get(str(event["subject"]))
-            if row is None:
+            if row is None:  # not shown yet: only a rule of its creation can be asked
+                reason = founding(event) if founding is not None else None
+                if reason is not None and node_of(event) != SERVICE_NODE:
+                    errors.append(FieldError(prefix(index) + "/source", reason))
                 continue
             state: State = {"id": row[0], "exists": True,
                             **dict(zip(columns, row[1:], strict=True))}

@@ -172,7 +172,7 @@ class SeriesPoint(SQLModel):
     period: str
     value: float | None = Field(default=None, description="the city's figure of the period")
     progress: float | None = None
-    areas: dict[str, float] = Field(description="the value reported for each area")
+    by_area: dict[str, float] = Field(description="the value reported for each area")
 
 
 IndicatorReport = data_model("IndicatorReport", Indicator, drop=("version", "area"),

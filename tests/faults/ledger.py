@@ -31,7 +31,7 @@ import pytest
 from sqlalchemy import select
 from sqlmodel import Session
 
-from events.catalog import AGGREGATE_TOPICS
+from events.catalog import AGGREGATE_TOPICS, aggregate_of
 from services.domain import AGGREGATES
 from services.domain.base import State, replay
 from services.readmodel.db import make_engine, merge_rows, migrate, upsert
@@ -202,7 +202,7 @@ def replay_rows(events: Iterable[Event]) -> dict[str, list[Mapping[str, Any]]]:
     """The read-model rows of a pure replay of ``events`` (in the order given)."""
     by_subject: dict[tuple[str, str], list[Event]] = {}
     for event in events:
-        aggregate = str(event["type"]).split(".")[1]
+        aggregate = aggregate_of(str(event["type"]))
         by_subject.setdefault((aggregate, event["subject"]), []).append(event)
     states: list[tuple[str, State]] = []
     for (aggregate, _), folded in by_subject.items():

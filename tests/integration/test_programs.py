@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import io
 import xml.etree.ElementTree as ET
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -133,7 +134,7 @@ def test_the_read_api_pages_feed_data_and_report_show_the_program(stack: Stack) 
     listed = stack.get("/api/v1/programs", node=partner).json()
     assert program in [p["id"] for p in listed["items"]] and listed["next"] is None
     series = stack.get(f"/api/v1/programs/{program}/indicators/balita_stunting").json()
-    assert [(p["period"], p["areas"]) for p in series["series"]] == [
+    assert [(p["period"], p["by_area"]) for p in series["series"]] == [
         ("2026-Q1", {}), ("2026-Q2", {"Aertembaga": 16.1, "Bitung Tengah": 12.9})]
     assert stack.get(f"/api/v1/programs/{program}/indicators/nope").status_code == 404
     assert stack.get("/api/v1/programs/tidak-ada").status_code == 404
@@ -165,3 +166,15 @@ def test_the_read_api_pages_feed_data_and_report_show_the_program(stack: Stack) 
         assert heading.upper() in text and "Edukasi gizi melalui posyandu" in text
         assert "Balita stunting" in text and "Kader dilatih" in text
     assert stack.get("/programs/tidak-ada/report.pdf").status_code == 404
+
+
+def test_the_report_fetches_nothing_a_person_wrote(tmp_path: Path) -> None:
+    from web.pages.programs import pdf_of
+
+    secret = tmp_path / "secret.html"
+    secret.write_text("<p>RAHASIA-SERVER</p>")
+    pdf = pdf_of(f'<p>Laporan</p><img src="{secret.as_uri()}"><iframe src="{secret.as_uri()}">'
+                 f'</iframe><img src="http://127.0.0.1:9/x.png">'
+                 f'<link rel="stylesheet" href="{secret.as_uri()}">')
+    text = "".join(page.extract_text() for page in pypdf.PdfReader(io.BytesIO(pdf)).pages)
+    assert "Laporan" in text and "RAHASIA" not in text

@@ -7,6 +7,7 @@ baseline the program started from (dashed) and the target it aims for.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -64,8 +65,8 @@ def indicator_chart(indicator: Mapping[str, Any], points: Sequence[Mapping[str, 
     ``services.domain.programs.series`` gives them) with the baseline and target lines,
     all on one scale from zero to the largest of them."""
     plot = HEIGHT - TOP - BOTTOM
-    series = [(p["period"], p["value"]) for p in points if p["value"] is not None]
-    levels = [v for v in (indicator.get("baseline"), indicator.get("target")) if v is not None]
+    series = [(p["period"], p["value"]) for p in points if _drawable(p["value"])]
+    levels = [v for v in (indicator.get("baseline"), indicator.get("target")) if _drawable(v)]
     peak = max([*(v for _, v in series), *levels, 0]) or 1
 
     def y(value: float) -> float:
@@ -75,11 +76,16 @@ def indicator_chart(indicator: Mapping[str, Any], points: Sequence[Mapping[str, 
     bars = [Bar(period=period, value=value, x=round(i * slot + GAP / 2, 1), y=y(value),
                 width=round(slot - GAP, 1), height=round(TOP + plot - y(value), 1))
             for i, (period, value) in enumerate(series)]
-    baseline, target = indicator.get("baseline"), indicator.get("target")
+    baseline, target = (v if _drawable(v) else None
+                        for v in (indicator.get("baseline"), indicator.get("target")))
     return Chart(indicator=indicator["id"], name=indicator["name"], unit=indicator.get("unit"),
                  bars=bars,
                  baseline=Level(baseline, y(baseline)) if baseline is not None else None,
                  target=Level(target, y(target)) if target is not None else None)
+
+
+def _drawable(value: float | None) -> bool:
+    return value is not None and math.isfinite(value)
 
 
 @dataclass(frozen=True)
@@ -92,14 +98,15 @@ class AreaBar:
 
 def area_bars(areas: Mapping[str, float]) -> list[AreaBar]:
     """One bar per area, longest first, for a period reported by area."""
-    peak = max((abs(v) for v in areas.values()), default=0) or 1
+    shown = {area: value for area, value in areas.items() if _drawable(value)}
+    peak = max((abs(v) for v in shown.values()), default=0) or 1
     return [AreaBar(area=area, value=value, percent=round(100 * max(value, 0) / peak, 1))
-            for area, value in sorted(areas.items(), key=lambda kv: (-kv[1], kv[0]))]
+            for area, value in sorted(shown.items(), key=lambda kv: (-kv[1], kv[0]))]
 
 
 def bar_share(progress: float | None) -> float:
     """How much of a progress bar to fill (0 to 100) for a progress (which may be below 0
     or above 1)."""
-    if progress is None:
+    if progress is None or math.isnan(progress):
         return 0.0
     return round(100 * min(max(progress, 0.0), 1.0), 1)

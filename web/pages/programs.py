@@ -54,6 +54,11 @@ class IndicatorView:
     def share(self) -> float:
         return charts.bar_share(self.progress)
 
+    @property
+    def baseline(self) -> float | None:
+        baseline: float | None = self.definition.get("baseline")
+        return baseline
+
 
 @dataclass
 class ProgramView:
@@ -77,10 +82,10 @@ def _indicator(definition: dict[str, Any], reports: list[dict[str, Any]]) -> Ind
     for point in points:
         point["progress"] = rules.progress(definition, point["value"])
     view = IndicatorView(definition, charts.indicator_chart(definition, points), points)
-    with_areas = [p for p in points if p["areas"]]
+    with_areas = [p for p in points if p["by_area"]]
     if with_areas:
         view.area_period = with_areas[-1]["period"]
-        view.areas = charts.area_bars(with_areas[-1]["areas"])
+        view.areas = charts.area_bars(with_areas[-1]["by_area"])
     return view
 
 
@@ -168,17 +173,18 @@ _LAYOUTS = asyncio.Semaphore(2)
 REPORT_CSS = Path(__file__).resolve().parent.parent / "templates" / "report.css"
 
 
-def _no_fetch(url: str, *args: Any, **kwargs: Any) -> Any:
-    """The report is one self-contained document: it fetches nothing (no URL of a
-    person's text is ever requested by the server)."""
-    raise ValueError(f"the report fetches nothing: {url}")
-
-
 def pdf_of(html: str) -> bytes:
+    """The report's PDF. It is one self-contained document: a URL in it (none is put there,
+    but a person's text is in it) is never fetched by the server."""
     import weasyprint  # Pango is loaded on the first report, not at every start-up
+    from weasyprint.urls import URLFetcher
+
+    class NoFetching(URLFetcher):
+        def fetch(self, url: str, headers: Any = None) -> Any:
+            raise ValueError(f"the report fetches nothing: {url[:100]}")
 
     css = weasyprint.CSS(string=REPORT_CSS.read_text(encoding="utf-8"))
-    document = weasyprint.HTML(string=html, url_fetcher=_no_fetch)
+    document = weasyprint.HTML(string=html, url_fetcher=NoFetching())
     pdf: bytes = document.write_pdf(stylesheets=[css])
     return pdf
 

@@ -19,7 +19,7 @@ from services.readmodel.tables import (
     Proposal,
 )
 from web.queries.board import in_program
-from web.queries.filters import COMMITMENT, MEETING, PROPOSAL, equal
+from web.queries.filters import COMMITMENT, MEETING, PROPOSAL, equal, serving_program
 from web.queries.records import commitment
 
 MAX_ROWS = 100_000
@@ -29,8 +29,9 @@ def _proposals(columns: tuple[Any, ...], *, forum: str | None = None, node: str 
                status: str | None = None, subject: str | None = None,
                program: str | None = None, limit: int = MAX_ROWS) -> Any:
     query = select(*columns).where(*equal(PROPOSAL, {
-        "forum": forum, "node": node, "status": status, "subject": subject,
-        "program": program}))
+        "forum": forum, "node": node, "status": status, "subject": subject}))
+    if program:
+        query = query.where(serving_program(program))
     return query.order_by(col(Proposal.updated_at).desc(), col(Proposal.id)).limit(limit)
 
 

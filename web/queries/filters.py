@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sqlmodel import col
+from sqlmodel import col, or_, select
 
 from services.readmodel.tables import ActionItem, Forum, Meeting, Node, Proposal
 
@@ -23,6 +23,14 @@ MEETING: dict[str, Any] = {"forum": Meeting.forum_id, "node": Meeting.node_id,
                            "subject": Meeting.id}
 FORUM: dict[str, Any] = {"program": Forum.program, "area": Forum.area}
 NODE: dict[str, Any] = {"kind": Node.kind}
+
+
+def serving_program(program: str) -> Any:
+    """The proposals serving ``program``: those naming it, and those without a program in
+    a forum of the program (the board's rule, ``web.queries.board._place``)."""
+    forums = select(Forum.id).where(Forum.program == program)
+    return or_(col(Proposal.program) == program,
+               col(Proposal.program).is_(None) & col(Proposal.forum_id).in_(forums))
 
 
 def equal(columns: Mapping[str, Any], filters: Mapping[str, Any]) -> list[Any]:

@@ -8,13 +8,14 @@ import dataclasses
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import Engine, or_
+from sqlalchemy import Engine
 from sqlmodel import col, select
 
 from services.domain import programs as rules
 from services.readmodel.db import read_rows, snapshot
-from services.readmodel.tables import Forum, Indicator, Node, Program, Proposal
+from services.readmodel.tables import Indicator, Node, Program, Proposal
 from web.queries import board as board_data
+from web.queries.filters import serving_program
 
 #: a program in a list: what its card shows
 SUMMARY_FIELDS = ("id", "name", "summary", "lead_node_id", "partner_node_ids", "starts_on",
@@ -56,12 +57,9 @@ def reports(engine: Engine, program_id: str, indicator: str | None = None
 
 
 def proposals(engine: Engine, program_id: str) -> list[dict[str, Any]]:
-    """The proposals that serve the program: those naming it, and those without a program
-    in a forum of the program (the board's rule, ``web.queries.board``)."""
-    forums = select(Forum.id).where(Forum.program == program_id)
+    """The proposals that serve the program (``web.queries.filters.serving_program``)."""
     query = (select(*(getattr(Proposal, name) for name in PROPOSAL_FIELDS))
-             .where(or_(col(Proposal.program) == program_id,
-                        col(Proposal.program).is_(None) & col(Proposal.forum_id).in_(forums)))
+             .where(serving_program(program_id))
              .order_by(col(Proposal.submitted_at).desc(), col(Proposal.id)))
     with snapshot(engine) as session:
         found = session.execute(query).all()

@@ -17,7 +17,7 @@ from sqlmodel import Session, col, select
 
 from services.domain.action_items import CLOSED, is_late, step_statuses
 from services.readmodel.db import read_rows, snapshot
-from services.readmodel.tables import ActionItem, Forum, Meeting, Node, Proposal
+from services.readmodel.tables import ActionItem, Forum, Meeting, Node, Program, Proposal
 from web.queries.board import BoardFilters, Commitment, rows, summary
 from web.queries.records import forum_meetings, thread_comments, version_sums
 
@@ -289,7 +289,7 @@ _THREAD_VERSIONS = select(  # type: ignore[call-overload]
     Proposal.version,
     select(Forum.version).where(Forum.id == Proposal.forum_id).scalar_subquery(),
     *version_sums(ActionItem, ActionItem.proposal_id == Proposal.id),
-    *version_sums(Meeting), *version_sums(Node),
+    *version_sums(Meeting), *version_sums(Node), *version_sums(Program),
 ).where(Proposal.id == bindparam("id"))
 
 
@@ -298,9 +298,9 @@ def thread_versions(engine: Engine, proposal_id: str) -> tuple[Any, ...] | None:
 
     The proposal's version covers its text, statuses, comments and endorsements (all
     events of its aggregate); then its forum, its commitments, the meetings (a thread
-    lists those that discussed it) and the nodes (their names). Those last two are sums
-    over small tables (1,000 meetings: about 0.2 ms); a generation of the read model that
-    the projector bumps would replace them.
+    lists those that discussed it), the nodes and the programs (their names). Those last
+    three are sums over small tables (1,000 meetings: about 0.2 ms); a generation of the
+    read model that the projector bumps would replace them.
     """
     found = read_rows(engine, _THREAD_VERSIONS, {"id": proposal_id})
     return tuple(found[0]) if found else None

@@ -117,18 +117,48 @@ def test_reports_before_the_definition_are_held_then_judged() -> None:
     assert [r["value"] for r in programs.rows(state)["indicators"]] == [20]
 
 
-def test_a_state_of_reports_kept_from_before_programs_waits_for_its_definition() -> None:
-    legacy = {**new_state(PROGRAM), "exists": True, "version": 1, "applied": ["old"],
-              "values": {"perempuan_dilatih|2026-Q1": {
-                  "indicator": "perempuan_dilatih", "period": "2026-Q1", "value": 20,
-                  "unit": None, "note": None, "node_id": LEAD,
-                  "reported_at": "2026-04-01T00:00:00.000000Z"}}}
+def test_a_state_of_reports_kept_from_before_programs_is_judged_like_a_replay() -> None:
+    legacy = {**new_state(PROGRAM), "exists": True, "version": 2, "applied": ["a", "b"],
+              "values": {
+                  "perempuan_dilatih|2026-Q1": {
+                      "indicator": "perempuan_dilatih", "period": "2026-Q1", "value": 20,
+                      "unit": None, "note": None, "node_id": LEAD,
+                      "reported_at": "2026-04-01T00:00:00.000000Z"},
+                  "perempuan_dilatih|2026-Q2": {
+                      "indicator": "perempuan_dilatih", "period": "2026-Q2", "value": 99,
+                      "unit": None, "note": None, "node_id": OTHER,
+                      "reported_at": "2026-07-01T00:00:00.000000Z"}}}
 
-    programs.fold(legacy, reported("2026-Q2", 48))
+    assert programs.fold(legacy, reported("2026-Q3", 48)) == ()
     assert programs.rows(legacy) == {}
-    programs.fold(legacy, defined())
+    [refused] = programs.fold(legacy, defined())
 
+    assert refused.node_id == OTHER  # what no rule judged then is judged now
     assert sorted(r["value"] for r in programs.rows(legacy)["indicators"]) == [20, 48]
+
+
+def test_a_node_defines_only_a_program_it_leads_and_a_consistent_one() -> None:
+    state, [refusal] = judged(programs.fold, [defined(node=OTHER)])
+    assert "defines the programs it leads" in refusal.reason and state is not None
+    assert programs.rows(state) == {}
+
+    _, [refusal] = judged(programs.fold, [defined(baseline=30, target=14)])
+    assert "is to increase but its target (14) is below its baseline (30)" in refusal.reason
+    _, [refusal] = judged(programs.fold, [defined(), defined(direction="decrease")])
+    assert "is to decrease but its target (300) is above" in refusal.reason
+    assert programs.founding(defined(node="gotong", lead=LEAD)) is None  # the service may
+
+
+def test_a_report_of_a_period_the_calendar_lacks_is_refused() -> None:
+    _, [refusal] = judged(programs.fold, [defined(), reported("2025-W53", 1)])
+    assert "no period '2025-W53'" in refusal.reason
+    assert programs.is_period("2026-W53") and not programs.is_period("0000")
+    # one already in a state (accepted before the rule) sorts last instead of failing
+    assert sorted(["9999-12", "2026", "2025-W53"], key=programs.period_order)[0] == "2026"
+
+
+def test_a_figure_too_large_for_a_float_has_no_progress() -> None:
+    assert programs.progress({"baseline": -1.7e308, "target": 1.7e308}, 1e308) is None
 
 
 def test_the_rule_names_the_decision_for_a_page() -> None:
@@ -170,10 +200,15 @@ def test_without_a_baseline_or_a_report_there_is_no_progress() -> None:
 
 
 def test_the_latest_period_is_the_latest_in_time_not_in_spelling() -> None:
-    found = latest(defined(), reported("2026-12", 70), reported("2026-Q3", 60),
+    found = latest(defined(), reported("2026-11", 70), reported("2026-Q3", 60),
                    reported("2026-W02", 5), reported("2025", 400))
 
-    assert found["latest"] == {"period": "2026-12", "value": 70}
+    assert found["latest"] == {"period": "2026-11", "value": 70}
+
+
+def test_of_periods_ending_together_the_longest_is_the_latest() -> None:
+    assert sorted(["2026", "2026-12", "2026-Q4"], key=programs.period_order) == [
+        "2026-12", "2026-Q4", "2026"]
 
 
 def test_areas_add_up_to_the_city_unless_a_city_figure_is_reported() -> None:
@@ -194,8 +229,8 @@ def test_the_series_has_the_city_and_each_area_per_period() -> None:
     indicator = state["indicators"][0]
 
     assert programs.series(indicator, state["values"].values()) == [
-        {"period": "2026-Q1", "value": 12, "areas": {"Girian Bawah": 12}},
-        {"period": "2026-Q2", "value": 48, "areas": {"Aertembaga": 18, "Girian Bawah": 30}}]
+        {"period": "2026-Q1", "value": 12, "by_area": {"Girian Bawah": 12}},
+        {"period": "2026-Q2", "value": 48, "by_area": {"Aertembaga": 18, "Girian Bawah": 30}}]
 
 
 @pytest.mark.parametrize(("period", "span"), [

@@ -11,7 +11,7 @@ TRAINED = {"id": "perempuan_dilatih", "name": "Perempuan dilatih", "unit": "oran
 
 
 def _points(*values: tuple[str, float | None]) -> list[dict[str, object]]:
-    return [{"period": p, "value": v, "areas": {}} for p, v in values]
+    return [{"period": p, "value": v, "by_area": {}} for p, v in values]
 
 
 def test_bars_scale_to_the_largest_value_and_keep_order() -> None:
