@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from typing import TYPE_CHECKING
@@ -83,7 +84,21 @@ async def ensure_topics(settings: Settings, app: faust.App | None = None) -> lis
             ]
             with contextlib.suppress(TopicAlreadyExistsError):
                 await admin.create_topics(new)
+            await _listed(admin, set(missing))
             log.info("created topics %s", ", ".join(missing))
         return missing
     finally:
         await admin.close()
+
+
+async def _listed(admin: AIOKafkaAdminClient, names: set[str], timeout_s: float = 15.0) -> None:
+    """Wait until the broker's metadata lists ``names``: a topic is created by the
+    controller and listed a moment later, and a consumer that subscribes in between does
+    not get it (seen on a loaded machine: an empty list right after the creation)."""
+    deadline = asyncio.get_running_loop().time() + timeout_s
+    while not names <= set(await admin.list_topics()):
+        if asyncio.get_running_loop().time() > deadline:
+            log.warning("topics not listed yet after %.0f s: %s", timeout_s,
+                        ", ".join(sorted(names)))
+            return
+        await asyncio.sleep(0.1)
