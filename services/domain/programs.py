@@ -259,6 +259,15 @@ def _by_area(report: Mapping[str, Any]) -> str:
     return str(report["area"])
 
 
+def progress_series(indicator: Mapping[str, Any], reports: Iterable[Mapping[str, Any]]
+                    ) -> list[dict[str, Any]]:
+    """``series``, each period with the progress its figure makes."""
+    points = series(indicator, reports)
+    for point in points:
+        point["progress"] = progress(indicator, point["value"])
+    return points
+
+
 def measured(indicator: Mapping[str, Any], reports: Iterable[Mapping[str, Any]]
              ) -> dict[str, Any]:
     """An indicator's definition with its latest figure and the progress it makes."""

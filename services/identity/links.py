@@ -13,6 +13,7 @@ import hashlib
 import secrets
 import time
 from dataclasses import dataclass
+from typing import TypeVar
 
 from sqlalchemy import Engine, update
 from sqlmodel import Field, Session, SQLModel, col, select
@@ -91,15 +92,25 @@ def create_invite(engine: Engine, inviter: CurrentUser, node_id: str, role: str,
     return token
 
 
-def open_invite(engine: Engine, token: str, now: float | None = None) -> Invite:
-    """What a live invite offers; ``LinkError`` otherwise."""
+_Link = TypeVar("_Link", SiteInvite, PasswordReset)
+
+
+def _live(engine: Engine, table: type[_Link], token: str, now: float | None) -> _Link:
+    """The unused, unexpired link of ``table`` that ``token`` opens; ``LinkError``
+    otherwise."""
     if not _usable(token):
         raise LinkError("unknown link")
     with Session(engine) as session:
-        found = session.get(SiteInvite, _hash(token))
+        found = session.get(table, _hash(token))
     if found is None or found.used_at is not None or expired(
             found.expires_at, time.time() if now is None else now):
         raise LinkError("unknown, used or expired link")
+    return found
+
+
+def open_invite(engine: Engine, token: str, now: float | None = None) -> Invite:
+    """What a live invite offers; ``LinkError`` otherwise."""
+    found = _live(engine, SiteInvite, token, now)
     return Invite(found.node_id, found.role, found.created_by, found.expires_at)
 
 
@@ -148,13 +159,7 @@ def create_reset(engine: Engine, admin: CurrentUser, username: str,
 
 def open_reset(engine: Engine, token: str, now: float | None = None) -> str:
     """The username a live reset link is for; ``LinkError`` otherwise."""
-    if not _usable(token):
-        raise LinkError("unknown link")
-    with Session(engine) as session:
-        found = session.get(PasswordReset, _hash(token))
-    if found is None or found.used_at is not None or expired(
-            found.expires_at, time.time() if now is None else now):
-        raise LinkError("unknown, used or expired link")
+    found = _live(engine, PasswordReset, token, now)
     return found.username
 
 

@@ -78,9 +78,7 @@ class ProgramView:
 
 
 def _indicator(definition: dict[str, Any], reports: list[dict[str, Any]]) -> IndicatorView:
-    points = rules.series(definition, reports)
-    for point in points:
-        point["progress"] = rules.progress(definition, point["value"])
+    points = rules.progress_series(definition, reports)
     view = IndicatorView(definition, charts.indicator_chart(definition, points), points)
     with_areas = [p for p in points if p["by_area"]]
     if with_areas:
@@ -127,7 +125,7 @@ def program_view(engine: Engine, program_id: str, on: dt.date, tz: str) -> Progr
         commitments=commitments,
         scorecard=board_data.scorecard(commitments, tz),
         timeline=_timeline(program, reports, proposals, commitments),
-        names=queries.node_names(engine, nodes),
+        names=board_data.names_of(engine, nodes),
         period=(program.starts_on, program.ends_on))
 
 
@@ -139,7 +137,7 @@ def _cards(engine: Engine) -> tuple[list[dict[str, Any]], dict[str, str]]:
         periods = [i["latest"]["period"] for i in item["indicators"] if i.get("latest")]
         item["latest_period"] = max(periods, key=rules.period_order) if periods else None
     nodes = {i["lead_node_id"] for i in items} | {n for i in items for n in i["partner_node_ids"]}
-    return items, queries.node_names(engine, nodes)
+    return items, board_data.names_of(engine, nodes)
 
 
 @kept_for_visitors

@@ -13,7 +13,7 @@ from sqlmodel import col, select
 
 from services.domain import programs as rules
 from services.readmodel.db import read_rows, snapshot
-from services.readmodel.tables import Indicator, Node, Program, Proposal
+from services.readmodel.tables import Indicator, Program, Proposal
 from web.queries import board as board_data
 from web.queries.filters import serving_program
 
@@ -91,9 +91,7 @@ def indicator_series(engine: Engine, program_id: str, indicator: str
     if row is None or definition is None:
         return None
     found = reports(engine, program_id, indicator)
-    points = rules.series(definition, found)
-    for point in points:
-        point["progress"] = rules.progress(definition, point["value"])
+    points = rules.progress_series(definition, found)
     return {"program": program_id, "indicator": definition, "series": points,
             "reports": [{**r, "area": r["area"] or None} for r in found]}
 
@@ -105,10 +103,3 @@ def names(engine: Engine) -> dict[str, str]:
     """Program names by id, for every page that shows a program (on SQLite, read again
     only after a commit: ``read_rows``' reuse)."""
     return dict(read_rows(engine, _NAMES, {}, reuse=True))
-
-
-def node_names(engine: Engine, ids: set[str]) -> dict[str, str]:
-    if not ids:
-        return {}
-    with snapshot(engine) as session:
-        return dict(session.execute(select(Node.id, Node.name).where(col(Node.id).in_(ids))).all())
