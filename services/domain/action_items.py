@@ -14,7 +14,7 @@ from events.catalog import (
     SERVICE_NODE,
 )
 from services.domain.base import Event, State, apply, guarded, node_of, utc
-from services.domain.search import commitment_document, note_change
+from services.domain.search import commitment_document
 
 AGGREGATE = "action_item"
 
@@ -40,17 +40,7 @@ def decide(state: State, event: Event) -> str | None:
     return None
 
 
-#: the fields of a commitment its search document shows or filters on
-SEARCHED = ("title", "description", "owner_node_id", "status", "proposal_id", "meeting_id")
-
-
 def _fold(state: State, event: Event) -> None:
-    _change(state, event)
-    if state["exists"]:
-        note_change(state, tuple(state.get(name) for name in SEARCHED), utc(event["time"]))
-
-
-def _change(state: State, event: Event) -> None:
     kind = event["type"]
     data = event["data"]
     at = utc(event["time"])
@@ -171,5 +161,4 @@ def rows(state: State) -> dict[str, list[dict[str, object]]]:
         "updated_at": state["updated_at"],
         "version": state["version"],
     }
-    return {"action_items": [item],
-            "search_documents": [commitment_document(item, state.get("searched"))]}
+    return {"action_items": [item], "search_documents": [commitment_document(item)]}

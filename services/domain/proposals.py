@@ -16,7 +16,7 @@ from events.catalog import (
     PROPOSAL_SUBMITTED,
 )
 from services.domain.base import Event, State, apply, guarded, node_of, utc
-from services.domain.search import comment_documents, note_change, proposal_document
+from services.domain.search import comment_documents, proposal_document
 
 AGGREGATE = "proposal"
 
@@ -95,12 +95,6 @@ def _fold(state: State, event: Event) -> None:
         )
     history = state["status_history"]
     state["status"] = history[-1]["status"] if history else None
-    if "title" in state:  # what search shows of the thread (not its comments: their own)
-        note_change(state, tuple(state.get(name) for name in SEARCHED), at)
-
-
-#: the fields of a proposal its search document shows or filters on
-SEARCHED = ("title", "body", "forum_id", "program", "status", "node_id")
 
 
 def _index(state: State, name: str, of: str, key: Callable[[Any], str]) -> list[str]:
@@ -190,6 +184,6 @@ def rows_since(state: State, since: int) -> dict[str, list[dict[str, object]]]:
             for seq, c in enumerate(new_comments, start=since + 1)
         ],
         "proposals": [proposal],
-        "search_documents": [proposal_document(proposal, state.get("searched")),
+        "search_documents": [proposal_document(proposal),
                              *comment_documents(proposal_id, new_comments)],
     }

@@ -46,33 +46,10 @@ def _document(kind: str, id_: str, *, title: str, body: str, at: str, version: i
             "version": version}
 
 
-def note_change(state: dict[str, Any], shown: tuple[Any, ...], at: str) -> None:
-    """Record, in an aggregate's state, when what search shows of it last changed: its
-    document is written again only then, not with every comment, endorsement or progress
-    report — each rewrite made the full-text index tokenise the title and body again
-    (measured: the read model's time per event tripled). The document's version counts
-    those changes, so it is the same whatever order held events were folded in."""
-    key = hashlib.blake2b(repr(shown).encode(), digest_size=8).hexdigest()
-    searched = state.get("searched")
-    if searched is None or searched["key"] != key:
-        count = searched["version"] + 1 if searched is not None else 1
-        state["searched"] = {"key": key, "version": count, "at": at}
-
-
-def _changed(row: Mapping[str, Any], searched: Mapping[str, Any] | None) -> tuple[int, str]:
-    """A document's version and time: those of its last change (``note_change``), or for a
-    row without them its aggregate's."""
-    if searched is None:
-        return int(row["version"]), str(row["updated_at"])
-    return int(searched["version"]), str(searched["at"])
-
-
-def proposal_document(proposal: Mapping[str, Any], searched: Mapping[str, Any] | None = None
-                      ) -> dict[str, object]:
-    version, at = _changed(proposal, searched)
+def proposal_document(proposal: Mapping[str, Any]) -> dict[str, object]:
     return _document("proposal", proposal["id"], title=proposal["title"],
-                     body=proposal["body"], at=at,
-                     version=version, node_id=proposal["node_id"],
+                     body=proposal["body"], at=proposal["updated_at"],
+                     version=proposal["version"], node_id=proposal["node_id"],
                      forum_id=proposal["forum_id"], program=proposal.get("program"),
                      status=proposal.get("status"))
 
@@ -103,12 +80,10 @@ def meeting_document(meeting: Mapping[str, Any]) -> dict[str, object]:
                      forum_id=meeting["forum_id"])
 
 
-def commitment_document(item: Mapping[str, Any], searched: Mapping[str, Any] | None = None
-                        ) -> dict[str, object]:
+def commitment_document(item: Mapping[str, Any]) -> dict[str, object]:
     """A commitment's document: its node is its owner (who people look for)."""
-    version, at = _changed(item, searched)
     return _document("commitment", item["id"], title=item["title"],
-                     body=item.get("description") or "", at=at,
-                     version=version, node_id=item["owner_node_id"],
+                     body=item.get("description") or "", at=item["updated_at"],
+                     version=item["version"], node_id=item["owner_node_id"],
                      status=item["status"], proposal_id=item.get("proposal_id"),
                      meeting_id=item.get("meeting_id"))

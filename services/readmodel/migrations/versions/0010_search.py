@@ -65,8 +65,7 @@ def _documents(bind: sa.Connection) -> Iterator[dict[str, object]]:
 
     for proposal in rows("SELECT id, title, body, forum_id, program, node_id, status, "
                          "updated_at, version FROM proposals"):
-        # version 0: the worker's first change of it (its states count from 1) replaces it
-        yield search.proposal_document(proposal, {"version": 0, "at": proposal["updated_at"]})
+        yield search.proposal_document(proposal)
     for comment in rows("SELECT proposal_id, comment_id, body, node_id, at "
                         "FROM proposal_comments"):
         yield from search.comment_documents(comment["proposal_id"], [comment])
@@ -77,7 +76,7 @@ def _documents(bind: sa.Connection) -> Iterator[dict[str, object]]:
         yield search.meeting_document(meeting)
     for item in rows("SELECT id, title, description, owner_node_id, status, proposal_id, "
                      "meeting_id, updated_at, version FROM action_items"):
-        yield search.commitment_document(item, {"version": 0, "at": item["updated_at"]})
+        yield search.commitment_document(item)
 
 
 def upgrade() -> None:
