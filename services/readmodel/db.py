@@ -24,6 +24,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, make_url
 from sqlmodel import Session
 
+from services.readmodel import search_index
 from services.readmodel.tables import READ_MODEL, ReadModelGeneration
 
 log = logging.getLogger(__name__)
@@ -371,6 +372,8 @@ def upsert(connection: Connection, rows: Rows) -> int:
                       for key, process in params)
                 for row in values])
         sent += len(values)
+    if rows.get("search_documents"):
+        search_index.catch_up(connection)
     if sent:
         _new_generation(connection)
     return sent
@@ -403,4 +406,5 @@ def merge_rows(parts: Iterable[Rows]) -> dict[str, list[Mapping[str, Any]]]:
 def empty_read_model(connection: Connection) -> None:
     for model in READ_MODEL.values():
         connection.execute(delete(model))
+    search_index.emptied(connection)
     _new_generation(connection)
