@@ -137,7 +137,7 @@ def test_a_comment_is_found_under_its_threads_title_and_link(indexed: Engine) ->
     [hit], total = _find(indexed, "setuju")
     assert total == 1
     assert (hit.kind, hit.title, hit.url) == ("comment", "Bibit padi unggul untuk kelompok tani",
-                                              "/proposals/usulan-padi#comment-k1")
+                                              "/proposals/usulan-padi/comments/k1")
     assert hit.forum_id == FORUM and hit.status == "open" and hit.node_id == "tani-girian"
 
 
