@@ -26,7 +26,7 @@ PAGES = ["/", f"/forums/{MAESA}", f"/proposals/{MENJAHIT}", "/meetings/musyawara
          "/commitments/rtl-bantuan-transport-anak-nelayan",
          "/nodes/dinsos-bitung", "/programs", "/programs/pelatihan-keterampilan-perempuan",
          "/search?q=pelatihan+menjahit", "/login", "/no-such-page"]
-SIGNED_IN = ["/account", "/invites", f"/forums/{MAESA}/proposals/new",
+SIGNED_IN = ["/account", "/notifications", "/invites", f"/forums/{MAESA}/proposals/new",
              f"/forums/{MAESA}/meetings/new",
              "/meetings/musyawarah-maesa-2026-03/minutes",
              "/meetings/musyawarah-maesa-2026-03/action-items/new?decision=0"]
