@@ -6,14 +6,18 @@ notifier (its own consumer group on the typed topics) to the followers' pages.
 
 from __future__ import annotations
 
+import datetime as dt
+import time
 import uuid
 
 import pytest
 from sqlmodel import Session, col, select
 
+from services import clock
+from services.identity.accounts import add_user
 from services.notify.tables import Follow, Notification
-from tests.support.site_fixtures import DemoSite
-from tests.support.stack import wait_for
+from tests.support.site_fixtures import PASSWORD, DemoSite
+from tests.support.stack import event, uid, wait_for
 
 pytestmark = pytest.mark.kafka
 
@@ -142,3 +146,34 @@ def test_a_kept_page_for_visitors_never_shows_a_count(site: DemoSite) -> None:
     assert visitor.context.get("unread", 0) == 0
     assert 'class="count"' not in visitor.text and "Ibu Ani" not in visitor.text
     assert 'href="http://testserver/notifications"' not in visitor.text
+
+
+def _told(site: DemoSite, username: str, item: str, what: str) -> list[Notification]:
+    with Session(site.stack.engine) as session:
+        return list(session.exec(select(Notification).where(
+            col(Notification.username) == username, col(Notification.target_id) == item,
+            col(Notification.what) == what)).all())
+
+
+def test_due_soon_and_overdue_tell_the_owner_nodes_people_once(site: DemoSite) -> None:
+    stack = site.stack
+    node = stack.node("government")
+    person = f"p{uuid.uuid4().hex[:10]}"
+    add_user(stack.engine, person, name="Petugas", node_id=node, role="member",
+             password=PASSWORD)
+    today = clock.today(stack.settings.timezone)
+    soon, late, later = uid("rtl"), uid("rtl"), uid("rtl")
+    stack.publish(node, [
+        event("gotong.action_item.created.v1", item, {
+            "title": f"Komitmen {item}", "owner_node_id": node,
+            "due_date": (today + dt.timedelta(days=days)).isoformat()}, node)
+        for item, days in ((soon, 2), (late, -1), (later, 10))])
+    wait_for(lambda: _told(site, person, soon, "due_soon"), 60, "the due-soon notification")
+    wait_for(lambda: _told(site, person, late, "overdue"), 60, "the overdue notification")
+    time.sleep(3)  # a few more rounds of the due-soon timer and the overdue timer
+    assert len(_told(site, person, soon, "due_soon")) == 1
+    assert len(_told(site, person, late, "overdue")) == 1
+    assert _told(site, person, later, "due_soon") == []
+    site.login(person)
+    sentences = [i["sentence"] for i in site.client.get("/notifications").context["items"]]
+    assert any(f"Komitmen {soon}" in s and "jatuh tempo" in s for s in sentences)
