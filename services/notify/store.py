@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Engine, and_, delete, func, or_, update
+from sqlalchemy import Engine, delete, func, or_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
@@ -347,11 +347,4 @@ def _set_batch(engine: Engine, batch_id: int, **values: Any) -> None:
                                              col(MailBatch.sent_at).is_(None))
                      .values(**values))
         session.commit()
-
-
-def unsent(engine: Engine) -> list[MailBatch]:
-    with Session(engine) as session:
-        return list(session.exec(select(MailBatch).where(
-            and_(col(MailBatch.sent_at).is_(None), col(MailBatch.failed_at).is_(None)))))
-
 
