@@ -212,7 +212,7 @@ def tune_gc() -> None:
 def run(settings: Settings, loglevel: str = "INFO", render_mail: Render | None = None) -> None:
     """Create the topics, migrate the read model, and run the worker until stopped.
     ``render_mail`` words notification mail (the site's templates and catalogs:
-    ``web.mail.render``); without it notifications stay on the site."""
+    ``web.notices.mail.render``); without it notifications stay on the site."""
     from services.pipeline.topics import ensure_topics
 
     memory.limit_arenas()

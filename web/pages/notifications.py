@@ -24,7 +24,7 @@ from services.notify.tables import KINDS, MAIL_MODES, Notification
 from services.readmodel.tables import ActionItem, Forum, Node, Proposal
 from web.forms import current_user, login_redirect, require_user, see_other, service_secret
 from web.i18n import gettext as _
-from web.notices import path, sentence
+from web.notices.words import path, sentence
 from web.pages.account import safe_next
 from web.security import form_post, text
 from web.templating import templates

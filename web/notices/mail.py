@@ -13,7 +13,7 @@ from services.settings import get as get_settings
 from web import i18n
 from web.i18n import gettext as _
 from web.i18n import ngettext
-from web.notices import path, sentence
+from web.notices.words import path, sentence
 from web.templating import TEMPLATES, make_environment
 
 _html = make_environment()
