@@ -50,15 +50,19 @@ def is_following(engine: Engine, username: str, kind: str, target_id: str) -> bo
         return session.get(Follow, (username, kind, target_id)) is not None
 
 
-def record_actions(engine: Engine, username: str, event_ids: Iterable[str],
-                   follows: Iterable[tuple[str, str]] = ()) -> None:
-    """What a person published from the site: whose action each event is (so the notifier
-    tells them nothing of it), and what they follow by doing it (a proposal they post,
-    comment on or endorse). Written before the events are sent: the notifier never reads
-    an event of the site before its row."""
+def record_actions(engine: Engine, username: str, event_ids: Iterable[str]) -> None:
+    """Whose action each event published from the site is, so that the notifier tells
+    them nothing of it. Written before the events are sent: the notifier never reads an
+    event of the site before its row (a row of an event never sent is harmless)."""
     now = time.time()
     _insert_ignoring(engine, SiteAction,
                      [{"event_id": e, "username": username, "at": now} for e in event_ids])
+
+
+def follow_all(engine: Engine, username: str, follows: Iterable[tuple[str, str]]) -> None:
+    """Follow several things at once (what a person follows by posting); those followed
+    already are left as they are."""
+    now = time.time()
     _insert_ignoring(engine, Follow, [{"username": username, "kind": k, "target_id": t,
                                        "created_at": now} for k, t in follows])
 
