@@ -35,6 +35,7 @@ from services.settings import Settings
 log = logging.getLogger(__name__)
 
 RESTART_DELAY_S = 2.0
+STOP_TIMEOUT_S = 5.0
 #: how long a batch waits for read-model rows its events need (same-batch projection)
 FACTS_WAIT_S = 10.0
 SINCE = "notify_since"
@@ -114,8 +115,10 @@ class Notifier:
                 if fetched:
                     await consumer.commit()
         finally:
+            # bounded: with the broker gone, leaving the group waits on request timeouts,
+            # and a worker told to stop must stop (services/pipeline/runtime.py)
             with contextlib.suppress(Exception):
-                await stop_consumer(consumer)
+                await asyncio.wait_for(stop_consumer(consumer), STOP_TIMEOUT_S)
 
 
 DUE_NAMESPACE = uuid.UUID("0b7f6f0e-2f57-4b43-a3a1-59a1a4b7c2d4")
