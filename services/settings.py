@@ -107,6 +107,21 @@ class Settings:
     # one log line per HTTP request from uvicorn (off: /metrics counts requests by route
     # and status; the line cost ~8% of the web's CPU at 1,000 events/s)
     access_log: bool = False
+    # notification mail: the SMTP server (None: notifications stay on the site), the From
+    # address, the site's public address for links; how long an "immediate" mail waits to
+    # gather what comes together, how often the worker looks, the retry schedule while
+    # the server is away (seconds after each failed attempt, about two days in all), the
+    # city's hour of the daily digest, and how often due-soon commitments are looked for
+    smtp_url: str | None = field(default=None, repr=False)
+    mail_from: str = "Gotong <gotong@localhost>"
+    public_url: str = "http://127.0.0.1:8000"
+    mail_wait_s: float = 60.0
+    mail_tick_s: float = 5.0
+    mail_retry_schedule: tuple[float, ...] = (30, 60, 300, 900, 1800, 3600, 7200, 14400,
+                                              28800, 43200, 43200, 43200)
+    mail_timeout_s: float = 30.0
+    mail_digest_hour: int = 7
+    due_check_s: float = 300.0
 
     @property
     def bootstrap(self) -> str:
@@ -179,6 +194,18 @@ def load() -> Settings:
         metrics_token=os.environ.get("GOTONG_METRICS_TOKEN") or None,
         exit_with_parent=_bool("GOTONG_EXIT_WITH_PARENT", False),
         access_log=_bool("GOTONG_ACCESS_LOG", False),
+        smtp_url=os.environ.get("GOTONG_SMTP_URL") or None,
+        mail_from=os.environ.get("GOTONG_MAIL_FROM") or "Gotong <gotong@localhost>",
+        public_url=(os.environ.get("GOTONG_PUBLIC_URL")
+                    or f"http://127.0.0.1:{_int('GOTONG_HTTP_PORT', 8000)}").rstrip("/"),
+        mail_wait_s=float(os.environ.get("GOTONG_MAIL_WAIT") or 60),
+        mail_tick_s=float(os.environ.get("GOTONG_MAIL_TICK") or 5),
+        mail_retry_schedule=_floats("GOTONG_MAIL_RETRY_SCHEDULE",
+                                    (30, 60, 300, 900, 1800, 3600, 7200, 14400, 28800,
+                                     43200, 43200, 43200)),
+        mail_timeout_s=float(os.environ.get("GOTONG_MAIL_TIMEOUT") or 30),
+        mail_digest_hour=_int("GOTONG_MAIL_DIGEST_HOUR", 7),
+        due_check_s=float(os.environ.get("GOTONG_DUE_CHECK_SECONDS") or 300),
         overdue_check_s=float(os.environ.get("GOTONG_OVERDUE_CHECK_SECONDS") or 10),
         publish_timeout_s=float(os.environ.get("GOTONG_PUBLISH_TIMEOUT") or 10),
         worker_stop_timeout_s=float(os.environ.get("GOTONG_WORKER_STOP_TIMEOUT") or 15),

@@ -17,12 +17,21 @@ from sqlalchemy import Engine
 from sqlmodel import Session, SQLModel
 from starlette.requests import Request
 
-from events.catalog import SERVICE_NODE
+from events.catalog import (
+    PROPOSAL_COMMENTED,
+    PROPOSAL_ENDORSED,
+    PROPOSAL_SUBMITTED,
+    SERVICE_NODE,
+)
 from events.envelope import cloud_event
 from services.identity.accounts import CurrentUser
 from services.ingest import publish as publishing
+from services.notify import store as follows
 
 POLL_S = 0.05
+
+#: posting, commenting or endorsing follows the proposal
+FOLLOWS_PROPOSAL = (PROPOSAL_SUBMITTED, PROPOSAL_COMMENTED, PROPOSAL_ENDORSED)
 
 
 def new_id(prefix: str) -> str:
@@ -57,7 +66,14 @@ async def publish_all(request: Request, user: CurrentUser,
     at_root = publishing.pointer_prefix(True)  # a form's fields, whichever event has them
     publishing.check(state.validator, node, made, at_root)
     await publishing.ask_owners(state.engine, made, at_root)
+    # whose action each event is (the notifier tells them nothing of it): written before
+    # sending, so never after the notifier reads the event
+    await asyncio.to_thread(follows.record_actions, state.engine, user.username,
+                            [str(e["id"]) for e in made])
     await publishing.send(state.producer, node, made, state.settings.publish_timeout_s)
+    followed = [("proposal", str(e["subject"])) for e in made if e["type"] in FOLLOWS_PROPOSAL]
+    if followed:  # what they follow by it, once Kafka has taken it
+        await asyncio.to_thread(follows.follow_all, state.engine, user.username, followed)
     return made
 
 

@@ -13,6 +13,7 @@ import secrets
 from collections.abc import Awaitable, Callable, Iterable
 from http.cookies import SimpleCookie
 
+from sqlalchemy import Engine
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -20,6 +21,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from services.identity.accounts import CurrentUser, user_for_session
+from services.notify.store import unread_count
 
 SESSION_COOKIE = "gotong_session"
 CSRF_COOKIE = "gotong_csrf"
@@ -42,6 +44,13 @@ def cookie_header(name: str, value: str, *, max_age: int | None, secure: bool) -
     if secure:
         parts.append("Secure")
     return "; ".join(parts).encode("latin-1")
+
+
+def signed_in(engine: Engine, session: str) -> tuple[CurrentUser | None, int]:
+    """The session's person and their unread notifications (one index lookup more, in the
+    same thread hop): only ever for a signed-in person, whose pages are never kept."""
+    user = user_for_session(engine, session)
+    return user, unread_count(engine, user.username) if user is not None else 0
 
 
 class SessionMiddleware:
@@ -75,13 +84,14 @@ class SessionMiddleware:
             browser = secrets.token_urlsafe(24)
         assert browser is not None
         user: CurrentUser | None = None
+        unread = 0
         if session:
             engine = scope["app"].state.engine
-            user = await asyncio.to_thread(user_for_session, engine, session)
+            user, unread = await asyncio.to_thread(signed_in, engine, session)
             if user is None:
                 session = None
         state = scope.setdefault("state", {})
-        state.update(user=user, session_token=session, csrf_browser=browser,
+        state.update(user=user, unread=unread, session_token=session, csrf_browser=browser,
                      csrf_token=csrf_token(self.secret, browser, session))
 
         async def send_with_cookie(message: Message) -> None:

@@ -27,6 +27,7 @@ from web.pages import browse as pages
 from web.pages import commitment as forms_commitment
 from web.pages import live
 from web.pages import meeting as forms_meeting
+from web.pages import notifications as notification_pages
 from web.pages import people as people_pages
 from web.pages import programs as program_pages
 from web.pages import search as search_pages
@@ -57,6 +58,7 @@ routes: list[BaseRoute] = [
     *forms_meeting.routes,
     *forms_commitment.routes,
     *account_pages.routes,
+    *notification_pages.routes,
     *people_pages.routes,
     *admin_pages.routes,
     *live.routes,

@@ -24,6 +24,8 @@ def _site_context(request: Request) -> dict[str, Any]:
     state = request.state
     return {
         "user": getattr(state, "user", None),
+        # a signed-in person's unread notifications (0 for visitors: kept pages never show one)
+        "unread": getattr(state, "unread", 0) if getattr(state, "user", None) else 0,
         "csrf_token": getattr(state, "csrf_token", ""),
         "locale": getattr(state, "locale", i18n.DEFAULT_LOCALE),
         "locales": i18n.LOCALES,

@@ -17,8 +17,9 @@ def worker(loglevel: str) -> None:
     """Run the Faust worker: the ingest agent (gate, fold, typed topics, read model), the
     webhook deliveries and the timers."""
     from services.pipeline.worker import run
+    from web.notices.mail import render
 
-    run(settings_module.get(), loglevel=loglevel)
+    run(settings_module.get(), loglevel=loglevel, render_mail=render)
 
 
 @click.command()

@@ -20,6 +20,9 @@ from events.catalog import INGEST_TOPIC
 from events.validation import Validator, default_validator
 from services.domain import AGGREGATES
 from services.domain.base import State
+from services.notify.agent import Notifier
+from services.notify.due import DueSoonWatch
+from services.notify.mailer import Mailer, Render
 from services.pipeline import delivery, memory, metrics, runtime
 from services.pipeline.ingest import Ingest
 from services.pipeline.overdue import OverdueWatch
@@ -43,7 +46,8 @@ RAW: dict[str, Any] = {"key_type": bytes, "value_type": bytes, "key_serializer":
 class Worker:
     """Builds the Faust app for the given settings."""
 
-    def __init__(self, settings: Settings, validator: Validator | None = None) -> None:
+    def __init__(self, settings: Settings, validator: Validator | None = None,
+                 render_mail: Render | None = None) -> None:
         self.settings = s = settings
         self.secret = settings.secret_key
         self.worker_id = f"{socket.gethostname()}:{os.getpid()}"
@@ -77,6 +81,14 @@ class Worker:
         self.app.batch_agent(self.ingest_topic, name="ingest", discard=self.store.forget,
                              linger_s=s.batch_linger_ms / 1000)(self.ingest.process)
         self.app.timer(s.overdue_check_s, name="overdue")(self.overdue.tick)
+        # notifications: a consumer group of their own on the typed topics, and the mail
+        # and due-soon timers; none of them is on the ingest agent's path
+        self.notifier = Notifier(s, self.engine)
+        self.app.task(self.notifier.run)
+        self.mailer = Mailer(s, self.engine, render_mail, self.secret)
+        self.app.timer(s.mail_tick_s, name="notify-mail")(self.mailer.tick)
+        self.due_soon = DueSoonWatch(self.engine, s.timezone)
+        self.app.timer(s.due_check_s, name="due-soon")(self.due_soon.tick)
         self.app.timer(2.0, name="heartbeat")(self._heartbeat)
         self.app.timer(10.0, name="ingest-log")(self._log_stats)
         self.app.before_commit.append(self._flush_states)
@@ -197,13 +209,15 @@ def tune_gc() -> None:
     collector.settle(collector.WORKER_YOUNG)
 
 
-def run(settings: Settings, loglevel: str = "INFO") -> None:
-    """Create the topics, migrate the read model, and run the worker until stopped."""
+def run(settings: Settings, loglevel: str = "INFO", render_mail: Render | None = None) -> None:
+    """Create the topics, migrate the read model, and run the worker until stopped.
+    ``render_mail`` words notification mail (the site's templates and catalogs:
+    ``web.notices.mail.render``); without it notifications stay on the site."""
     from services.pipeline.topics import ensure_topics
 
     memory.limit_arenas()
     (settings.data_dir / "worker").mkdir(parents=True, exist_ok=True)
-    worker = Worker(settings)
+    worker = Worker(settings, render_mail=render_mail)
     asyncio.run(ensure_topics(settings, worker.app))
     migrate(worker.engine)
     metrics.serve(settings.metrics_port, settings.metrics_host)

@@ -9,9 +9,10 @@ import pytest
 
 from services.identity import links
 from services.identity.accounts import CurrentUser
+from services.notify.mail import unsubscribe_token
 from services.settings import REPO_ROOT
 from tests.browser.conftest import log_in
-from tests.support.stack import Stack
+from tests.support.stack import SECRET, Stack
 
 pytestmark = pytest.mark.kafka
 
@@ -25,8 +26,11 @@ PAGES = ["/", f"/forums/{MAESA}", f"/proposals/{MENJAHIT}", "/meetings/musyawara
          # open and owned by the coordinator's node: its progress, status and owner forms
          "/commitments/rtl-bantuan-transport-anak-nelayan",
          "/nodes/dinsos-bitung", "/programs", "/programs/pelatihan-keterampilan-perempuan",
-         "/search?q=pelatihan+menjahit", "/login", "/no-such-page"]
-SIGNED_IN = ["/account", "/invites", f"/forums/{MAESA}/proposals/new",
+         "/search?q=pelatihan+menjahit",
+         # the unsubscribe link of a mail (its confirmation, for whoever opens it)
+         f"/unsubscribe/{unsubscribe_token(SECRET.encode(), 'ani')}",
+         "/login", "/no-such-page"]
+SIGNED_IN = ["/account", "/notifications", "/invites", f"/forums/{MAESA}/proposals/new",
              f"/forums/{MAESA}/meetings/new",
              "/meetings/musyawarah-maesa-2026-03/minutes",
              "/meetings/musyawarah-maesa-2026-03/action-items/new?decision=0"]

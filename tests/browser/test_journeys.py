@@ -195,7 +195,8 @@ PAGES = [("home", "/"), ("forum", f"/forums/{MAESA}"), ("proposal", f"/proposals
 
 
 #: seen signed in as an admin: the account page and everything it leads to
-ACCOUNT_PAGES = [("account", "/account"), ("invites", "/invites"),
+ACCOUNT_PAGES = [("account", "/account"), ("notifications", "/notifications"),
+                 ("invites", "/invites"),
                  ("admin-nodes", "/admin/nodes"), ("admin-node", "/admin/nodes/dinsos-bitung"),
                  ("admin-people", "/admin/people"), ("admin-audit", "/admin/audit")]
 

@@ -26,6 +26,8 @@ FORBIDDEN: dict[str, tuple[str, ...]] = {
                           "services.cli", "services.local", "web"),
     "services.ingest": ("services.pipeline", "services.feeds", "services.cli",
                         "services.local", "web"),
+    "services.notify": ("services.pipeline", "services.ingest", "services.cli",
+                        "services.local", "web"),
     "services.feeds": ("services.pipeline", "services.cli", "services.local", "web"),
     "services.pipeline": ("services.cli", "services.local", "services.bench", "web"),
     "services.process": ("services.", "web"),

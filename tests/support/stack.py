@@ -214,6 +214,7 @@ def running_stack(name: str, base: Settings, database_url: str, root: Path) -> I
         "GOTONG_APP_ID": settings.app_id,
         "GOTONG_SECRET_KEY": SECRET,
         "GOTONG_OVERDUE_CHECK_SECONDS": "0.5",
+        "GOTONG_DUE_CHECK_SECONDS": "1",  # commitments due soon: notified within a second
         "GOTONG_WORKER_STALE_SECONDS": "15",
         # webhooks: loopback receivers allowed, a schedule of seconds instead of a day
         "GOTONG_WEBHOOK_ALLOWED_HOSTS": "127.0.0.1,localhost",

@@ -20,6 +20,8 @@ from services.identity.accounts import (
     profile,
     start_session,
 )
+from services.notify.store import preference as mail_preference
+from services.notify.store import set_preference
 from web import i18n
 from web.forms import current_user, login_redirect, require_user, see_other
 from web.i18n import gettext as _
@@ -127,7 +129,7 @@ async def logout(request: Request, form: FormData) -> Response:
 
 
 #: what ``?changed=`` on the account page says was saved
-CHANGED = ("password", "email")
+CHANGED = ("password", "email", "mail")
 
 
 async def _account_page(request: Request, values: dict[str, str], errors: dict[str, str],
@@ -136,11 +138,13 @@ async def _account_page(request: Request, values: dict[str, str], errors: dict[s
     engine = request.app.state.engine
     name = await asyncio.to_thread(node_name, engine, user.node_id)
     found = await asyncio.to_thread(profile, engine, user.username)
+    choice = await asyncio.to_thread(mail_preference, engine, user.username)
     changed = request.query_params.get("changed")
     values = {"email": (found.email if found else None) or "", **values}
     return templates.TemplateResponse(request, "account.html", {
         "node_name": name, "email": found.email if found else None, "values": values,
-        "errors": errors, "min_password": MIN_PASSWORD,
+        "errors": errors, "min_password": MIN_PASSWORD, "mail_mode": choice.mode,
+        "mail_on": request.app.state.settings.smtp_url is not None,
         "changed": changed if changed in CHANGED and not errors else None,
     }, status_code=status_code)
 
@@ -218,6 +222,10 @@ async def language(request: Request, form: FormData) -> Response:
     chosen = text(form, "lang")
     response = see_other(safe_next(text(form, "next")))
     if chosen in i18n.LOCALES:
+        user = current_user(request)
+        if user is not None:  # their mail comes in the language they read the site in
+            await asyncio.to_thread(set_preference, request.app.state.engine, user.username,
+                                    locale=chosen)
         response.set_cookie(i18n.COOKIE, chosen, max_age=i18n.COOKIE_MAX_AGE, httponly=True,
                             samesite="lax", secure=request.app.state.settings.cookie_secure)
     return response

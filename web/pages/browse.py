@@ -29,6 +29,7 @@ from web.conditional import Validators
 from web.forms import current_user, service_secret
 from web.i18n import today
 from web.pages.meeting import may_run
+from web.pages.notifications import following
 from web.queries import board as board_data
 from web.queries import programs as program_data
 from web.queries import threads as thread_data
@@ -151,7 +152,8 @@ async def forum(request: Request) -> Response:
         raise HTTPException(404)
     data |= {"sort": sort, "status": status, "statuses": proposals.STATUSES,
              "sorts": tuple(thread_data.SORTS),
-             "node_names": await _read(board_data.node_names, request.app.state.engine)}
+             "node_names": await _read(board_data.node_names, request.app.state.engine),
+             "following": await following(request, "forum", request.path_params["id"])}
     return templates.TemplateResponse(request, "forum.html", data)
 
 
@@ -167,7 +169,9 @@ def page_validators(request: Request, *parts: Any) -> Validators:
     browser's CSRF token, which the page carries. So a tag is never one another person's
     (or another browser's) request matches."""
     user = current_user(request)
-    viewer = (user.username, user.node_id, user.role) if user else None
+    # (with their unread count, which the header shows)
+    viewer = (user.username, user.node_id, user.role,
+              getattr(request.state, "unread", 0)) if user else None
     etag = conditional.digest(
         conditional.SITE_RENDERING, str(request.url), i18n.current.get(), today(request),
         getattr(request.app.state, "kafka_available", True), viewer,
@@ -201,7 +205,9 @@ async def proposal(request: Request) -> Response:
     # read before the page's own queries: the page is never older than its tag (at worst a
     # change in between costs the client one more 200, never a stale 304)
     versions = await lookup(engine, thread_data.thread_versions, engine, proposal_id)
-    validators = page_validators(request, versions) if versions is not None else None
+    follows = await following(request, "proposal", proposal_id)
+    validators = (page_validators(request, versions, follows) if versions is not None
+                  else None)
     if validators is not None and (tag := conditional.fresh_tag(request, validators)):
         return conditional.not_modified(validators, tag, PRIVATE_REVALIDATE)
     form_context = getattr(request.state, "form_context", None)
@@ -223,7 +229,7 @@ async def proposal(request: Request) -> Response:
     data |= {"pending": request.query_params.get("pending"),
              "endorsed": user is not None and endorsed_by(user, service_secret(request),
                                                           endorsers),
-             "form": None, "errors": {}, "values": {}}
+             "form": None, "errors": {}, "values": {}, "following": follows}
     if key is not None and not data["pending"]:
         assert validators is not None
         return conditional.stamped(render_shared(request, key, "proposal.html", data),
@@ -298,6 +304,7 @@ async def node(request: Request) -> Response:
         raise HTTPException(404)
     data["programs"], _ = await _read(program_data.list_programs, request.app.state.engine,
                                       node=request.path_params["id"])
+    data["following"] = await following(request, "node", request.path_params["id"])
     return templates.TemplateResponse(request, "node.html", data)
 
 

@@ -38,6 +38,7 @@ from web.forms import (
 )
 from web.i18n import gettext as _
 from web.i18n import today
+from web.pages.notifications import following
 from web.posting import acting_node, version_of
 from web.queries.board import by_name, node_names
 from web.security import form_post, text
@@ -118,6 +119,7 @@ async def _page(request: Request, item: ActionItem, titles: dict[str, str | None
         "statuses": statuses(may, item.status),
         "pending": request.query_params.get("pending"),
         "form": form, "values": values or {}, "errors": errors or {},
+        "following": await following(request, "commitment", item.id),
     }
     return templates.TemplateResponse(request, "commitment.html", context,
                                       status_code=status_code)

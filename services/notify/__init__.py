@@ -1,0 +1,1 @@
+"""Follows, notifications and notification mail (beside the read model, never rebuilt)."""

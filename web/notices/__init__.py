@@ -1,0 +1,1 @@
+"""Notifications in words, for the notifications page and for mail."""
