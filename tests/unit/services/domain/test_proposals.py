@@ -34,10 +34,16 @@ def event(
     }
 
 
-def submitted(**kwargs: Any) -> dict[str, Any]:
+CONVENER = "dinsos-bitung"  # opened forum-maesa
+
+
+def submitted(*, convener: str | None = CONVENER, **kwargs: Any) -> dict[str, Any]:
+    """A submission as the worker hands it to the fold: with its forum's convener, when
+    the worker knows it."""
     data = {"forum_id": "forum-maesa", "title": "Pelatihan menjahit", "body": "25 peserta.",
             "author": "Meiske Rumondor"}
-    return event("submitted", data, **kwargs)
+    stamped = {proposals.CONVENER: convener} if convener else {}
+    return event("submitted", data, **kwargs) | stamped
 
 
 def commented(comment_id: str, body: str = "Setuju.", **kwargs: Any) -> dict[str, Any]:
