@@ -34,7 +34,7 @@ from typing import Any, NamedTuple, Protocol
 import orjson
 from aiokafka.partitioner import murmur2
 
-from events.catalog import PROPOSAL_SUBMITTED, aggregate_of
+from events.catalog import FORUM_OPENED, PROPOSAL_SUBMITTED, aggregate_of
 from events.validation import FieldError
 from services.domain import AGGREGATES, proposals
 from services.domain.base import Refusals, State, absorb
@@ -161,8 +161,10 @@ def fold_batch(records: Sequence[Record], *, judge: Judge, load: Load,
     out = Folded()
     changed = out.changed
     by_id: dict[str, Record] = {}
-    for record in records:
-        verdict = judge(record)
+    verdicts = [judge(record) for record in records]
+    if convener_of is not None:
+        convener_of = _and_opened_in(verdicts, convener_of)
+    for record, verdict in zip(records, verdicts, strict=True):
         if isinstance(verdict, Rejected):
             out.dead.append(DeadLetter(record, verdict, record.value))
             continue
@@ -196,6 +198,25 @@ def fold_batch(records: Sequence[Record], *, judge: Judge, load: Load,
             out.refused += len(refused)
             out.dead.extend(_dead_letters(refused, record, by_id))
     return out
+
+
+def _and_opened_in(verdicts: Sequence[Accepted | Rejected], convener_of: ConvenerOf
+                   ) -> ConvenerOf:
+    """``convener_of``, which also knows the forums the batch opens: a forum's opening and
+    its first proposals often come in one batch, in partitions folded in any order (the
+    table learns a forum only once its batch is done). The first opening of a forum is its
+    opener, unless the forum was opened before (``convener_of`` says so first)."""
+    opened: dict[str, str] = {}
+    for verdict in verdicts:
+        if isinstance(verdict, Accepted) and verdict.event["type"] == FORUM_OPENED:
+            opened.setdefault(str(verdict.event["subject"]), verdict.node)
+    if not opened:
+        return convener_of
+
+    def known(forum: str) -> str | None:
+        return convener_of(forum) or opened.get(forum)
+
+    return known
 
 
 def _with_convener(event: Event, state: State, convener_of: ConvenerOf
