@@ -185,7 +185,7 @@ def fold_batch(records: Sequence[Record], *, judge: Judge, load: Load,
         folded_event: Event = event
         headers: tuple[tuple[str, bytes], ...] = ()
         if name == "proposal" and convener_of is not None:
-            folded_event, headers = _with_convener(event, slot.state, convener_of)
+            folded_event, headers = with_convener(event, slot.state, convener_of)
         refused = absorb(AGGREGATES[name].fold, slot.state, folded_event, slot.seen)
         if refused is None:
             out.duplicates += 1
@@ -219,7 +219,7 @@ def _and_opened_in(verdicts: Sequence[Accepted | Rejected], convener_of: Convene
     return known
 
 
-def _with_convener(event: Event, state: State, convener_of: ConvenerOf
+def with_convener(event: Event, state: State, convener_of: ConvenerOf
                    ) -> tuple[Event, tuple[tuple[str, bytes], ...]]:
     """The event as the proposal's fold gets it, and the headers of its typed record: with
     the convener of the proposal's forum while the state does not know it (asked once per
@@ -238,7 +238,7 @@ def _with_convener(event: Event, state: State, convener_of: ConvenerOf
 
 def with_convener_header(event: dict[str, Any], headers: Any) -> dict[str, Any]:
     """A typed record's event as the worker folded it: with the convener its header holds
-    (the rebuild's side of ``_with_convener``)."""
+    (the rebuild's side of ``with_convener``)."""
     for name, value in headers or ():
         if name == proposals.CONVENER_HEADER and value:
             event[proposals.CONVENER] = bytes(value).decode()
