@@ -222,7 +222,7 @@ class SearchHit(SQLModel):
 
 
 #: the read API's answers, by the name they have in /openapi.json
-ANSWERS: tuple[type[SQLModel], ...] = (Node_, ProposalSummary, Comment, ProposalThread,
+ANSWERS: tuple[type[SQLModel], ...] = (Node_, ProposalSummary, Hidden, Comment, ProposalThread,
                                        Commitment, MeetingRecord, MeetingSummary, ForumSummary,
                                        ForumRecord, TrackRecord, NodeProfile, Latest,
                                        IndicatorFigure, ProgramSummary, ProgramProposal,
