@@ -14,6 +14,7 @@ import asyncio
 import logging
 import os
 import socket
+import time
 from typing import Any, cast
 
 from sqlalchemy import bindparam, select
@@ -40,6 +41,10 @@ log = logging.getLogger(__name__)
 # were defined (its changelog, its versions, the read model's rows all carry on)
 STATE_TABLES = {"program": "indicator"}
 
+#: how long a forum the read model did not show is not asked for again, and how many kept
+CONVENER_RETRY_S = 5.0
+CONVENERS_MISSED_KEPT = 10_000
+
 RAW: dict[str, Any] = {"key_type": bytes, "value_type": bytes, "key_serializer": "raw",
                        "value_serializer": "raw"}
 
@@ -63,6 +68,7 @@ class Worker:
         # who opened each forum (never changes): the proposals' rules ask it (fold.py)
         self.conveners = self.app.GlobalTable("forum-conveners", default=None, **table)
         self._conveners_seen: dict[str, str] = {}
+        self._conveners_missed: dict[str, float] = {}  # forum -> when to ask again
         self.tables = {
             name: self.app.Table(f"{STATE_TABLES.get(name, name)}-state", default=None, **table)
             for name in AGGREGATES
@@ -135,7 +141,19 @@ class Worker:
         if known is not None:
             return known
         value = self.conveners.get(forum)
-        found = value.decode() if value else _forum_opener(self.engine, forum)
+        if value:
+            found: str | None = value.decode()
+        else:
+            # not asked of the read model again for a while: every event of a thread
+            # whose forum is not opened would otherwise cost a query
+            now = time.monotonic()
+            if now < self._conveners_missed.get(forum, 0.0):
+                return None
+            found = _forum_opener(self.engine, forum)
+            if not found:
+                if len(self._conveners_missed) > CONVENERS_MISSED_KEPT:
+                    self._conveners_missed.clear()
+                self._conveners_missed[forum] = now + CONVENER_RETRY_S
         if found:
             self._conveners_seen[forum] = found  # an opener never changes
         return found
