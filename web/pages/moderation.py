@@ -35,26 +35,19 @@ MAX_REASON = 2000
 EXCERPT = 280
 
 
-def convener_of(engine: Engine, forum_id: str) -> str | None:
-    with Session(engine) as session:
-        forum = session.get(Forum, forum_id)
-    return forum.node_id if forum is not None else None
-
-
 def _thread(engine: Engine, proposal_id: str, comment_id: str
-            ) -> tuple[Proposal, str | None, ProposalComment, CommentModeration | None] | None:
+            ) -> tuple[Proposal, str | None, ProposalComment] | None:
+    """The proposal, its forum's convener and the comment (None: no such comment)."""
     with Session(engine) as session:
         proposal = session.get(Proposal, proposal_id)
         comment = session.get(ProposalComment, (proposal_id, comment_id))
         if proposal is None or comment is None:
             return None
         forum = session.get(Forum, proposal.forum_id)
-        mark = session.get(CommentModeration, (proposal_id, comment_id))
-    return proposal, (forum.node_id if forum is not None else None), comment, mark
+    return proposal, (forum.node_id if forum is not None else None), comment
 
 
-async def _found(request: Request
-                 ) -> tuple[Proposal, str | None, ProposalComment, CommentModeration | None]:
+async def _found(request: Request) -> tuple[Proposal, str | None, ProposalComment]:
     found = await asyncio.to_thread(_thread, request.app.state.engine,
                                     request.path_params["id"], request.path_params["comment"])
     if found is None:
@@ -89,7 +82,7 @@ async def _invalid(request: Request, form_name: str, comment_id: str, reason: st
 
 
 async def _moderate(request: Request, form: FormData, kind: str) -> Response:
-    proposal, convener, comment, mark = await _found(request)
+    proposal, convener, comment = await _found(request)
     user = require_user(request)
     _require_moderator(user, convener)
     reason, error = _reason(form)
@@ -105,7 +98,7 @@ async def _moderate(request: Request, form: FormData, kind: str) -> Response:
         rerender=lambda fields: _invalid(request, form_name, comment.comment_id, reason, fields),
         shown=(Proposal, proposal.id, before), url=url, anchor=f"#comment-{comment.comment_id}",
         as_node=acting_node(user, convener))
-    if kind == PROPOSAL_COMMENT_HIDDEN:
+    if kind == PROPOSAL_COMMENT_HIDDEN and response.status_code == 303:
         await asyncio.to_thread(flags.settle, engine, proposal.id, comment.comment_id,
                                 flags.HIDDEN, user.username)
     return response
@@ -123,7 +116,7 @@ async def restore(request: Request, form: FormData) -> Response:
 
 @form_post
 async def flag(request: Request, form: FormData) -> Response:
-    proposal, _convener, comment, _mark = await _found(request)
+    proposal, _convener, comment = await _found(request)
     user = require_user(request)
     reason, error = _reason(form)
     if error is not None:
