@@ -217,9 +217,11 @@ class SearchDocument(SQLModel, table=True):
     version: int
 
 
-#: what migration 0010_search made outside the models: the FTS5 table (and its shadow
-#: tables) on SQLite, the tsvector column and its index on PostgreSQL
+#: what migrations 0010_search and 0012_search_index made outside the models: the FTS5
+#: table (and its shadow tables) and the documents waiting for it on SQLite, the
+#: tsvector column and its index on PostgreSQL
 SEARCH_INDEX_PREFIX = "search_fts"
+SEARCH_PENDING = "search_pending"
 SEARCH_VECTOR = "search_vector"
 SEARCH_VECTOR_INDEX = "ix_search_documents_vector"
 
@@ -227,7 +229,8 @@ SEARCH_VECTOR_INDEX = "ix_search_documents_vector"
 def modelled(name: str | None, type_: str, parent_names: Any) -> bool:
     """Whether Alembic compares a database object with the models (``include_name``):
     not the full-text index, which no model describes."""
-    if type_ == "table" and name and name.startswith(SEARCH_INDEX_PREFIX):
+    if type_ == "table" and name and (name.startswith(SEARCH_INDEX_PREFIX)
+                                      or name == SEARCH_PENDING):
         return False
     return not (type_ in ("column", "index") and name in (SEARCH_VECTOR, SEARCH_VECTOR_INDEX))
 

@@ -12,6 +12,7 @@ from sqlalchemy import Engine, text
 from services.domain import AGGREGATES
 from services.domain.base import State, absorb, new_state
 from services.pipeline.fold import with_convener
+from services.readmodel import search_index
 from services.readmodel.db import empty_read_model, merge_rows, upsert
 from tests.support.records import event
 from web.queries.search import Filters, Hit, search
@@ -159,7 +160,7 @@ def test_a_comment_is_found_under_its_threads_title_and_link(indexed: Engine) ->
     [hit], total = _find(indexed, "setuju")
     assert total == 1
     assert (hit.kind, hit.title, hit.url) == ("comment", "Bibit padi unggul untuk kelompok tani",
-                                              "/proposals/usulan-padi#comment-k1")
+                                              "/proposals/usulan-padi/comments/k1")
     assert hit.forum_id == FORUM and hit.status == "open" and hit.node_id == "tani-girian"
 
 
@@ -251,3 +252,55 @@ def test_the_migration_indexes_what_the_read_model_holds(engine: Engine) -> None
         ("proposal", "usulan-xss"), ("comment", "k1"), ("meeting", "rapat-desember")}
     with engine.connect() as connection:
         assert connection.execute(text("SELECT count(*) FROM search_documents")).scalar() == 6
+
+
+def _integrity(connection: Any) -> None:
+    """FTS5 checks its index against the documents (raises if they disagree)."""
+    connection.execute(text("INSERT INTO search_fts (search_fts, rank) "
+                            "VALUES ('integrity-check', 1)"))
+
+
+def _waiting(connection: Any) -> int:
+    return connection.execute(text("SELECT count(*) FROM search_pending")).scalar()
+
+
+def test_the_index_takes_every_change_since_it_last_caught_up(indexed: Engine) -> None:
+    """Documents changed twice, added and deleted before the index catches up are
+    indexed as they are then: old words gone, new words found, nothing twice."""
+    if indexed.dialect.name != "sqlite":
+        pytest.skip("PostgreSQL computes its tsvector beside the row")
+    change = text("UPDATE search_documents SET title = :title, body = :body "
+                  "WHERE kind = 'proposal' AND id = 'usulan-padi'")
+    with indexed.begin() as connection:
+        connection.execute(change, {"title": "Bibit jagung", "body": "Meminta jagung."})
+        connection.execute(change, {"title": "Bibit kedelai", "body": "Meminta kedelai."})
+        connection.execute(text("DELETE FROM search_documents WHERE kind = 'commitment'"))
+        assert _waiting(connection) == 2  # the thread once (with what the index holds)
+        assert ("proposal", "usulan-padi") in _ids(indexed, "padi ")  # not yet indexed
+        assert search_index.catch_up(connection) == 2
+        assert _waiting(connection) == 0
+        _integrity(connection)
+    assert ("proposal", "usulan-padi") not in _ids(indexed, "padi ")
+    assert ("proposal", "usulan-jahit") in _ids(indexed, "padi ")
+    assert _ids(indexed, "jagung") == []
+    assert _ids(indexed, "kedelai") == [("proposal", "usulan-padi")]
+    assert _ids(indexed, "pupuk ") == []  # the commitment is gone from the index too
+
+
+def test_a_new_version_with_the_same_words_is_not_indexed_again(indexed: Engine) -> None:
+    """A comment, an endorsement, a status: the thread's document changes, its words do
+    not, and FTS5 is not asked to index it again."""
+    if indexed.dialect.name != "sqlite":
+        pytest.skip("PostgreSQL computes its tsvector beside the row")
+    with indexed.connect() as connection, connection.begin() as transaction:
+        connection.execute(text("UPDATE search_documents SET status = 'under_review', "
+                                "version = version + 1, title = title, body = body "
+                                "WHERE kind = 'proposal' AND id = 'usulan-padi'"))
+        assert _waiting(connection) == 0
+        transaction.rollback()
+    states = _fold([*EVENTS, _status("usulan-padi", "rejected")])
+    with indexed.begin() as connection:  # through the projection's own upsert
+        upsert(connection, merge_rows([AGGREGATES["proposal"].rows(
+            states["proposal"]["usulan-padi"])]))
+        _integrity(connection)
+    assert _find(indexed, "padi ", status="rejected")[0][0].id == "usulan-padi"

@@ -49,7 +49,7 @@ def test_published_text_is_found_ranked_and_followed(stack: Stack) -> None:
         "comment_id": comment, "body": f"Setuju, {later}!", "author": "Pak Budi"}, node)])
     hit = stack.wait_json(f"/api/v1/search?q={later}", lambda b: b["total"] == 1)["items"][0]
     assert (hit["kind"], hit["id"], hit["title"], hit["url"]) == (
-        "comment", comment, f"Usulan {word}", f"/proposals/{proposal}#comment-{comment}")
+        "comment", comment, f"Usulan {word}", f"/proposals/{proposal}/comments/{comment}")
     assert stack.get("/api/v1/search", q=later, forum=forum).json()["total"] == 1
     assert stack.get("/api/v1/search", q=later, forum="elsewhere").json()["total"] == 0
 

@@ -167,3 +167,23 @@ def test_a_person_changes_password_and_email_on_the_account_page(site: DemoSite)
                                         "new_password": PASSWORD,
                                         "new_password_again": PASSWORD})
     assert authenticate(engine, "sari", PASSWORD) is not None
+
+
+def test_guessing_the_current_password_on_the_account_page_is_throttled(site: DemoSite) -> None:
+    """A session left open on a shared phone is no way around the login's limit."""
+    site.login("sari")
+    limit = site.app.state.settings.login_max_failures
+    try:
+        for _ in range(limit):
+            wrong = site.post("/account/email", {"email": "", "email_password": "tebak-tebak"})
+            assert wrong.status_code == 400
+        for path, data in (("/account/email", {"email": "", "email_password": PASSWORD}),
+                           ("/account/password", {"current_password": PASSWORD,
+                                                  "new_password": "kata-sandi-baru-9",
+                                                  "new_password_again": "kata-sandi-baru-9"})):
+            blocked = site.post(path, data)
+            assert blocked.status_code == 429, path
+            assert "Terlalu banyak percobaan gagal" in visible_text(blocked.text)
+        assert authenticate(site.stack.engine, "sari", PASSWORD) is not None  # unchanged
+    finally:  # the other tests start with no failures counted
+        del site.app.state.login_limiter

@@ -119,6 +119,17 @@ def test_thread_nests_a_reply_under_its_comment(site: DemoSite) -> None:
     assert f"k-{MPASI[7:]}-02" in [r["comment_id"] for r in first["replies"]]
 
 
+def test_a_comment_has_an_address_that_opens_the_page_showing_it(site: DemoSite) -> None:
+    reply = f"k-{MPASI[7:]}-02"
+    response = site.client.get(f"/proposals/{MPASI}/comments/{reply}", follow_redirects=False)
+    assert response.status_code == 303
+    assert response.headers["location"] == f"/proposals/{MPASI}#comment-{reply}"
+    page = site.client.get(response.headers["location"])
+    assert f'id="comment-{reply}"' in page.text
+    assert site.client.get(f"/proposals/{MPASI}/comments/nope").status_code == 404
+    assert site.client.get(f"/proposals/nope/comments/{reply}").status_code == 404
+
+
 def test_thread_lists_the_meetings_that_discussed_it(site: DemoSite) -> None:
     response = site.client.get(f"/proposals/{MENJAHIT}")
     assert MAESA_MARCH in [m.id for m in response.context["meetings"]]

@@ -46,6 +46,17 @@ def _limiter(request: Request) -> LoginLimiter:
     return limiter
 
 
+def _too_many() -> str:
+    return _("Too many failed attempts. Wait a few minutes and try again.")
+
+
+def _password_keys(request: Request, username: str) -> dict[str, int]:
+    """What a wrong password counts against: the same as a failed login, so a session
+    left open on a shared phone is no way to guess its owner's password either."""
+    client = request.client.host if request.client else "unknown"
+    return login_keys(client, username, _limiter(request).max_failures)
+
+
 def _form(request: Request, values: dict[str, str], errors: dict[str, str],
           status_code: int = 200) -> Response:
     return templates.TemplateResponse(request, "login.html", {"values": values, "errors": errors},
@@ -73,8 +84,7 @@ async def do_login(request: Request, form: FormData) -> Response:
     limiter = _limiter(request)
     keys = login_keys(client, values["username"], limiter.max_failures)
     if limiter.blocked(keys):
-        return _form(request, values, {"form": _("Too many failed attempts. Wait a few minutes "
-                                                 "and try again.")}, 429)
+        return _form(request, values, {"form": _too_many()}, 429)
     errors: dict[str, str] = {}
     if not values["username"]:
         errors["username"] = _("Enter your username.")
@@ -86,8 +96,7 @@ async def do_login(request: Request, form: FormData) -> Response:
     # sent together cannot all pass the limit while the first is being checked
     mark = limiter.attempt(keys)
     if mark is None:
-        return _form(request, values, {"form": _("Too many failed attempts. Wait a few minutes "
-                                                 "and try again.")}, 429)
+        return _form(request, values, {"form": _too_many()}, 429)
     engine = request.app.state.engine
     user = await asyncio.to_thread(authenticate, engine, values["username"], password)
     if user is None:
@@ -159,14 +168,19 @@ async def do_change_password(request: Request, form: FormData) -> Response:
             "num": MIN_PASSWORD}
     elif new != _password(form, "new_password_again"):
         errors["new_password_again"] = _("The two new passwords are not the same.")
-    if not errors:
+    status = 400
+    keys = _password_keys(request, user.username)
+    if not errors and (mark := _limiter(request).attempt(keys)) is None:
+        errors["current_password"], status = _too_many(), 429
+    elif not errors:
         try:
             await asyncio.to_thread(change_password, request.app.state.engine, user.username,
                                     current, new, getattr(request.state, "session_token", None))
+            _limiter(request).succeeded(keys, mark)
         except AccountError:
             errors["current_password"] = _("Your current password is not right.")
     if errors:  # passwords are never sent back into the page
-        return await _account_page(request, {}, errors, 400)
+        return await _account_page(request, {}, errors, status)
     return see_other(str(request.url_for("account")) + "?changed=password")
 
 
@@ -176,20 +190,26 @@ async def do_change_email(request: Request, form: FormData) -> Response:
     values = {"email": text(form, "email")}
     current = _password(form, "email_password")
     errors: dict[str, str] = {}
+    status = 400
+    keys = _password_keys(request, user.username)
     if not current:
         errors["email_password"] = _("Enter your current password.")
+    elif (mark := _limiter(request).attempt(keys)) is None:
+        errors["email_password"], status = _too_many(), 429
     else:
         try:
             await asyncio.to_thread(change_email, request.app.state.engine, user.username,
                                     current, values["email"])
+            _limiter(request).succeeded(keys, mark)
         except AccountError as exc:
             if "password" in str(exc):
                 errors["email_password"] = _("Your current password is not right.")
             else:
+                _limiter(request).succeeded(keys, mark)  # not a wrong password: not counted
                 errors["email"] = _("This is not an e-mail address: write it as "
                                     "name@example.org.")
     if errors:
-        return await _account_page(request, values, errors, 400)
+        return await _account_page(request, values, errors, status)
     return see_other(str(request.url_for("account")) + "?changed=email")
 
 

@@ -13,10 +13,11 @@ import time
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
+from urllib.parse import quote
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from services.domain import action_items, proposals
@@ -240,6 +241,19 @@ async def proposal(request: Request) -> Response:
     return conditional.stamped(response, validators, PRIVATE_REVALIDATE)
 
 
+async def comment_link(request: Request) -> Response:
+    """A comment's lasting address: the page of its thread that shows it, at its anchor
+    (what search results and notifications link to; a long thread has many pages)."""
+    proposal_id, comment_id = request.path_params["id"], request.path_params["comment_id"]
+    page = await _read(thread_data.comment_location, request.app.state.engine, proposal_id,
+                       comment_id)
+    if page is None:
+        raise HTTPException(404)
+    url = request.url_for("proposal", id=proposal_id).path
+    query = f"?page={page}" if page > 1 else ""
+    return RedirectResponse(f"{url}{query}#comment-{quote(comment_id, safe='')}", 303)
+
+
 @kept_for_visitors
 async def meeting(request: Request) -> Response:
     engine = request.app.state.engine
@@ -298,6 +312,7 @@ routes = [
     Route("/", home, name="home"),
     Route("/forums/{id}", forum, name="forum"),
     Route("/proposals/{id}", proposal, name="proposal"),
+    Route("/proposals/{id}/comments/{comment_id}", comment_link, name="comment_link"),
     Route("/meetings/{id}", meeting, name="meeting"),
     Route("/commitments", commitments, name="commitments"),
     Route("/commitments.csv", commitments_csv, name="commitments_csv"),

@@ -118,9 +118,10 @@ class Hit:
 
 
 def url_of(kind: str, id_: str, proposal_id: str | None) -> str:
-    """Where a document is read: a comment in its thread, at its anchor."""
+    """Where a document is read: a comment by its lasting address, which finds the page of
+    its thread that shows it."""
     if kind == "comment":
-        return f"/proposals/{quote(proposal_id or '', safe='')}#comment-{quote(id_, safe='')}"
+        return f"/proposals/{quote(proposal_id or '', safe='')}/comments/{quote(id_, safe='')}"
     path = {"proposal": "proposals", "meeting": "meetings", "commitment": "commitments"}[kind]
     return f"/{path}/{quote(id_, safe='')}"
 

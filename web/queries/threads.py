@@ -130,6 +130,31 @@ def comment_tree(comments: list[dict[str, Any]], first: int = 0,
     return [{**c, "depth": 0, "replies": build(c["comment_id"], 1)} for c in chosen]
 
 
+def comment_page(comments: list[dict[str, Any]], comment_id: str) -> int | None:
+    """The page of the thread that shows a comment (its top-level comment's page, since a
+    reply is shown under it); None for a comment the thread does not show."""
+    by_id = {c["comment_id"]: c for c in comments}
+    comment = by_id.get(comment_id)
+    if comment is None:
+        return None
+    seen = {comment_id}
+    while (parent := comment.get("in_reply_to")) is not None and parent in by_id \
+            and parent not in seen:
+        seen.add(parent)
+        comment = by_id[parent]
+    roots = [root["comment_id"] for root in _children(comments).get(None, [])]
+    if comment["comment_id"] not in roots:  # a loop of replies: shown on no page
+        return None
+    return roots.index(comment["comment_id"]) // COMMENT_THREADS_PER_PAGE + 1
+
+
+def comment_location(engine: Engine, proposal_id: str, comment_id: str) -> int | None:
+    """The page of ``proposal_id``'s thread that shows ``comment_id`` (None if it has none)."""
+    with snapshot(engine) as session:
+        comments = thread_comments(session, proposal_id)
+    return comment_page(comments, comment_id)
+
+
 def top_level_count(comments: list[dict[str, Any]]) -> int:
     known = {c["comment_id"] for c in comments}
     return sum(1 for c in comments if c.get("in_reply_to") not in known)
