@@ -27,6 +27,7 @@ from web.pages import browse as pages
 from web.pages import commitment as forms_commitment
 from web.pages import live
 from web.pages import meeting as forms_meeting
+from web.pages import moderation as moderation_pages
 from web.pages import notifications as notification_pages
 from web.pages import people as people_pages
 from web.pages import programs as program_pages
@@ -55,6 +56,7 @@ routes: list[BaseRoute] = [
     *program_pages.routes,
     *search_pages.routes,
     *forms_thread.routes,
+    *moderation_pages.routes,
     *forms_meeting.routes,
     *forms_commitment.routes,
     *account_pages.routes,

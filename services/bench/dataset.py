@@ -148,10 +148,11 @@ def generate(sizes: Sizes, seed: int = 5) -> Iterator[Event]:
         yield write.event(PROPOSAL_ENDORSED, subject, {"endorser": f"Warga {e}"},
                           rng.choice(nodes))
     for _ in range(sizes.proposals // 10):
-        yield write.event(PROPOSAL_STATUS_CHANGED,
-                          proposal_id(rng.randrange(sizes.proposals)),
-                          {"status": rng.choice(PROPOSAL_STATUSES), "reason": phrases[0]},
-                          rng.choice(nodes))
+        subject = proposal_id(rng.randrange(sizes.proposals))
+        data = {"status": rng.choice(PROPOSAL_STATUSES), "reason": phrases[0]}
+        rng.choice(nodes)  # drawn as before, so the rest of the dataset stays the same
+        # from the forums' convener: a status from any other node is refused
+        yield write.event(PROPOSAL_STATUS_CHANGED, subject, data, "pemkot-bitung")
     yield from _meetings_and_items(sizes, rng, write, nodes, phrases)
 
 

@@ -104,8 +104,11 @@ def generate(count: int, run: str, seed: int = 7) -> list[dict[str, Any]]:
             events.append(_event(PROPOSAL_ENDORSED, rng.choice(proposals), {
                 "endorser": f"Warga {rng.randint(1, 5000)}"}, node(), now))
         elif step == "status":
-            events.append(_event(PROPOSAL_STATUS_CHANGED, rng.choice(proposals), {
-                "status": rng.choice(STATUSES), "reason": body(8)}, node(), now))
+            subject, status, reason = rng.choice(proposals), rng.choice(STATUSES), body(8)
+            node()  # drawn as before, so the rest of the workload stays the same
+            # from the forums' convener: a status from any other node is refused
+            events.append(_event(PROPOSAL_STATUS_CHANGED, subject, {
+                "status": status, "reason": reason}, "pemkot-bitung", now))
         elif step == "progress":
             events.append(_event(ACTION_ITEM_PROGRESS_REPORTED, rng.choice(items), {
                 "percent": rng.randint(1, 99), "note": body(10)}, node(), now))

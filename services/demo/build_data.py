@@ -146,6 +146,8 @@ FORUMS = [
      "Kecamatan Madidir", P_SEKOLAH),
 ]
 FORUM_PROGRAM = {f[0]: f[6] for f in FORUMS}
+#: who convened each forum: its statuses come from this node (services/domain/proposals.py)
+FORUM_CONVENER = {f[0]: f[1] for f in FORUMS}
 
 
 # ----------------------------------------------------------------- proposals
@@ -1711,7 +1713,10 @@ def _proposals(b: Builder) -> None:
             b.emit(f, "proposal.endorsed", pid, e["node"], e["at"],
                    {"endorser": e["endorser"], "note": e["note"]})
         for s in p["statuses"]:
-            b.emit(f, "proposal.status_changed", pid, s["node"], s["at"],
+            # a status comes from the node that convened the forum; its author withdraws
+            author_withdraws = s["status"] == "withdrawn" and s["node"] == p["node"]
+            node = s["node"] if author_withdraws else FORUM_CONVENER[p["forum"]]
+            b.emit(f, "proposal.status_changed", pid, node, s["at"],
                    {"status": s["status"], "reason": s["reason"]})
 
 

@@ -1,7 +1,14 @@
 """Proposal threads (usulan): the proposal, its status history, comments and endorsers.
 
 Events about a proposal that arrive before its submission (a comment, an
-endorsement) are kept in the state and shown once the proposal itself arrives.
+endorsement) are kept in the state and shown once the proposal itself arrives; a
+status change or a moderation (judged by ``decide``) is held until then.
+
+Who convened the proposal's forum is another aggregate's fact (the forum's, in
+another partition). The worker's fold looks it up (a forum's opener never changes)
+and hands it in the event under ``CONVENER`` -- a name no valid event can carry --
+and records it in a header of the typed record, so that the rebuild replays the same
+judgement (``services.pipeline.fold``). The state keeps the first one it is given.
 """
 
 from __future__ import annotations
@@ -10,6 +17,8 @@ from collections.abc import Callable
 from typing import Any
 
 from events.catalog import (
+    PROPOSAL_COMMENT_HIDDEN,
+    PROPOSAL_COMMENT_RESTORED,
     PROPOSAL_COMMENTED,
     PROPOSAL_ENDORSED,
     PROPOSAL_STATUS_CHANGED,
@@ -29,13 +38,64 @@ def endorser_key(endorser: str) -> str:
     return " ".join(endorser.split()).casefold()
 
 
+#: the key under which the worker hands the convener of the proposal's forum to the fold
+#: (not a CloudEvents attribute name: the envelope schema refuses it in any event)
+CONVENER = "_convener"
+#: the header of a typed record that holds it, for the rebuild
+CONVENER_HEADER = "gotong-convener"
+
+#: what only the forum's convener (and the service) may publish about a proposal
+MODERATION = frozenset({PROPOSAL_COMMENT_HIDDEN, PROPOSAL_COMMENT_RESTORED})
+#: what ``decide`` judges once the proposal exists (and holds until then)
+CHECKED = frozenset({PROPOSAL_STATUS_CHANGED, *MODERATION})
+
+
+def convener(state: State, event: Event | None = None) -> str | None:
+    """The node that convened (opened) the proposal's forum, as far as the state or the
+    event at hand knows it."""
+    known = state.get("convener")
+    if known is None and event is not None:
+        known = event.get(CONVENER)
+    return known if isinstance(known, str) and known else None
+
+
 def decide(state: State, event: Event) -> str | None:
-    """Comments, endorsements and status changes are open to every node; a proposal's
-    text is changed only by the node that submitted it."""
-    if event["type"] == PROPOSAL_SUBMITTED and node_of(event) != state.get("node_id"):
+    """Comments and endorsements are open to every node; a proposal's text is changed only
+    by the node that submitted it; its status only by the node that convened its forum
+    (which may also hide and restore comments), except that its own node may withdraw
+    it. The service passes every rule (``base.refusal``)."""
+    kind = event["type"]
+    node = node_of(event)
+    if kind == PROPOSAL_SUBMITTED and node != state.get("node_id"):
         return (f"only the node that submitted proposal {state['id']!r} "
                 f"({state.get('node_id')}) changes it")
-    return None
+    if kind not in CHECKED:
+        return None
+    by = convener(state, event)
+    if node == by:
+        return _unknown_comment(state, event) if kind in MODERATION else None
+    if kind == PROPOSAL_STATUS_CHANGED and event["data"].get("status") == "withdrawn" \
+            and node == state.get("node_id"):
+        return None
+    who = (f"the node that convened its forum {state.get('forum_id')!r} ({by})" if by else
+           f"the node that convened its forum {state.get('forum_id')!r} (not known here yet: "
+           "the forum's opening has not reached the worker)")
+    if kind == PROPOSAL_STATUS_CHANGED:
+        return (f"only {who} or the service changes the status of proposal {state['id']!r}; "
+                f"its own node ({state.get('node_id')}) may withdraw it")
+    return f"only {who} or the service hides or restores comments of proposal {state['id']!r}"
+
+
+def _unknown_comment(state: State, event: Event) -> str | None:
+    """A moderation of a comment the thread does not have (asked of a folded state only:
+    a state read from the read model carries no comments)."""
+    if "comments" not in state:
+        return None
+    comment_id = event["data"]["comment_id"]
+    ids = state.get("comment_ids")
+    known = comment_id in ids if ids is not None else any(
+        c["comment_id"] == comment_id for c in state["comments"])
+    return None if known else f"proposal {state['id']!r} has no comment {comment_id!r}"
 
 
 def _fold(state: State, event: Event) -> None:
@@ -47,6 +107,8 @@ def _fold(state: State, event: Event) -> None:
     state.setdefault("comments", [])
     state.setdefault("endorsers", [])
     state["updated_at"] = max(at, state.get("updated_at") or at)
+    if state.get("convener") is None and event.get(CONVENER):
+        state["convener"] = event[CONVENER]
     if kind == PROPOSAL_SUBMITTED:
         first = not state["exists"]
         state["exists"] = True
@@ -93,8 +155,24 @@ def _fold(state: State, event: Event) -> None:
         state["status_history"].append(
             {"status": data["status"], "reason": data.get("reason"), "node_id": node, "at": at}
         )
+    elif kind in MODERATION:
+        _moderate(state, event, node, at)
     history = state["status_history"]
     state["status"] = history[-1]["status"] if history else None
+
+
+def _moderate(state: State, event: Event, node: str, at: str) -> None:
+    """A comment hidden or shown again: its row keeps the comment, the read model marks it
+    (``comment_moderation``). A comment the thread does not have (only the service gets
+    this far with one) changes nothing."""
+    data = event["data"]
+    comment_id = data["comment_id"]
+    ids = _index(state, "comment_ids", "comments", lambda c: c["comment_id"])
+    if comment_id not in ids:
+        return
+    moderation = state.setdefault("moderation", {})
+    moderation[comment_id] = {"hidden": event["type"] == PROPOSAL_COMMENT_HIDDEN,
+                              "reason": data["reason"], "node_id": node, "at": at}
 
 
 def _index(state: State, name: str, of: str, key: Callable[[Any], str]) -> list[str]:
@@ -105,7 +183,7 @@ def _index(state: State, name: str, of: str, key: Callable[[Any], str]) -> list[
     return index
 
 
-fold = guarded(_fold, PROPOSAL_SUBMITTED, frozenset(), decide)
+fold = guarded(_fold, PROPOSAL_SUBMITTED, CHECKED, decide)
 
 
 def evolve(state: State | None, event: Event) -> State:
@@ -176,7 +254,14 @@ def rows_since(state: State, since: int) -> dict[str, list[dict[str, object]]]:
         "updated_at": state["updated_at"],
         "version": state["version"],
     }
+    moderation = state.get("moderation") or {}
     return {
+        # every moderated comment, each time: few, and the version guard skips the same
+        "comment_moderation": [
+            {"proposal_id": proposal_id, "comment_id": comment_id, **mark,
+             "version": state["version"]}
+            for comment_id, mark in sorted(moderation.items())
+        ],
         "proposal_comments": [
             {"proposal_id": proposal_id, "comment_id": c["comment_id"], "seq": seq,
              "body": c["body"], "author": c["author"], "node_id": c["node_id"],

@@ -22,8 +22,9 @@ TABLE = "search_documents"
 #: the kinds of documents, in the order the search page offers them
 KINDS = ("proposal", "comment", "meeting", "commitment")
 
-#: a comment's document is written once (as its row is): it never changes. A later
-#: change of the comment (a moderator hiding it) writes it again with a higher version.
+#: a comment's document is written once (as its row is): it never changes. A comment
+#: its forum's moderators hid keeps its document; the search leaves it out (it joins
+#: ``comment_moderation``), and finds it again once it is restored.
 COMMENT_VERSION = 1
 
 
@@ -56,10 +57,8 @@ def proposal_document(proposal: Mapping[str, Any]) -> dict[str, object]:
 
 def comment_documents(proposal_id: str, comments: Iterable[Mapping[str, Any]]
                       ) -> list[dict[str, object]]:
-    """The documents of a thread's comments: the one place that decides which comments
-    search finds and what of them (a hidden comment is to be left out, or written again
-    empty, here). Its thread's title, forum, program and status are joined in when
-    searching."""
+    """The documents of a thread's comments. Its thread's title, forum, program and
+    status, and whether its moderators hid it, are joined in when searching."""
     return [_document("comment", c["comment_id"], title="", body=c["body"], at=c["at"],
                       version=COMMENT_VERSION, node_id=c["node_id"], proposal_id=proposal_id)
             for c in comments]

@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import Engine, Select, bindparam, select
+from sqlmodel import col
 
 from events.catalog import SERVICE_NODE, aggregate_of
 from events.validation import FieldError
@@ -26,17 +27,25 @@ from services.readmodel.tables import ActionItem, Forum, Meeting, Program, Propo
 # columns its rule asks about (they are the state's fields of the same names)
 OWNED: dict[str, tuple[Any, tuple[str, ...]]] = {
     "action_item": (ActionItem, ("node_id", "owner_node_id")),
-    "proposal": (Proposal, ("node_id",)),
+    "proposal": (Proposal, ("node_id", "forum_id", "convener")),
     "meeting": (Meeting, ("node_id",)),
     "forum": (Forum, ("node_id",)),
     "program": (Program, ("lead_node_id", "partner_node_ids", "indicators")),
+}
+
+# the state's fields that are another table's: a proposal's convener is the node that
+# opened its forum (a forum's opener never changes)
+JOINED: dict[tuple[str, str], Any] = {
+    ("proposal", "convener"): select(col(Forum.node_id))
+    .where(col(Forum.id) == col(Proposal.forum_id)).correlate(Proposal).scalar_subquery(),
 }
 
 
 def _owners(aggregate: str) -> Select[Any]:
     """The id and the columns the aggregate's rule asks about."""
     table, columns = OWNED[aggregate]
-    return select(table.id, *(getattr(table, name) for name in columns))
+    return select(table.id, *(JOINED.get((aggregate, name), getattr(table, name, None))
+                              for name in columns))
 
 
 _ONE = {aggregate: _owners(aggregate).where(OWNED[aggregate][0].id == bindparam("id"))

@@ -15,6 +15,14 @@ is handed back to ingest under its subject, and folded where it belongs.
 
 Duplicates are found in the state itself: each state keeps the ids of the events
 folded into it, those the aggregate's rule refused included.
+
+A proposal's rules ask who convened its forum, a fact of another aggregate (and
+partition). While the proposal's state does not know it, the convener of its forum
+(``convener_of``: the worker's table of forum openers, a forum's opener never
+changes) is handed to the fold inside the event (``proposals.CONVENER``, a key no
+valid event can carry; the event's bytes are unchanged) and written in a header of
+the typed record (``proposals.CONVENER_HEADER``), where the rebuild finds it: the
+log replays the judgement the worker made, whatever the worker knew then.
 """
 
 from __future__ import annotations
@@ -26,9 +34,9 @@ from typing import Any, NamedTuple, Protocol
 import orjson
 from aiokafka.partitioner import murmur2
 
-from events.catalog import aggregate_of
+from events.catalog import FORUM_OPENED, PROPOSAL_SUBMITTED, aggregate_of
 from events.validation import FieldError
-from services.domain import AGGREGATES
+from services.domain import AGGREGATES, proposals
 from services.domain.base import Refusals, State, absorb
 from services.pipeline.gate import Accepted, Rejected
 
@@ -55,6 +63,8 @@ class Record(Protocol):
 
 
 Judge = Callable[[Record], "Accepted | Rejected"]
+#: the node that opened a forum, when the worker knows it
+ConvenerOf = Callable[[str], "str | None"]
 #: the state of (aggregate, subject) in a partition, and the set of its applied ids
 Load = Callable[[str, str, int], tuple[State, set[str]]]
 
@@ -68,6 +78,7 @@ class Typed(NamedTuple):
     partition: int
     key: bytes
     value: bytes
+    headers: tuple[tuple[str, bytes], ...] = ()
 
 
 class DeadLetter(NamedTuple):
@@ -145,13 +156,15 @@ def _aggregate_of(kind: Any) -> str:
 
 
 def fold_batch(records: Sequence[Record], *, judge: Judge, load: Load,
-               partitions: int) -> Folded:
+               partitions: int, convener_of: ConvenerOf | None = None) -> Folded:
     """What ``records`` (ingest records, in log order) do; states are folded in place."""
     out = Folded()
     changed = out.changed
     by_id: dict[str, Record] = {}
-    for record in records:
-        verdict = judge(record)
+    verdicts = [judge(record) for record in records]
+    if convener_of is not None:
+        convener_of = _and_opened_in(verdicts, convener_of)
+    for record, verdict in zip(records, verdicts, strict=True):
         if isinstance(verdict, Rejected):
             out.dead.append(DeadLetter(record, verdict, record.value))
             continue
@@ -169,18 +182,67 @@ def fold_batch(records: Sequence[Record], *, judge: Judge, load: Load,
             state, seen = load(name, subject, home)
             slot = changed[(name, subject)] = Changed(
                 name, subject, home, state, seen, since=AGGREGATES[name].written(state))
-        refused = absorb(AGGREGATES[name].fold, slot.state, event, slot.seen)
+        folded_event: Event = event
+        headers: tuple[tuple[str, bytes], ...] = ()
+        if name == "proposal" and convener_of is not None:
+            folded_event, headers = with_convener(event, slot.state, convener_of)
+        refused = absorb(AGGREGATES[name].fold, slot.state, folded_event, slot.seen)
         if refused is None:
             out.duplicates += 1
             continue
         slot.folded = True
         by_id[str(event["id"])] = record
-        out.typed.append(Typed(verdict.topic, home, key, record.value or b""))
+        out.typed.append(Typed(verdict.topic, home, key, record.value or b"", headers))
         out.accepted.append((event, record.timestamp))
         if refused:
             out.refused += len(refused)
             out.dead.extend(_dead_letters(refused, record, by_id))
     return out
+
+
+def _and_opened_in(verdicts: Sequence[Accepted | Rejected], convener_of: ConvenerOf
+                   ) -> ConvenerOf:
+    """``convener_of``, which also knows the forums the batch opens: a forum's opening and
+    its first proposals often come in one batch, in partitions folded in any order (the
+    table learns a forum only once its batch is done). The first opening of a forum is its
+    opener, unless the forum was opened before (``convener_of`` says so first)."""
+    opened: dict[str, str] = {}
+    for verdict in verdicts:
+        if isinstance(verdict, Accepted) and verdict.event["type"] == FORUM_OPENED:
+            opened.setdefault(str(verdict.event["subject"]), verdict.node)
+    if not opened:
+        return convener_of
+
+    def known(forum: str) -> str | None:
+        return convener_of(forum) or opened.get(forum)
+
+    return known
+
+
+def with_convener(event: Event, state: State, convener_of: ConvenerOf
+                   ) -> tuple[Event, tuple[tuple[str, bytes], ...]]:
+    """The event as the proposal's fold gets it, and the headers of its typed record: with
+    the convener of the proposal's forum while the state does not know it (asked once per
+    proposal, then the state keeps it)."""
+    if state.get("convener") is not None:
+        return event, ()
+    forum = state.get("forum_id")
+    if forum is None and event["type"] == PROPOSAL_SUBMITTED:
+        forum = event["data"]["forum_id"]
+    convener = convener_of(str(forum)) if forum is not None else None
+    if not convener:
+        return event, ()
+    return ({**event, proposals.CONVENER: convener},
+            ((proposals.CONVENER_HEADER, convener.encode()),))
+
+
+def with_convener_header(event: dict[str, Any], headers: Any) -> dict[str, Any]:
+    """A typed record's event as the worker folded it: with the convener its header holds
+    (the rebuild's side of ``with_convener``)."""
+    for name, value in headers or ():
+        if name == proposals.CONVENER_HEADER and value:
+            event[proposals.CONVENER] = bytes(value).decode()
+    return event
 
 
 def _dead_letters(refused: Refusals, record: Record, by_id: Mapping[str, Record]
@@ -192,7 +254,8 @@ def _dead_letters(refused: Refusals, record: Record, by_id: Mapping[str, Record]
     for refusal in refused:
         refused_id = str(refusal.event["id"])
         own = by_id.get(refused_id)  # its own record, when it came in this batch
-        raw = own.value if own is not None else orjson.dumps(refusal.event)
+        raw = own.value if own is not None else orjson.dumps(
+            {k: v for k, v in refusal.event.items() if k != proposals.CONVENER})
         rejected = Rejected(f"not allowed: {refusal.reason}",
                             [FieldError("/source", refusal.reason)], refused_id)
         letters.append(DeadLetter(own or record, rejected, raw))

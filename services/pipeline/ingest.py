@@ -100,6 +100,8 @@ class Ingest:
     partitions: Callable[[], int]
     webhooks: Webhooks | None = None
     on_changed: Callable[[str, str, int, State], None] | None = None
+    #: the node that opened a forum, when known (for the rules of its proposals)
+    convener_of: Callable[[str], str | None] | None = None
     stats: Stats = field(default_factory=Stats)
 
     def judge(self, record: Record) -> Accepted | Rejected:
@@ -114,7 +116,7 @@ class Ingest:
     async def process(self, records: Sequence[Record]) -> None:
         started = time.perf_counter()
         folded = fold_batch(records, judge=self.judge, load=self.store.load,
-                            partitions=self.partitions())
+                            partitions=self.partitions(), convener_of=self.convener_of)
         folding_done = time.perf_counter()
         sent = await self._send(folded)
         rows = group_rows(folded.rows())  # one part per changed state: no key twice
@@ -144,7 +146,8 @@ class Ingest:
         send = self.producer.send
         by_partition: dict[tuple[str, int], list[tuple[bytes | None, bytes, Any]]] = {}
         for t in folded.typed:
-            by_partition.setdefault((t.topic, t.partition), []).append((t.key, t.value, []))
+            by_partition.setdefault((t.topic, t.partition), []).append(
+                (t.key, t.value, list(t.headers)))
         pending: list[Awaitable[Any]] = []
         for (topic, partition), records in by_partition.items():
             pending.extend(f for f, _ in await self.producer.send_many(topic, partition, records))

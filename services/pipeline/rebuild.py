@@ -19,6 +19,7 @@ from events.validation import default_validator
 from services.domain import AGGREGATES
 from services.domain.base import State, absorb, new_state
 from services.kafka_clients import partitions_of, stop_consumer
+from services.pipeline.fold import with_convener_header
 from services.readmodel.db import (
     Rows,
     empty_read_model,
@@ -87,6 +88,8 @@ async def fold_log(
                     if validator.errors(event):
                         skipped += 1
                         continue
+                    if record.headers:
+                        event = with_convener_header(event, record.headers)
                     subject = event["subject"]
                     state = table.get(subject)
                     if state is None:

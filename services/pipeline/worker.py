@@ -14,7 +14,11 @@ import asyncio
 import logging
 import os
 import socket
+import time
 from typing import Any, cast
+
+from sqlalchemy import bindparam, select
+from sqlmodel import col
 
 from events.catalog import INGEST_TOPIC
 from events.validation import Validator, default_validator
@@ -30,7 +34,8 @@ from services.pipeline.projector import Projector
 from services.pipeline.state import StateStore, pinned
 from services.pipeline.stores import STORE_OPTIONS, share_memory
 from services.process import collector
-from services.readmodel.db import make_engine, migrate
+from services.readmodel.db import make_engine, migrate, read_rows
+from services.readmodel.tables import Forum
 from services.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -38,6 +43,10 @@ log = logging.getLogger(__name__)
 # a program's state lives in the table that held its indicator reports before programs
 # were defined (its changelog, its versions, the read model's rows all carry on)
 STATE_TABLES = {"program": "indicator"}
+
+#: how long a forum the read model did not show is not asked for again, and how many kept
+CONVENER_RETRY_S = 5.0
+CONVENERS_MISSED_KEPT = 10_000
 
 RAW: dict[str, Any] = {"key_type": bytes, "value_type": bytes, "key_serializer": "raw",
                        "value_serializer": "raw"}
@@ -60,11 +69,15 @@ class Worker:
         table: dict[str, Any] = {"partitions": s.topic_partitions, "key_type": str,
                                  "value_type": bytes, "options": dict(STORE_OPTIONS)}
         self.node_keys = self.app.GlobalTable("node-public-keys", default=None, **table)
+        # who opened each forum (never changes): the proposals' rules ask it (fold.py)
+        self.conveners = self.app.GlobalTable("forum-conveners", default=None, **table)
+        self._conveners_seen: dict[str, str] = {}
+        self._conveners_missed: dict[str, float] = {}  # forum -> when to ask again
         self.tables = {
             name: self.app.Table(f"{STATE_TABLES.get(name, name)}-state", default=None, **table)
             for name in AGGREGATES
         }
-        share_memory([self.node_keys, *self.tables.values()],
+        share_memory([self.node_keys, self.conveners, *self.tables.values()],
                      cache_bytes=s.rocksdb_memory_mb * 1024 * 1024 // 3,
                      write_buffer_bytes=s.rocksdb_memory_mb * 1024 * 1024 * 2 // 3)
         self.store = StateStore(self.tables, cache_bytes=s.state_cache_mb * 1024 * 1024)
@@ -77,7 +90,7 @@ class Worker:
             projector=self.projector,
             validator=validator or default_validator(), secret=self.secret,
             public_key_for=self._public_key, partitions=self._partitions,
-            webhooks=self.delivery, on_changed=self._changed)
+            webhooks=self.delivery, on_changed=self._changed, convener_of=self._convener)
         self.app.batch_agent(self.ingest_topic, name="ingest", discard=self.store.forget,
                              linger_s=s.batch_linger_ms / 1000)(self.ingest.process)
         self.app.timer(s.overdue_check_s, name="overdue")(self.overdue.tick)
@@ -133,9 +146,38 @@ class Worker:
         value = self.node_keys.get(node)
         return value.decode() if value else None
 
+    def _convener(self, forum: str) -> str | None:
+        """The node that opened ``forum``: from the table the worker keeps, else (a forum
+        opened before that table existed) from the read model, once."""
+        known = self._conveners_seen.get(forum)
+        if known is not None:
+            return known
+        value = self.conveners.get(forum)
+        if value:
+            found: str | None = value.decode()
+        else:
+            # not asked of the read model again for a while: every event of a thread
+            # whose forum is not opened would otherwise cost a query
+            now = time.monotonic()
+            if now < self._conveners_missed.get(forum, 0.0):
+                return None
+            found = _forum_opener(self.engine, forum)
+            if not found:
+                if len(self._conveners_missed) > CONVENERS_MISSED_KEPT:
+                    self._conveners_missed.clear()
+                self._conveners_missed[forum] = now + CONVENER_RETRY_S
+        if found:
+            self._conveners_seen[forum] = found  # an opener never changes
+        return found
+
     def _changed(self, aggregate: str, subject: str, partition: int, state: State) -> None:
         if aggregate == "action_item":
             self.overdue.changed(subject)
+        elif aggregate == "forum" and state.get("node_id"):
+            opener = str(state["node_id"]).encode()
+            with pinned(partition):
+                if self.conveners.get(subject) != opener:
+                    self.conveners[subject] = opener
         elif aggregate == "node":
             key = (state.get("public_key") or "").encode()
             with pinned(partition):
@@ -191,6 +233,15 @@ class Worker:
             await self.projector.heartbeat(self.worker_id, lag)
         except Exception:  # the heartbeat must never stop the worker; /healthz will show it
             log.exception("could not write the worker heartbeat")
+
+
+_OPENER = select(col(Forum.node_id)).where(col(Forum.id) == bindparam("id"))
+
+
+def _forum_opener(engine: Any, forum: str) -> str | None:
+    """The opener of a forum as the read model shows it (None: not shown)."""
+    rows = read_rows(engine, _OPENER, {"id": forum})
+    return str(rows[0][0]) if rows else None
 
 
 def tune_gc() -> None:

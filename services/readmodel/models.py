@@ -48,8 +48,20 @@ Commitment = data_model(
 ProposalSummary = data_model(
     "ProposalSummary", Proposal, drop=("status_history", "endorsers"),
     doc="A proposal as the lists show it.")
-Comment = data_model("Comment", ProposalComment, drop=("proposal_id", "seq"),
-                     doc="A comment on a proposal, or a reply to one.")
+class Hidden(SQLModel):
+    """Why and by whom a comment was hidden: its body is not shown (the log keeps it)."""
+
+    reason: str
+    node_id: str = Field(description="the node that hid it (its forum's convener)")
+    at: str
+
+
+Comment = data_model(
+    "Comment", ProposalComment, drop=("proposal_id", "seq"),
+    extra={"hidden": (Hidden | None, Field(
+        default=None, description="set when the forum's moderators hid the comment: its "
+                                  "body is then empty"))},
+    doc="A comment on a proposal, or a reply to one.")
 # (models made at run time: to the type checker, lists of them are lists of Any)
 _comments: Any = list[Comment]  # type: ignore[valid-type]
 _commitments: Any = list[Commitment]  # type: ignore[valid-type]
@@ -210,7 +222,7 @@ class SearchHit(SQLModel):
 
 
 #: the read API's answers, by the name they have in /openapi.json
-ANSWERS: tuple[type[SQLModel], ...] = (Node_, ProposalSummary, Comment, ProposalThread,
+ANSWERS: tuple[type[SQLModel], ...] = (Node_, ProposalSummary, Hidden, Comment, ProposalThread,
                                        Commitment, MeetingRecord, MeetingSummary, ForumSummary,
                                        ForumRecord, TrackRecord, NodeProfile, Latest,
                                        IndicatorFigure, ProgramSummary, ProgramProposal,

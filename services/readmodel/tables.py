@@ -94,6 +94,22 @@ class ProposalComment(SQLModel, table=True):
     at: str
 
 
+class CommentModeration(SQLModel, table=True):
+    """A comment the forum's moderators hid (or hid and showed again): the last of their
+    decisions, by the node ``node_id`` at ``at``. The comment's own row keeps its text
+    (written once, it is not written again); every reader of comments masks the text of
+    a hidden one (``web.queries.records.thread_comments``, the search)."""
+
+    __tablename__ = "comment_moderation"
+    proposal_id: str = Field(primary_key=True)
+    comment_id: str = Field(primary_key=True)
+    hidden: bool
+    reason: str
+    node_id: str
+    at: str
+    version: int
+
+
 class Meeting(SQLModel, table=True):
     __tablename__ = "meetings"
     # migration 0002_site: a forum's meetings with and without minutes
@@ -262,6 +278,7 @@ READ_MODEL: dict[str, type[SQLModel]] = {
     "forums": Forum,
     "proposals": Proposal,
     "proposal_comments": ProposalComment,
+    "comment_moderation": CommentModeration,
     "meetings": Meeting,
     "action_items": ActionItem,
     "programs": Program,

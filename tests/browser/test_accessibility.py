@@ -35,7 +35,9 @@ SIGNED_IN = ["/account", "/notifications", "/invites", f"/forums/{MAESA}/proposa
              "/meetings/musyawarah-maesa-2026-03/minutes",
              "/meetings/musyawarah-maesa-2026-03/action-items/new?decision=0"]
 #: an admin's pages (a coordinator meets their 403, which is checked below)
-ADMIN = ["/admin/nodes", "/admin/nodes/dinsos-bitung", "/admin/people", "/admin/audit"]
+ADMIN = ["/admin/nodes", "/admin/nodes/dinsos-bitung", "/admin/people", "/admin/audit",
+         # a moderator's: the flags list, and a thread with the hide and restore forms
+         "/moderation", f"/proposals/{MENJAHIT}"]
 RULES = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}
 
 

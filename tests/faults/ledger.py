@@ -83,10 +83,12 @@ def workload(run: str, count: int, node: str) -> list[Event]:
             events.append(_event(run, n, "gotong.action_item.progress_reported.v1",
                                  tasks[n % items], {"percent": n % 100, "note": mark}, node, at))
         elif n % 25 == 7:
-            status = ("under_review", "accepted", "open")[n % 3]
+            # the proposal's own node may only withdraw it (the other statuses are its
+            # forum's convener's, and this forum is never opened): a reordering still
+            # shows in the order of its status history, each entry with its marker
             events.append(_event(run, n, "gotong.proposal.status_changed.v1",
-                                 subjects[n % proposals], {"status": status, "reason": mark},
-                                 node, at))
+                                 subjects[n % proposals],
+                                 {"status": "withdrawn", "reason": mark}, node, at))
         elif n % 5 == 1:
             events.append(_event(run, n, "gotong.proposal.endorsed.v1", subjects[n % proposals],
                                  {"endorser": f"Warga {mark}"}, node, at))

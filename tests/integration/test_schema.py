@@ -12,6 +12,7 @@ from sqlmodel import SQLModel
 import services.identity.accounts  # noqa: F401
 import services.identity.audit  # noqa: F401  (the audit log)
 import services.identity.links  # noqa: F401  (invites and password resets)
+import services.moderation.flags  # noqa: F401  (comments people flagged)
 import services.notify.tables  # noqa: F401  (follows, notifications, mail)
 import services.readmodel.feed_tables  # noqa: F401  (the models, as migrations/env.py has them)
 import services.readmodel.tables  # noqa: F401

@@ -11,6 +11,7 @@ from sqlalchemy import Engine, text
 
 from services.domain import AGGREGATES
 from services.domain.base import State, absorb, new_state
+from services.pipeline.fold import with_convener
 from services.readmodel import search_index
 from services.readmodel.db import empty_read_model, merge_rows, upsert
 from tests.support.records import event
@@ -79,12 +80,18 @@ EVENTS = [
 
 
 def _fold(events: list[dict[str, Any]]) -> dict[str, dict[str, State]]:
+    """What the worker does: a proposal's fold is handed its forum's convener."""
     states: dict[str, dict[str, State]] = {}
+
+    def convener_of(forum: str) -> str | None:
+        return states.get("forum", {}).get(forum, {}).get("node_id")
+
     for evt in events:
         name = evt["type"].split(".")[1]
         by_id = states.setdefault(name, {})
         state = by_id.setdefault(evt["subject"], new_state(evt["subject"]))
-        absorb(AGGREGATES[name].fold, state, evt)
+        handed = with_convener(evt, state, convener_of)[0] if name == "proposal" else evt
+        absorb(AGGREGATES[name].fold, state, handed)
     return states
 
 
@@ -131,6 +138,22 @@ def test_snippets_mark_the_matches_and_escape_the_text(indexed: Engine) -> None:
     assert "<" not in hit.snippet.replace("<mark>", "").replace("</mark>", "")
     assert "&lt;img" in hit.snippet
     assert hit.title == "Judul <b>tebal</b>"  # plain text: the template escapes it
+
+
+def _moderated(kind: str, comment_id: str) -> dict[str, Any]:
+    return event(f"gotong.proposal.comment_{kind}.v1", "usulan-padi",
+                 {"comment_id": comment_id, "reason": "Uji"}, id_=f"{kind}-{comment_id}")
+
+
+def test_a_hidden_comment_is_not_found_until_it_is_restored(indexed: Engine) -> None:
+    # the forum's convener (the forum was opened by the same node) hides it
+    _project(indexed, [*EVENTS, _moderated("hidden", "k1")])
+    assert ("comment", "k1") not in _ids(indexed, "irigasi ")
+    assert _find(indexed, "setuju") == ([], 0)
+
+    _project(indexed, [*EVENTS, _moderated("hidden", "k1"), _moderated("restored", "k1")])
+    assert ("comment", "k1") in _ids(indexed, "irigasi ")
+    assert _find(indexed, "setuju")[1] == 1
 
 
 def test_a_comment_is_found_under_its_threads_title_and_link(indexed: Engine) -> None:

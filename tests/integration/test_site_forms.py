@@ -23,7 +23,8 @@ from web.ratelimit import LoginLimiter
 
 pytestmark = pytest.mark.kafka
 
-MAESA = "forum-ekonomi-maesa"
+MAESA = "forum-ekonomi-maesa"  # convened by bappeda-bitung
+GIZI = "forum-gizi-posyandu-bitung"  # convened by dinkes-bitung
 MENJAHIT = "usulan-pelatihan-menjahit-bitung-tengah"
 MAESA_MARCH = "musyawarah-maesa-2026-03"  # convened by dinsos-bitung
 DINSOS_ITEM = "rtl-instruktur-mesin-jahit-angkatan-1"
@@ -35,7 +36,12 @@ def _open_dinsos_item(site: DemoSite) -> str:
 
 
 def _new_proposal(site: DemoSite, title: str = "Pelatihan sablon untuk karang taruna") -> str:
-    response = site.post(f"/forums/{MAESA}/proposals", {
+    return _new_proposal_in(site, MAESA, title)
+
+
+def _new_proposal_in(site: DemoSite, forum: str,
+                     title: str = "Pelatihan sablon untuk karang taruna") -> str:
+    response = site.post(f"/forums/{forum}/proposals", {
         "title": title, "body": "Pelatihan sablon kaos selama lima hari.",
         "budget_estimate": "7.500.000", "tags": "pelatihan, pemuda"})
     assert response.status_code == 303, response.text
@@ -218,23 +224,49 @@ def test_member_cannot_change_a_proposal_status(site: DemoSite) -> None:
                                                            "reason": "Tidak"})
     assert response.status_code == 403
     # the page says who may, in the person's language
-    assert "Hanya koordinator simpul dan admin layanan" in visible_text(response.text)
+    assert ("Hanya koordinator simpul penyelenggara forum ini (bappeda-bitung) dan admin "
+            "layanan" in visible_text(response.text))
 
 
-def test_coordinator_changes_status_with_a_reason(site: DemoSite) -> None:
+def test_a_coordinator_of_another_node_than_the_convener_cannot_change_the_status(
+        site: DemoSite) -> None:
+    site.login("hendra")  # dinsos-bitung; Maesa's forum was opened by bappeda-bitung
+    assert not site.client.get(f"/proposals/{MENJAHIT}").context["may_moderate"]
+    response = site.post(f"/proposals/{MENJAHIT}/status", {"status": "rejected",
+                                                           "reason": "Tidak"})
+    assert response.status_code == 403
+
+
+def test_coordinator_of_the_convening_node_changes_status_with_a_reason(
+        site: DemoSite) -> None:
     site.login("ani")
-    proposal = _new_proposal(site)
-    site.login("hendra")
+    proposal = _new_proposal_in(site, GIZI)
+    site.login("rudi")  # dinkes-bitung convened the health forum
+    assert site.client.get(f"/proposals/{proposal}").context["may_moderate"]
     response = site.post(f"/proposals/{proposal}/status", {"status": "under_review",
                                                            "reason": "Dibahas bulan depan"})
     assert response.status_code == 303
     history = site.client.get(f"/proposals/{proposal}").context["proposal"].status_history
-    assert (history[-1]["status"], history[-1]["reason"]) == ("under_review",
-                                                             "Dibahas bulan depan")
+    assert (history[-1]["status"], history[-1]["reason"], history[-1]["node_id"]) == (
+        "under_review", "Dibahas bulan depan", "dinkes-bitung")
+
+
+def test_the_authors_node_may_withdraw_its_proposal_and_nothing_else(site: DemoSite) -> None:
+    site.login("ani")
+    proposal = _new_proposal(site)
+    page = site.client.get(f"/proposals/{proposal}")
+    assert page.context["may_withdraw"] and not page.context["may_moderate"]
+    assert 'value="withdrawn"' in page.text and 'value="accepted"' not in page.text
+    assert site.post(f"/proposals/{proposal}/status", {"status": "accepted",
+                                                       "reason": "Ya"}).status_code == 403
+    response = site.post(f"/proposals/{proposal}/status", {"status": "withdrawn",
+                                                           "reason": "Ditarik pengusul"})
+    assert response.status_code == 303
+    assert site.client.get(f"/proposals/{proposal}").context["proposal"].status == "withdrawn"
 
 
 def test_status_change_without_a_reason_is_400(site: DemoSite) -> None:
-    site.login("hendra")
+    site.login("admin-uji")
     response = site.post(f"/proposals/{MENJAHIT}/status", {"status": "rejected", "reason": ""})
     assert response.status_code == 400
     assert "reason" in response.context["errors"]

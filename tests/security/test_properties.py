@@ -30,11 +30,11 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from events.catalog import aggregate_of, known_types
+from events.catalog import PROPOSAL_COMMENTED, aggregate_of, known_types
 from events.signing import ATTEST_HEADER, attest
 from events.validation import _FORMATS as FORMATS
 from events.validation import Validator, load_schema
-from services.domain import AGGREGATES
+from services.domain import AGGREGATES, proposals
 from services.domain.base import State, absorb, new_state, replay
 from services.pipeline.gate import Accepted, Rejected, dead_letter, judge
 from tests.security import strategies as gen
@@ -227,8 +227,26 @@ def subject_log(draw: st.DrawFn, name: str, subject: str) -> list[dict[str, Any]
     events = [draw(gen.event(t, subject=subject, times=gen.recent)) for t in order]
     for n, item in enumerate(events):
         item["id"] = f"{subject}-{n}"  # distinct ids: duplicates are added on purpose below
-    assume(all(validator.is_valid(e) for e in events))
+    if name == "proposal":
+        _moderated(draw, events)
+    assume(all(validator.is_valid({k: v for k, v in e.items() if k != proposals.CONVENER})
+               for e in events))
     return events
+
+
+def _moderated(draw: st.DrawFn, events: list[dict[str, Any]]) -> None:
+    """A thread as the worker hands it to the fold: its forum's convener with each event
+    (the node of one of its status changes or moderations, so that some pass the rule),
+    and moderations of comments it has (mostly)."""
+    comments = [e["data"]["comment_id"] for e in events if e["type"] == PROPOSAL_COMMENTED]
+    judged = [e for e in events if e["type"] in proposals.CHECKED]
+    for item in judged:
+        if item["type"] in proposals.MODERATION and comments and draw(st.booleans()):
+            item["data"]["comment_id"] = draw(st.sampled_from(comments))
+    if judged and draw(st.booleans()):
+        convener = draw(st.sampled_from(judged))["source"].removeprefix("/nodes/")
+        for item in events:
+            item[proposals.CONVENER] = convener
 
 
 def _held(events: list[dict[str, Any]], name: str, shift: int) -> list[dict[str, Any]]:

@@ -22,6 +22,8 @@ from starlette.routing import Route
 
 from services.domain import action_items, proposals
 from services.identity.accounts import endorsed_by
+from services.moderation import flags
+from services.moderation.rules import may_moderate, may_withdraw
 from services.readmodel.db import generation as db_generation
 from services.readmodel.db import lookup
 from web import conditional, i18n, render_cache
@@ -226,6 +228,11 @@ async def proposal(request: Request) -> Response:
         raise HTTPException(404)
     user = current_user(request)
     endorsers = (e["endorser"] for e in data["proposal"].endorsers or [])
+    forum = data.get("forum")
+    data |= {"may_moderate": may_moderate(user, forum.node_id if forum else None),
+             "may_withdraw": may_withdraw(user, data["proposal"].node_id),
+             "flagged": (await asyncio.to_thread(flags.flagged_by, engine, proposal_id,
+                                                 user.username) if user is not None else set())}
     data |= {"pending": request.query_params.get("pending"),
              "endorsed": user is not None and endorsed_by(user, service_secret(request),
                                                           endorsers),

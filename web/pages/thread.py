@@ -20,19 +20,20 @@ from events.catalog import (
 )
 from services.domain import proposals
 from services.identity.accounts import endorsed_by
+from services.moderation.rules import may_moderate, may_withdraw
 from services.readmodel.tables import Forum, Proposal
 from web.forms import (
+    Forbidden,
     current_user,
     login_redirect,
     publish_and_show,
-    require_coordinator,
     require_user,
     service_secret,
     slug_id,
 )
 from web.i18n import gettext as _
 from web.pages import browse as pages
-from web.posting import new_id, version_of
+from web.posting import acting_node, new_id, version_of
 from web.queries import records as queries
 from web.security import form_post, text
 from web.templating import templates
@@ -133,7 +134,7 @@ async def _rerender(request: Request, form_name: str, values: dict[str, str],
 
 async def _publish_on_thread(request: Request, proposal: Proposal, type_: str,
                              data: dict[str, Any], form_name: str, values: dict[str, str],
-                             anchor: str = "") -> Response:
+                             anchor: str = "", as_node: str | None = None) -> Response:
     user = require_user(request)
     engine = request.app.state.engine
     before = await asyncio.to_thread(version_of, engine, Proposal, proposal.id)
@@ -144,7 +145,7 @@ async def _publish_on_thread(request: Request, proposal: Proposal, type_: str,
     return await publish_and_show(
         request, user, [(type_, proposal.id, data)], rerender=rerender,
         shown=(Proposal, proposal.id, before),
-        url=str(request.url_for("proposal", id=proposal.id)), anchor=anchor)
+        url=str(request.url_for("proposal", id=proposal.id)), anchor=anchor, as_node=as_node)
 
 
 @form_post
@@ -190,8 +191,16 @@ async def endorse(request: Request, form: FormData) -> Response:
 @form_post
 async def change_status(request: Request, form: FormData) -> Response:
     proposal = await _proposal(request)
-    require_coordinator(request)
+    user = require_user(request)
+    convener = await asyncio.to_thread(_convener, request.app.state.engine, proposal.forum_id)
     values = {"status": text(form, "status"), "reason": text(form, "reason")}
+    moderator = may_moderate(user, convener)
+    if not moderator and not (values["status"] == "withdrawn"
+                              and may_withdraw(user, proposal.node_id)):
+        raise Forbidden(_("Only the coordinators of the node that convened this forum "
+                          "(%(node)s) and the service's admins change a proposal's status; "
+                          "the people of its own node may withdraw it.")
+                        % {"node": convener or "?"})
     errors: dict[str, str] = {}
     if values["status"] not in proposals.STATUSES:
         errors["status"] = _("Choose a status.")
@@ -205,7 +214,13 @@ async def change_status(request: Request, form: FormData) -> Response:
         return await _rerender(request, "status", values, errors)
     data = {"status": values["status"], "reason": values["reason"]}
     return await _publish_on_thread(request, proposal, PROPOSAL_STATUS_CHANGED, data,
-                                    "status", values, "#history-h")
+                                    "status", values, "#history-h",
+                                    as_node=acting_node(user, convener) if moderator else None)
+
+
+def _convener(engine: Any, forum_id: str) -> str | None:
+    forum = _get(engine, Forum, forum_id)
+    return forum.node_id if forum is not None else None
 
 
 routes = [

@@ -17,6 +17,7 @@ from services.readmodel import models
 from services.readmodel.db import read_snapshot, snapshot
 from services.readmodel.tables import (
     ActionItem,
+    CommentModeration,
     Forum,
     Meeting,
     Node,
@@ -35,16 +36,32 @@ def _dump(row: Any, exclude: set[str] | None = None) -> dict[str, Any]:
 
 
 #: a comment as the API and the pages show it (the rows' other columns are bookkeeping)
-COMMENT_FIELDS = tuple(models.Comment.model_fields)
-_COMMENT_COLUMNS = tuple(getattr(ProposalComment, name) for name in COMMENT_FIELDS)
+COMMENT_FIELDS = tuple(name for name in models.Comment.model_fields if name != "hidden")
+_COMMENT_COLUMNS: tuple[Any, ...] = tuple(getattr(ProposalComment, name)
+                                         for name in COMMENT_FIELDS)
+_MODERATION: tuple[Any, ...] = (col(CommentModeration.hidden), col(CommentModeration.reason),
+                                col(CommentModeration.node_id), col(CommentModeration.at))
 
 
 def thread_comments(session: Session, proposal_id: str) -> list[dict[str, Any]]:
-    """A proposal's comments in the order they came."""
-    found = session.execute(select(*_COMMENT_COLUMNS)
-                            .where(ProposalComment.proposal_id == proposal_id)
-                            .order_by(col(ProposalComment.seq))).all()
-    return [dict(zip(COMMENT_FIELDS, row, strict=True)) for row in found]
+    """A proposal's comments in the order they came; a hidden one without its body (every
+    page and answer that shows comments reads them here), with ``hidden`` saying why."""
+    found = session.execute(
+        sa_select(*_COMMENT_COLUMNS, *_MODERATION)
+        .outerjoin(CommentModeration, (col(CommentModeration.proposal_id) == proposal_id)
+                   & (col(CommentModeration.comment_id) == col(ProposalComment.comment_id)))
+        .where(col(ProposalComment.proposal_id) == proposal_id)
+        .order_by(col(ProposalComment.seq))).all()
+    comments = []
+    for row in found:
+        comment = dict(zip(COMMENT_FIELDS, row, strict=False))
+        hidden, reason, node_id, at = row[len(COMMENT_FIELDS):]
+        comment["hidden"] = None
+        if hidden:
+            comment["body"] = ""
+            comment["hidden"] = {"reason": reason, "node_id": node_id, "at": at}
+        comments.append(comment)
+    return comments
 
 
 def has_comment(engine: Engine, proposal_id: str, comment_id: str) -> bool:

@@ -5,6 +5,8 @@ database's own index: FTS5 ranked by bm25 on SQLite, a ``tsvector`` ranked by
 ``ts_rank`` on PostgreSQL; a title counts more than a body. What a document does not
 hold itself is joined in: a comment's thread title, forum, program and status; a
 commitment's forum and program through its proposal or meeting; a forum's program.
+A comment its forum's moderators hid (``comment_moderation``) is never found: its
+document keeps the text (written once, as the comment's row), the search leaves it out.
 """
 
 from __future__ import annotations
@@ -40,7 +42,10 @@ FROM hits h JOIN search_documents d ON d.doc_id = h.doc_id
 LEFT JOIN proposals p ON p.id = d.proposal_id
 LEFT JOIN meetings m ON m.id = d.meeting_id
 LEFT JOIN forums f ON f.id = {_FORUM}
-WHERE (CAST(:kind AS TEXT) IS NULL OR d.kind = :kind)
+LEFT JOIN comment_moderation cm
+  ON d.kind = 'comment' AND cm.proposal_id = d.proposal_id AND cm.comment_id = d.id
+WHERE NOT COALESCE(cm.hidden, FALSE)
+  AND (CAST(:kind AS TEXT) IS NULL OR d.kind = :kind)
   AND (CAST(:forum AS TEXT) IS NULL OR {_FORUM} = :forum)
   AND (CAST(:program AS TEXT) IS NULL OR COALESCE(d.program, p.program, f.program) = :program)
   AND (CAST(:node AS TEXT) IS NULL OR d.node_id = :node)

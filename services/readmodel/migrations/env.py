@@ -9,6 +9,7 @@ from sqlmodel import SQLModel
 import services.identity.accounts  # noqa: F401  (the site's accounts and sessions)
 import services.identity.audit  # noqa: F401  (the audit log)
 import services.identity.links  # noqa: F401  (invites and password resets)
+import services.moderation.flags  # noqa: F401  (comments people flagged)
 import services.notify.tables  # noqa: F401  (follows, notifications, mail)
 
 # every module with table models (tests/integration/test_schema.py checks): what is not

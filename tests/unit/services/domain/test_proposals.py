@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from services.domain import proposals
+from services.domain.base import judged as base_judged
 from services.domain.base import replay
 
 PROPOSAL = "usulan-menjahit"
@@ -34,10 +35,16 @@ def event(
     }
 
 
-def submitted(**kwargs: Any) -> dict[str, Any]:
+CONVENER = "dinsos-bitung"  # opened forum-maesa
+
+
+def submitted(*, convener: str | None = CONVENER, **kwargs: Any) -> dict[str, Any]:
+    """A submission as the worker hands it to the fold: with its forum's convener, when
+    the worker knows it."""
     data = {"forum_id": "forum-maesa", "title": "Pelatihan menjahit", "body": "25 peserta.",
             "author": "Meiske Rumondor"}
-    return event("submitted", data, **kwargs)
+    stamped = {proposals.CONVENER: convener} if convener else {}
+    return event("submitted", data, **kwargs) | stamped
 
 
 def commented(comment_id: str, body: str = "Setuju.", **kwargs: Any) -> dict[str, Any]:
@@ -49,9 +56,10 @@ def endorsed(endorser: str, **kwargs: Any) -> dict[str, Any]:
     return event("endorsed", {"endorser": endorser}, **kwargs)
 
 
-def status(value: str, reason: str | None = None, **kwargs: Any) -> dict[str, Any]:
+def status(value: str, reason: str | None = None, node: str = "dinsos-bitung",
+           **kwargs: Any) -> dict[str, Any]:
     data = {"status": value} | ({"reason": reason} if reason else {})
-    return event("status_changed", data, node="dinsos-bitung", **kwargs)
+    return event("status_changed", data, node=node, **kwargs)
 
 
 def fold(*events: dict[str, Any]) -> dict[str, Any]:
@@ -230,3 +238,131 @@ def test_comments_held_before_the_submission_are_written_with_it() -> None:
     state = proposals.evolve(early, submitted())
     assert [r["comment_id"] for r in proposals.rows_since(state, 0)["proposal_comments"]] == [
         "kmt-1"]
+
+
+# -- who changes the status, who moderates (the forum's convener) -----------------------
+
+AUTHOR = "pkk-bitung-tengah"
+
+
+def hidden(comment_id: str, reason: str = "Hinaan", node: str = CONVENER,
+           **kwargs: Any) -> dict[str, Any]:
+    return event("comment_hidden", {"comment_id": comment_id, "reason": reason}, node=node,
+                 **kwargs)
+
+
+def restored(comment_id: str, reason: str = "Ditinjau", node: str = CONVENER,
+             **kwargs: Any) -> dict[str, Any]:
+    return event("comment_restored", {"comment_id": comment_id, "reason": reason}, node=node,
+                 **kwargs)
+
+
+def judged(*events: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    state, refused = base_judged(proposals.fold, list(events))
+    assert state is not None
+    return state, [r.reason for r in refused]
+
+
+@pytest.mark.parametrize("value", ["under_review", "accepted", "rejected", "implemented",
+                                   "withdrawn", "open"])
+def test_the_convener_changes_the_status(value: str) -> None:
+    state, refused = judged(submitted(), status(value, node=CONVENER))
+    assert refused == [] and state["status"] == value
+
+
+def test_the_service_changes_the_status_of_a_proposal_whose_convener_is_not_known() -> None:
+    state, refused = judged(submitted(convener=None), status("accepted", node="gotong"))
+    assert refused == [] and state["status"] == "accepted"
+
+
+def test_the_authors_node_withdraws_but_decides_nothing_else() -> None:
+    state, refused = judged(submitted(), status("accepted", node=AUTHOR),
+                            status("withdrawn", "Ditarik", node=AUTHOR))
+    assert state["status"] == "withdrawn"
+    assert [h["node_id"] for h in state["status_history"]] == [AUTHOR, AUTHOR]
+    assert len(refused) == 1
+    assert refused[0].startswith("only the node that convened its forum 'forum-maesa' "
+                                 "(dinsos-bitung) or the service changes the status")
+    assert f"its own node ({AUTHOR}) may withdraw it" in refused[0]
+
+
+def test_another_node_changes_no_status_and_hides_nothing() -> None:
+    state, refused = judged(submitted(), commented("k1"),
+                            status("rejected", node="dinkes-bitung"),
+                            hidden("k1", node="dinkes-bitung"),
+                            hidden("k1", node=AUTHOR))
+    assert state["status"] == "open" and not state.get("moderation")
+    assert len(refused) == 3
+    assert "(dinsos-bitung) or the service changes the status" in refused[0]
+    assert all("(dinsos-bitung) or the service hides or restores comments" in r
+               for r in refused[1:])
+
+
+def test_without_a_known_convener_only_the_service_decides_and_the_reason_says_why() -> None:
+    state, refused = judged(submitted(convener=None), status("accepted", node=CONVENER))
+    assert state["status"] == "open"
+    assert refused and "not known here yet" in refused[0]
+
+
+def test_the_convener_handed_with_a_later_event_is_used_and_kept() -> None:
+    # a proposal folded before the worker knew its forum: the next event brings it
+    later = status("accepted", node=CONVENER) | {proposals.CONVENER: CONVENER}
+    state, refused = judged(submitted(convener=None), later,
+                            status("implemented", node=CONVENER))
+    assert refused == [] and state["status"] == "implemented"
+    assert state["convener"] == CONVENER
+
+
+def test_a_status_change_before_the_submission_is_held_then_judged() -> None:
+    state, refused = judged(status("under_review", node=CONVENER),
+                            status("rejected", node="dinkes-bitung"), submitted())
+    assert [h["status"] for h in state["status_history"]] == ["open", "under_review"]
+    assert len(refused) == 1 and "(dinsos-bitung)" in refused[0]
+    assert "held" not in state
+
+
+def test_the_convener_hides_and_restores_a_comment() -> None:
+    state = fold(submitted(), commented("k1"), hidden("k1", "Hinaan pribadi"))
+    assert state["moderation"]["k1"]["hidden"] is True
+    assert state["moderation"]["k1"]["reason"] == "Hinaan pribadi"
+    assert state["moderation"]["k1"]["node_id"] == CONVENER
+    assert proposals.rows(state)["comment_moderation"] == [
+        {"proposal_id": PROPOSAL, "comment_id": "k1", "hidden": True,
+         "reason": "Hinaan pribadi", "node_id": CONVENER, "at": state["moderation"]["k1"]["at"],
+         "version": 3}]
+    again = fold(submitted(), commented("k1"), hidden("k1"), restored("k1", "Keliru"))
+    assert again["moderation"]["k1"]["hidden"] is False
+    assert proposals.rows(again)["comment_moderation"][0]["reason"] == "Keliru"
+
+
+def test_a_hide_sent_twice_changes_nothing_the_second_time() -> None:
+    hide = hidden("k1")
+    once = fold(submitted(), commented("k1"), hide)
+    twice = fold(submitted(), commented("k1"), hide, hide)
+    assert once["moderation"] == twice["moderation"] and twice["version"] == 3
+
+
+def test_a_hide_of_a_comment_the_thread_does_not_have_is_refused() -> None:
+    state, refused = judged(submitted(), commented("k1"), hidden("k9"))
+    assert refused == [f"proposal {PROPOSAL!r} has no comment 'k9'"]
+    assert not state.get("moderation")
+
+
+def test_the_services_hide_of_an_unknown_comment_changes_nothing() -> None:
+    state, refused = judged(submitted(), hidden("k9", node="gotong"))
+    assert refused == [] and not state.get("moderation")
+
+
+def test_a_hide_of_a_settled_comment_is_written_again_by_rows_since() -> None:
+    state = fold(submitted(), commented("k1"), commented("k2"))
+    mark = proposals.written(state)
+    proposals.settle(state)  # the comments' texts are in the read model now
+    proposals.fold(state, hidden("k1"))
+    rows = proposals.rows_since(state, mark)
+    assert rows["proposal_comments"] == []  # the comment's row is written once
+    assert [(r["comment_id"], r["hidden"]) for r in rows["comment_moderation"]] == [("k1", True)]
+
+
+def test_a_hide_held_before_the_submission_is_judged_with_it() -> None:
+    state, refused = judged(commented("k1"), hidden("k1"), submitted())
+    assert refused == [] and state["moderation"]["k1"]["hidden"] is True

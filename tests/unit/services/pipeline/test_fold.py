@@ -196,3 +196,78 @@ def test_every_held_event_a_creation_refuses_gets_its_dead_letter(fold: Folder) 
     assert sorted(d.rejected.event_id or "" for d in folded.dead) == sorted(
         e["id"] for e in early)
     assert folded.refused == 60
+
+
+# -- the convener of a proposal's forum, handed to the fold and kept in the typed log ----
+
+CONVENER = "bappeda-bitung"
+
+
+def _forum(node: str = CONVENER) -> dict[str, Any]:
+    return event("gotong.forum.opened.v1", "forum-maesa", {"title": "Forum Maesa"}, node=node)
+
+
+def _submitted(node: str = OTHER) -> dict[str, Any]:
+    return event("gotong.proposal.submitted.v1", "usulan-jahit", {
+        "forum_id": "forum-maesa", "title": "Menjahit", "body": "Isi", "author": "Ibu Ani"},
+        node=node)
+
+
+def _status(value: str, node: str) -> dict[str, Any]:
+    return event("gotong.proposal.status_changed.v1", "usulan-jahit", {"status": value},
+                 node=node, id_=f"status-{value}-{node}")
+
+
+def _fold_with(folder: Folder, conveners: dict[str, str], *records: Record) -> Folded:
+    return fold_batch(list(records), judge=folder.judge, load=folder.load,
+                      partitions=PARTITIONS, convener_of=conveners.get)
+
+
+def test_the_convener_is_stamped_on_the_submission_and_judges_its_status(
+        fold: Folder) -> None:
+    submitted, accepted, foreign = _submitted(), _status("accepted", CONVENER), \
+        _status("rejected", OWNER)
+    out = _fold_with(fold, {"forum-maesa": CONVENER}, record(submitted), record(accepted),
+                     record(foreign))
+    headers = {orjson.loads(t.value)["id"]: t.headers for t in out.typed}
+    assert headers[submitted["id"]] == (("gotong-convener", CONVENER.encode()),)
+    assert headers[accepted["id"]] == ()  # the state knows it from then on
+    state = fold.states[("proposal", "usulan-jahit")]
+    assert state["convener"] == CONVENER and state["status"] == "accepted"
+    assert [d.rejected.event_id for d in out.dead] == [foreign["id"]]
+    assert "only the node that convened its forum" in out.dead[0].rejected.reason
+    assert orjson.loads(out.typed[0].value) == submitted  # the event's bytes, unchanged
+
+
+def test_a_forum_opened_in_the_same_batch_is_known_whatever_its_partition(
+        fold: Folder) -> None:
+    # the proposal's record comes first in the batch (another partition, fetched first)
+    out = _fold_with(fold, {}, record(_submitted()), record(_forum()),
+                     record(_status("accepted", CONVENER)))
+    assert fold.states[("proposal", "usulan-jahit")]["status"] == "accepted"
+    assert not out.dead
+
+
+def test_an_unknown_forum_stamps_nothing_and_only_the_service_decides(fold: Folder) -> None:
+    out = _fold_with(fold, {}, record(_submitted()), record(_status("accepted", CONVENER)))
+    assert all(t.headers == () for t in out.typed)
+    assert len(out.dead) == 1 and "not known here yet" in out.dead[0].rejected.reason
+
+
+def test_the_rebuild_reads_the_convener_from_the_header() -> None:
+    from services.domain import proposals
+    from services.pipeline.fold import with_convener_header
+
+    evt = with_convener_header(dict(_submitted()), [("gotong-convener", CONVENER.encode())])
+    assert evt[proposals.CONVENER] == CONVENER
+    assert proposals.CONVENER not in with_convener_header(dict(_submitted()), [("x", b"y")])
+
+
+def test_a_held_refused_event_is_dead_lettered_without_the_convener(fold: Folder) -> None:
+    early = _status("rejected", OWNER)
+    first = _fold_with(fold, {}, record(early))
+    assert not first.dead  # held until the proposal exists
+    out = _fold_with(fold, {"forum-maesa": CONVENER}, record(_submitted(), offset=5))
+    (letter,) = out.dead
+    assert letter.rejected.event_id == early["id"]
+    assert orjson.loads(letter.raw or b"") == early

@@ -1,0 +1,2 @@
+"""The site's moderation data: what people flagged (comments hidden and restored are
+events, folded by the proposal aggregate)."""
