@@ -47,7 +47,16 @@ def group_id(settings: Settings) -> str:
 
 def notify(engine: Engine, events: Sequence[Mapping[str, Any]], wait_s: float = FACTS_WAIT_S
            ) -> int:
-    """Write the notifications of ``events``; returns how many rows were new. Blocking."""
+    """Write the notifications of ``events``, then let a hidden (or restored) comment's
+    notifications say so; returns how many rows were new. Blocking."""
+    written = _notify(engine, events, wait_s)
+    for event in events:
+        if (moderation := rules.moderation(event)) is not None:
+            store.moderate(engine, *moderation)
+    return written
+
+
+def _notify(engine: Engine, events: Sequence[Mapping[str, Any]], wait_s: float) -> int:
     want = rules.wanted(events)
     deadline = time.monotonic() + wait_s
     facts = store.facts(engine, want)

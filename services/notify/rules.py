@@ -12,7 +12,12 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from events.catalog import SERVICE_NODE, node_of
+from events.catalog import (
+    PROPOSAL_COMMENT_HIDDEN,
+    PROPOSAL_COMMENT_RESTORED,
+    SERVICE_NODE,
+    node_of,
+)
 
 EXCERPT = 280
 
@@ -137,6 +142,30 @@ def missing(events: Iterable[Mapping[str, Any]], facts: Facts) -> bool:
 def _excerpt(text: Any) -> str:
     words = " ".join(str(text or "").split())
     return words if len(words) <= EXCERPT else words[: EXCERPT - 1].rstrip() + "…"
+
+
+def moderation(event: Mapping[str, Any]) -> tuple[str, str, str | None] | None:
+    """(proposal, comment, reason) of a comment hidden, (proposal, comment, None) of one
+    restored; None for any other event. The notifications of a hidden comment lose its
+    excerpt (pages and mail not sent yet show why instead), a restored one gets it back."""
+    kind = str(event.get("type", ""))
+    if kind not in (PROPOSAL_COMMENT_HIDDEN, PROPOSAL_COMMENT_RESTORED):
+        return None
+    data: Mapping[str, Any] = event.get("data") or {}
+    reason = str(data.get("reason") or "") if kind == PROPOSAL_COMMENT_HIDDEN else None
+    return str(event.get("subject", "")), str(data.get("comment_id", "")), reason
+
+
+def moderated(params: Mapping[str, Any], reason: str | None, body: str | None
+              ) -> dict[str, Any]:
+    """A comment's notification ``params`` once the comment is hidden (``reason``) or
+    restored (``reason`` None, with its ``body``)."""
+    changed = {k: v for k, v in params.items() if k not in ("excerpt", "hidden")}
+    if reason is not None:
+        changed["hidden"] = reason
+    elif body is not None:
+        changed["excerpt"] = _excerpt(body)
+    return changed
 
 
 def touched(event: Mapping[str, Any], facts: Facts) -> Touched | None:

@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from services.identity.accounts import SiteUser
+from services.notify import rules
 from services.notify.rules import Batch, Facts, Pending, Touched, Wanted
 from services.notify.tables import (
     DEFAULT_MAIL_MODE,
@@ -25,7 +26,15 @@ from services.notify.tables import (
     NotifyMark,
     SiteAction,
 )
-from services.readmodel.tables import ActionItem, Forum, Meeting, Node, Program, Proposal
+from services.readmodel.tables import (
+    ActionItem,
+    Forum,
+    Meeting,
+    Node,
+    Program,
+    Proposal,
+    ProposalComment,
+)
 
 # -- follows -------------------------------------------------------------------------
 
@@ -141,6 +150,25 @@ def audience(engine: Engine, touched: Sequence[Touched]) -> Audience:
 def write_notifications(engine: Engine, rows: Sequence[Mapping[str, Any]]) -> int:
     """Insert notifications; one that exists (same person, same event) is left alone."""
     return _insert_ignoring(engine, Notification, rows)
+
+
+def moderate(engine: Engine, proposal_id: str, comment_id: str, reason: str | None) -> int:
+    """The notifications of a comment hidden (``reason``) or restored (None) say so
+    (``rules.moderated``); how many changed."""
+    with Session(engine) as session:
+        found = session.exec(select(Notification).where(
+            col(Notification.kind) == "proposal", col(Notification.target_id) == proposal_id,
+            col(Notification.anchor) == f"#comment-{comment_id}")).all()
+        body = None
+        if found and reason is None:
+            body = session.exec(select(ProposalComment.body).where(
+                col(ProposalComment.proposal_id) == proposal_id,
+                col(ProposalComment.comment_id) == comment_id)).first()
+        for row in found:
+            row.params = rules.moderated(row.params or {}, reason, body)
+            session.add(row)
+        session.commit()
+    return len(found)
 
 
 def mark(engine: Engine, key: str) -> str | None:

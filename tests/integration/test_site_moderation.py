@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from tests.support.site_fixtures import DemoSite, visible_text
+from tests.support.stack import wait_for
 
 pytestmark = pytest.mark.kafka
 
@@ -89,9 +90,19 @@ def test_the_conveners_coordinator_hides_and_restores_a_comment(site: DemoSite) 
         assert "disembunyikan oleh moderator forum: Bahasa kasar" in text
         assert "Isi yang kasar sekali" not in text
 
+    def told_ani() -> str:  # ani follows her proposal: she was told of sari's comment
+        site.login("ani")
+        return visible_text(site.client.get("/notifications").text)
+
+    wait_for(lambda: "disembunyikan oleh moderator forum: Bahasa kasar" in told_ani(), 60,
+             "ani's notification of the comment to say it was hidden")
+    assert "Isi yang kasar sekali" not in told_ani()
+
     site.login("rudi")
     restored = site.post(f"/proposals/{proposal}/comments/{comment}/restore",
                          {"reason": "Sudah diperbaiki"})
     assert restored.status_code == 303
     text = visible_text(site.client.get(f"/proposals/{proposal}").text)
     assert "Isi yang kasar sekali" in text and "disembunyikan oleh" not in text
+    wait_for(lambda: "Isi yang kasar sekali" in told_ani(), 60,
+             "ani's notification to quote the restored comment again")

@@ -13,7 +13,7 @@ from services.settings import get as get_settings
 from web import i18n
 from web.i18n import gettext as _
 from web.i18n import ngettext
-from web.notices.words import path, sentence
+from web.notices.words import excerpt, path, sentence
 from web.templating import TEMPLATES, make_environment
 
 _html = make_environment()
@@ -30,7 +30,7 @@ def render(letter: Letter, unsubscribe_url: str, public_url: str) -> tuple[str, 
     zone = i18n.timezone.set(get_settings().timezone)
     try:
         items = [{"sentence": sentence(n.what, n.params or {}),
-                  "excerpt": (n.params or {}).get("excerpt") or "",
+                  "excerpt": excerpt(n.params or {}),
                   "url": public_url + path(n.kind, n.target_id, n.anchor), "at": n.at}
                  for n in letter.notifications]
         if len(items) == 1:

@@ -24,6 +24,14 @@ def path(kind: str, target_id: str, anchor: str = "") -> str:
     return f"{PATHS.get(kind, '/')}{quote(target_id, safe='')}{anchor}"
 
 
+def excerpt(params: Mapping[str, Any]) -> str:
+    """The short text shown under a notification: what was written, or, for a comment
+    the forum's moderators hid, why (never its text)."""
+    if "hidden" in params:
+        return _("hidden by the forum's moderators: %(reason)s") % {"reason": params["hidden"]}
+    return str(params.get("excerpt") or "")
+
+
 def proposal_status(status: str) -> str:
     words = {"open": _("Open"), "under_review": _("Under review"), "accepted": _("Accepted"),
              "rejected": _("Rejected"), "withdrawn": _("Withdrawn"),

@@ -24,7 +24,7 @@ from services.notify.tables import KINDS, MAIL_MODES, Notification
 from services.readmodel.tables import ActionItem, Forum, Node, Proposal
 from web.forms import current_user, login_redirect, require_user, see_other, service_secret
 from web.i18n import gettext as _
-from web.notices.words import path, sentence
+from web.notices.words import excerpt, path, sentence
 from web.pages.account import safe_next
 from web.security import form_post, text
 from web.templating import templates
@@ -81,7 +81,7 @@ async def notifications(request: Request) -> Response:
                                    _before(request))
     shown = rows[:PAGE]
     items = [{"id": n.id, "sentence": sentence(n.what, n.params or {}),
-              "excerpt": (n.params or {}).get("excerpt") or "", "at": n.at,
+              "excerpt": excerpt(n.params or {}), "at": n.at,
               "unread": n.read_at is None,
               "url": request.url_for("open_notification", id=str(n.id))} for n in shown]
     context = {"items": items, "older": shown[-1].id if len(rows) > PAGE else None,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from services.notify import rules
 from services.notify.rules import (
     Facts,
     Pending,
@@ -120,3 +121,19 @@ def test_a_digest_comes_once_a_day_and_none_never() -> None:
     assert made == [] and sorted(never) == [2, 3]
     made, _ = batches(pending, modes, 10_000.0, wait_s=60, digest_day="2026-12-05")
     assert [(b.key, b.ids) for b in made] == [("ani:daily:2026-12-05", (1,))]
+
+
+def test_a_hidden_comments_notifications_say_why_and_a_restored_one_quotes_it_again() -> None:
+    hide = {"type": "gotong.proposal.comment_hidden.v1", "subject": "p1",
+            "data": {"comment_id": "c9", "reason": "Bahasa kasar"}}
+    restore = {"type": "gotong.proposal.comment_restored.v1", "subject": "p1",
+               "data": {"comment_id": "c9", "reason": "Sudah diperbaiki"}}
+    assert rules.moderation(hide) == ("p1", "c9", "Bahasa kasar")
+    assert rules.moderation(restore) == ("p1", "c9", None)
+    assert rules.moderation({"type": "gotong.proposal.commented.v1", "subject": "p1",
+                             "data": {"comment_id": "c9"}}) is None
+    params = {"title": "Usulan", "excerpt": "Isi yang kasar"}
+    hidden = rules.moderated(params, "Bahasa kasar", None)
+    assert hidden == {"title": "Usulan", "hidden": "Bahasa kasar"}
+    assert rules.moderated(hidden, None, "Isi yang   diperbaiki") == {
+        "title": "Usulan", "excerpt": "Isi yang diperbaiki"}
