@@ -68,6 +68,8 @@ LABELS = {
     "sql_us": "  of which the SQL transaction (µs per event)",
     "state_us": "stage: state to tables (µs per event)",
     "worker_cpu_us": "worker CPU (µs per event)",
+    "notified_after_s": "notifier done reading them, after the read model (s)",
+    "worker_cpu_notifier_us": "worker CPU with the notifier's reading (µs per event)",
     "workers": "workers in the second round",
     "events_per_s_n": "second round, N workers (events/s)",
     "speedup": "speed-up of N workers over one",
@@ -85,6 +87,8 @@ class Round:
     rss_mb: float
     cpu_s: float
     stages: dict[str, float] = field(default_factory=dict)
+    notified_after_s: float | None = None
+    cpu_with_notifier_s: float | None = None
 
     @property
     def rate(self) -> float:
@@ -114,6 +118,10 @@ class PipelineResult:
             "events_per_cpu_s": round(r.events / max(r.cpu_s, 1e-9), 1),
             "worker_cpu_us": round(r.cpu_s / r.events * 1e6, 1),
             **{k: round(v, 1) for k, v in r.stages.items()},
+            **({"notified_after_s": round(r.notified_after_s, 1)}
+               if r.notified_after_s is not None else {}),
+            **({"worker_cpu_notifier_us": round(r.cpu_with_notifier_s / r.events * 1e6, 1)}
+               if r.cpu_with_notifier_s is not None else {}),
         }
         if self.second is not None:
             figures["workers"] = self.workers
@@ -283,9 +291,27 @@ def publish_and_wait(env: BenchEnv, engine: Engine, workers: Sequence[Worker],
     cpu = sum(cpu_seconds(w.process.pid) for w in workers) - cpu_before
     if profiler is not None:
         profiler.stop()
+    notified_after = _notified_after(workers, before, count, started + seconds)
+    cpu_all = sum(cpu_seconds(w.process.pid) for w in workers) - cpu_before
     time.sleep(2.5)  # the last batch's histograms, the last lag figure
     stages = _stages(before, [w.scrape() for w in workers], count)
-    return Round(count, seconds, peak, cpu, stages)
+    return Round(count, seconds, peak, cpu, stages, notified_after, cpu_all)
+
+
+NOTIFIED = "gotong_notifier_records_total"
+
+
+def _notified_after(workers: Sequence[Worker], before: Sequence[Mapping[str, float]],
+                    count: int, done_at: float) -> float | None:
+    """Seconds from the read model holding the events to the notifier having read them
+    all (it lets the pipeline go first while gotong.ingest has a backlog); None if it
+    did not within ``STALL_S``."""
+    start = sum(s.get(NOTIFIED, 0.0) for s in before)
+    while time.perf_counter() - done_at < STALL_S:
+        if sum(w.scrape().get(NOTIFIED, 0.0) for w in workers) - start >= count:
+            return time.perf_counter() - done_at
+        time.sleep(0.25)
+    return None
 
 
 def run_pipeline(env: BenchEnv, count: int, *, workers: int = 1,

@@ -96,7 +96,7 @@ class Worker:
         self.app.timer(s.overdue_check_s, name="overdue")(self.overdue.tick)
         # notifications: a consumer group of their own on the typed topics, and the mail
         # and due-soon timers; none of them is on the ingest agent's path
-        self.notifier = Notifier(s, self.engine)
+        self.notifier = Notifier(s, self.engine, backlog=self._backlog)
         self.app.task(self.notifier.run)
         self.mailer = Mailer(s, self.engine, render_mail, self.secret)
         self.app.timer(s.mail_tick_s, name="notify-mail")(self.mailer.tick)
@@ -209,6 +209,14 @@ class Worker:
                  "%d misses", s.records, s.batches, s.records / s.batches, s.folded,
                  s.duplicates, s.dead_lettered, s.refused, s.misrouted, s.fold_s, s.kafka_s,
                  p.seconds, p.transactions, s.state_s, store.cached, store.hits, store.misses)
+
+    def _backlog(self) -> int:
+        """Records of ``gotong.ingest`` this worker has not committed yet (0 when it cannot
+        tell): the notifier lets the pipeline go first while there are many."""
+        try:
+            return sum(self._lags().values())
+        except Exception:  # not assigned yet, consumer restarting
+            return 0
 
     def _lags(self) -> dict[tuple[str, int], int]:
         """Records of ``gotong.ingest`` not committed yet, per partition this worker owns."""
