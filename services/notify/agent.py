@@ -4,10 +4,11 @@ notification for each follower of what an event touches.
 It runs in the worker beside the ingest agent but shares nothing with it: its own
 aiokafka consumer (group ``<app id>-notify``), its own offsets, its own task. The
 pipeline never waits for it, and a slow database here delays notifications, not events.
-While the ingest agent has a backlog (a burst, a node sending its archive) the notifier
-waits, up to ``MAX_DEFER_S`` at a time: reading the log a second time and finding who
-to tell cost the worker's one core as much as folding did (bench pipeline: 0.28 of raw
-Kafka without it, 0.20 with it), and people are told within about a minute anyway.
+While the ingest agent works through a backlog (a burst, a node sending its archive:
+its batches are then large) the notifier waits, up to ``MAX_DEFER_S`` at a time:
+reading the log a second time and finding who to tell cost the worker's one core as
+much as folding did (bench pipeline: 0.28 of raw Kafka without it, 0.20 with it), and
+people are told within about a minute anyway.
 
 At-least-once, exactly-once in effect: offsets are committed after the batch's rows
 are written, and a row is unique per (person, event id), so a replay after a crash or a
@@ -49,9 +50,7 @@ FACTS_WAIT_S = 10.0
 SINCE = "notify_since"
 #: events read at once: each batch costs a dozen queries (names, titles, followers)
 BATCH = 5000
-#: records waiting in gotong.ingest above which the notifier lets the pipeline go first,
-#: and how long at most before it reads a batch anyway
-BACKLOG = 5000
+#: how long at most the notifier lets a busy pipeline go first before it reads a batch
 MAX_DEFER_S = 30.0
 DEFER_STEP_S = 0.25
 
@@ -94,18 +93,18 @@ def _notify(engine: Engine, events: Sequence[Mapping[str, Any]], wait_s: float) 
 
 class Notifier:
     def __init__(self, settings: Settings, engine: Engine,
-                 backlog: Callable[[], int] | None = None) -> None:
+                 busy: Callable[[], bool] | None = None) -> None:
         self.settings = settings
         self.engine = engine
-        self.backlog = backlog
+        self.busy = busy
         self.written = 0
 
     async def _after_the_pipeline(self) -> None:
-        """Wait while the ingest agent has a backlog, ``MAX_DEFER_S`` at most."""
-        if self.backlog is None:
+        """Wait while the ingest agent works through a backlog, ``MAX_DEFER_S`` at most."""
+        if self.busy is None:
             return
         waited = 0.0
-        while waited < MAX_DEFER_S and self.backlog() > BACKLOG:
+        while waited < MAX_DEFER_S and self.busy():
             await asyncio.sleep(DEFER_STEP_S)
             waited += DEFER_STEP_S
 

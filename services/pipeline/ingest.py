@@ -85,6 +85,9 @@ class Stats:
     fold_s: float = 0.0
     kafka_s: float = 0.0
     state_s: float = 0.0
+    #: the last batch: how many records, and when it was done (``time.monotonic``)
+    last_records: int = 0
+    last_done: float = 0.0
 
 
 @dataclass
@@ -190,6 +193,7 @@ class Ingest:
         s = self.stats
         s.batches += 1
         s.records += len(records)
+        s.last_records, s.last_done = len(records), time.monotonic()
         s.folded += len(folded.accepted)
         s.duplicates += folded.duplicates
         s.dead_lettered += len(folded.dead)

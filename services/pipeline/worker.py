@@ -44,6 +44,8 @@ log = logging.getLogger(__name__)
 # were defined (its changelog, its versions, the read model's rows all carry on)
 STATE_TABLES = {"program": "indicator"}
 
+#: records in a batch of the ingest agent that tell it works through a backlog
+BUSY_BATCH = 1000
 #: how long a forum the read model did not show is not asked for again, and how many kept
 CONVENER_RETRY_S = 5.0
 CONVENERS_MISSED_KEPT = 10_000
@@ -96,7 +98,7 @@ class Worker:
         self.app.timer(s.overdue_check_s, name="overdue")(self.overdue.tick)
         # notifications: a consumer group of their own on the typed topics, and the mail
         # and due-soon timers; none of them is on the ingest agent's path
-        self.notifier = Notifier(s, self.engine, backlog=self._backlog)
+        self.notifier = Notifier(s, self.engine, busy=self._busy)
         self.app.task(self.notifier.run)
         self.mailer = Mailer(s, self.engine, render_mail, self.secret)
         self.app.timer(s.mail_tick_s, name="notify-mail")(self.mailer.tick)
@@ -210,13 +212,12 @@ class Worker:
                  s.duplicates, s.dead_lettered, s.refused, s.misrouted, s.fold_s, s.kafka_s,
                  p.seconds, p.transactions, s.state_s, store.cached, store.hits, store.misses)
 
-    def _backlog(self) -> int:
-        """Records of ``gotong.ingest`` this worker has not committed yet (0 when it cannot
-        tell): the notifier lets the pipeline go first while there are many."""
-        try:
-            return sum(self._lags().values())
-        except Exception:  # not assigned yet, consumer restarting
-            return 0
+    def _busy(self) -> bool:
+        """Whether the ingest agent works through a backlog: its last batch, done within
+        the last second, was a large one (batches are large only when records wait; a
+        steady stream makes small ones). The notifier lets it go first then."""
+        s = self.ingest.stats
+        return s.last_records >= BUSY_BATCH and time.monotonic() - s.last_done < 1.0
 
     def _lags(self) -> dict[tuple[str, int], int]:
         """Records of ``gotong.ingest`` not committed yet, per partition this worker owns."""
