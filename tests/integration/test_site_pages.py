@@ -219,6 +219,18 @@ def test_board_answers_400_with_the_error_for_a_bad_day_count(site: DemoSite) ->
     assert 'aria-invalid="true"' in response.text
 
 
+def test_digits_that_are_no_numbers_are_a_400_or_ignored_never_a_500(site: DemoSite) -> None:
+    for odd in ("²", "٣", "1²"):  # str.isdigit says yes to each; int() to none but "٣"
+        assert site.client.get("/commitments", params={"page": odd}).status_code == 200
+        assert site.client.get("/commitments", params={"due_within": odd}).status_code in (
+            200, 400)
+        assert site.client.get("/api/v1/proposals", params={"limit": odd}).status_code in (
+            200, 400)
+    site.login("ani")
+    assert site.client.get("/notifications", params={"before": "²"}).status_code == 200
+    assert site.client.get("/notifications/%C2%B2").status_code == 404
+
+
 def test_board_scorecard_adds_up_per_node(site: DemoSite) -> None:
     board = site.client.get("/commitments").context["board"]
     score = {s.node_id: s for s in board.scorecard}["dinsos-bitung"]

@@ -44,7 +44,8 @@ SEED = 6
 MARKUP = '<script>alert("x")</script>'
 NASTY = [MARKUP, "\x00", "%00", "'; DROP TABLE proposals; --", "../../etc/passwd", "\u202e",
          "=HYPERLINK(\"http://x\")", "\r\nSet-Cookie: a=b", "😀" * 3, "a" * 3000, "", " ",
-         "-1", "1e309", "NaN", "9" * 30, "true", "null", "[]", "{}", "%", "_", "\\", "\ud7ff"]
+         "-1", "1e309", "NaN", "9" * 30, "true", "null", "[]", "{}", "%", "_", "\\", "\ud7ff",
+         "²", "٣"]  # digits to str.isdigit: "²" is no number to int
 PROBLEM_PREFIXES = ("/api/", "/feeds/", "/data/")
 
 

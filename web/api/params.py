@@ -12,6 +12,7 @@ from services.feeds.filters import FIELDS, FeedFilter
 from services.identity.keys import Credential, credential_for_key
 from services.readmodel.db import lookup
 from web.problems import problem
+from web.queries.filters import whole_number
 
 
 class BadParameter(ValueError):
@@ -49,9 +50,10 @@ def limit(request: Request, default: int, maximum: int) -> int:
     raw = request.query_params.get("limit")
     if raw is None or raw == "":
         return default
-    if not raw.isdigit() or not 1 <= int(raw) <= maximum:
+    number = whole_number(raw)
+    if number is None or not 1 <= number <= maximum:
         raise BadParameter("limit", f"must be a whole number from 1 to {maximum}")
-    return int(raw)
+    return number
 
 
 def bearer(request: Request) -> str | None:

@@ -26,6 +26,7 @@ from services.readmodel.feed_tables import ACTIVE, PAUSED, WebhookDelivery, Webh
 from web.api import params
 from web.api.events import BodyTooLarge, read_body
 from web.problems import JSONResponse, problem
+from web.queries.filters import whole_number
 
 FILTER_FIELDS = {"types": "type", "nodes": "node", "subjects": "subject", "forums": "forum",
                  "owners": "owner"}
@@ -183,11 +184,11 @@ async def deliveries(request: Request) -> Response:
     try:
         limit = params.limit(request, 100, 1000)
         raw = request.query_params.get("before")
-        if raw is not None and not raw.isdigit():
+        before = whole_number(raw)
+        if raw is not None and before is None:
             raise params.BadParameter("before", "must be the id of a log entry")
     except params.BadParameter as exc:
         return exc.response()
-    before = int(raw) if raw is not None else None
     rows = await asyncio.to_thread(store.log_of, request.app.state.engine, row.id, limit, before)
     return JSONResponse({"items": [_attempt(r) for r in rows]})
 

@@ -33,6 +33,7 @@ from web.forms import Forbidden, current_user, login_redirect, require_user, see
 from web.i18n import gettext as _
 from web.posting import projected
 from web.queries.board import node_names
+from web.queries.filters import whole_number
 from web.security import form_post, text
 from web.templating import templates
 
@@ -225,7 +226,7 @@ async def audit_log(request: Request) -> Response:
         return login_redirect(request)
     require_admin(request)
     raw = request.query_params.get("before", "")
-    before = int(raw) if raw.isdigit() and len(raw) < 18 else None
+    before = whole_number(raw)
     page = await asyncio.to_thread(audit.entries, request.app.state.engine, 50, before)
     return templates.TemplateResponse(request, "admin_audit.html", {"page": page})
 

@@ -41,6 +41,7 @@ from web.i18n import today
 from web.pages.notifications import following
 from web.posting import acting_node, version_of
 from web.queries.board import by_name, node_names
+from web.queries.filters import whole_number
 from web.security import form_post, text
 from web.templating import templates
 
@@ -174,7 +175,8 @@ async def report_progress(request: Request, form: FormData) -> Response:
     user = await _allowed(request, item, "report")
     values = {k: text(form, k) for k in ("percent", "note", "evidence_url")}
     errors: dict[str, str] = {}
-    if not values["percent"].isdigit() or int(values["percent"]) > 100:
+    percent = whole_number(values["percent"])
+    if percent is None or percent > 100:
         errors["percent"] = _("Enter a whole number from 0 to 100.")
     if len(values["note"]) > 20000:
         errors["note"] = _("The text is too long.")
@@ -185,7 +187,7 @@ async def report_progress(request: Request, form: FormData) -> Response:
             errors["evidence_url"] = _("Enter a web address starting with https://")
     if errors:
         return await _page(request, item, titles, "progress", values, errors, 400)
-    data = {"percent": int(values["percent"]), "note": values["note"],
+    data = {"percent": percent, "note": values["note"],
             "evidence_url": values["evidence_url"]}
     return await _publish(request, user, item, titles,
                           ACTION_ITEM_PROGRESS_REPORTED, data, "progress", values)

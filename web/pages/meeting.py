@@ -32,6 +32,7 @@ from web.forms import (
 from web.i18n import gettext as _
 from web.posting import acting_node, version_of
 from web.queries.board import node_choices, node_name, people_choices
+from web.queries.filters import whole_number
 from web.security import form_post, text
 from web.templating import templates
 
@@ -316,9 +317,10 @@ async def publish_minutes(request: Request, form: FormData) -> Response:
 
 def _decision(meeting: Meeting, raw: str) -> dict[str, Any] | None:
     decisions = (meeting.minutes or {}).get("decisions", [])
-    if not raw.isdigit() or int(raw) >= len(decisions):
+    index = whole_number(raw)
+    if index is None or index >= len(decisions):
         return None
-    return {"index": int(raw), **decisions[int(raw)]}
+    return {"index": index, **decisions[index]}
 
 
 async def new_action_item(request: Request) -> Response:

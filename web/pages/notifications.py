@@ -26,6 +26,7 @@ from web.forms import current_user, login_redirect, require_user, see_other, ser
 from web.i18n import gettext as _
 from web.notices.words import excerpt, path, sentence
 from web.pages.account import safe_next
+from web.queries.filters import whole_number
 from web.security import form_post, text
 from web.templating import templates
 
@@ -68,8 +69,7 @@ async def follow(request: Request, form: FormData) -> Response:
 
 
 def _before(request: Request) -> int | None:
-    raw = request.query_params.get("before", "")
-    return int(raw) if raw.isdigit() and len(raw) < 18 else None
+    return whole_number(request.query_params.get("before", ""))
 
 
 async def notifications(request: Request) -> Response:
@@ -96,8 +96,8 @@ async def mark_read(request: Request, form: FormData) -> Response:
     if text(form, "all"):
         await asyncio.to_thread(notes.mark_read, engine, user.username)
     else:
-        ids = [int(v) for v in form.getlist("id") if isinstance(v, str) and v.isdigit()
-               and len(v) < 18][:200]
+        ids = [n for v in form.getlist("id")
+               if isinstance(v, str) and (n := whole_number(v)) is not None][:200]
         await asyncio.to_thread(notes.mark_read, engine, user.username, ids)
     return see_other(safe_next(text(form, "next")) if text(form, "next")
                      else str(request.url_for("notifications")))
@@ -118,9 +118,9 @@ async def open_notification(request: Request) -> Response:
     user = current_user(request)
     if user is None:
         return login_redirect(request)
-    raw = request.path_params["id"]
-    target = (await asyncio.to_thread(_open, request.app.state.engine, user.username,
-                                      int(raw))) if raw.isdigit() and len(raw) < 18 else None
+    number = whole_number(request.path_params["id"])
+    target = (await asyncio.to_thread(_open, request.app.state.engine, user.username, number)
+              if number is not None else None)
     if target is None:
         raise HTTPException(404)
     return see_other(target)

@@ -35,6 +35,7 @@ from web.i18n import gettext as _
 from web.pages import browse as pages
 from web.posting import acting_node, new_id, version_of
 from web.queries import records as queries
+from web.queries.filters import whole_number
 from web.security import form_post, text
 from web.templating import templates
 
@@ -94,8 +95,8 @@ def validate_proposal(form: FormData) -> tuple[dict[str, str], dict[str, Any], d
     budget: float | None = None
     if values["budget_estimate"]:
         cleaned = values["budget_estimate"].replace(".", "").replace(",", "").replace(" ", "")
-        if cleaned.isdigit():
-            budget = float(cleaned)
+        if (whole := whole_number(cleaned)) is not None:
+            budget = float(whole)
         else:
             errors["budget_estimate"] = _("Enter the budget in whole rupiah, e.g. 15000000.")
     tags = list(dict.fromkeys(t.strip() for t in values["tags"].split(",") if t.strip()))

@@ -24,6 +24,7 @@ from services.identity.accounts import SiteUser
 from services.readmodel.db import snapshot
 from services.readmodel.tables import ActionItem, Forum, Meeting, Node, Proposal
 from web.i18n import gettext as _
+from web.queries.filters import whole_number
 
 
 def status_words(status: str) -> str:
@@ -64,8 +65,9 @@ def parse_filters(params: Mapping[str, str]) -> tuple[BoardFilters, dict[str, st
     due_within: int | None = None
     raw = (params.get("due_within") or "").strip()
     if raw:
-        if raw.isdigit() and int(raw) <= MAX_DUE_WITHIN_DAYS:
-            due_within = int(raw)
+        days = whole_number(raw)
+        if days is not None and days <= MAX_DUE_WITHIN_DAYS:
+            due_within = days
         else:
             errors["due_within"] = "a whole number of days"
     overdue = (params.get("overdue") or "").lower() in {"1", "true", "on", "yes"}
@@ -355,7 +357,8 @@ def node_name(engine: Engine, node_id: str) -> str:
 def parse_page(params: Mapping[str, str]) -> int:
     """The page number asked for; anything that is not a positive number is the first page."""
     raw = (params.get("page") or "").strip()
-    return int(raw) if raw.isdigit() and 0 < int(raw) < 10**6 else 1
+    page = whole_number(raw)
+    return page if page is not None and 0 < page < 10**6 else 1
 
 
 def board(engine: Engine, filters: BoardFilters, today: dt.date, tz: str, page: int = 1

@@ -25,6 +25,15 @@ FORUM: dict[str, Any] = {"program": Forum.program, "area": Forum.area}
 NODE: dict[str, Any] = {"kind": Node.kind}
 
 
+def whole_number(raw: str | None) -> int | None:
+    """A whole number as typed in a URL or a form: ASCII digits, at most 18 of them (a
+    ``"²"`` is a digit to ``str.isdigit`` and no number to ``int``: a 500, not a 400,
+    where it was let through); None for anything else."""
+    if raw is None or not (raw.isascii() and raw.isdigit()) or len(raw) > 18:
+        return None
+    return int(raw)
+
+
 def serving_program(program: str) -> Any:
     """The proposals serving ``program``: those naming it, and those without a program in
     a forum of the program (the board's rule, ``web.queries.board._place``)."""
