@@ -85,7 +85,7 @@ def message(*, sender: str, to: str, subject: str, text: str, html: str,
     mail = EmailMessage()
     mail["From"] = sender
     mail["To"] = to
-    mail["Subject"] = subject
+    mail["Subject"] = one_line(subject)
     mail["Date"] = format_datetime(when)
     mail["Message-ID"] = message_id
     mail["List-Unsubscribe"] = f"<{unsubscribe_url}>"
@@ -103,5 +103,11 @@ def message_id(batch_key: str, domain: str) -> str:
     return f"<{digest}@{domain}>"
 
 
+def one_line(text: str) -> str:
+    """A header's text: a title or a name may hold line breaks (events allow them), which
+    no mail header may."""
+    return " ".join(text.split())
+
+
 def sender_address(name: str, address: str) -> str:
-    return formataddr((name, address)) if name else address
+    return formataddr((one_line(name), address)) if name.strip() else address

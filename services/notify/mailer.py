@@ -119,14 +119,15 @@ class Mailer:
         token = mail.unsubscribe_token(self.secret, letter.batch.username)
         public = self.settings.public_url
         unsubscribe = f"{public}/unsubscribe/{token}"
-        subject, text, html = self.render(letter, unsubscribe, public)
-        message = mail.message(
-            sender=self.settings.mail_from, to=mail.sender_address(letter.name, letter.email),
-            subject=subject, text=text, html=html, unsubscribe_url=unsubscribe,
-            message_id=mail.message_id(letter.batch.key,
-                                       urlsplit(public).hostname or self.domain),
-            when=dt.datetime.now(dt.UTC))
-        try:
+        try:  # a mail that cannot even be made is recorded as failed like any other
+            subject, text, html = self.render(letter, unsubscribe, public)
+            message = mail.message(
+                sender=self.settings.mail_from,
+                to=mail.sender_address(letter.name, letter.email),
+                subject=subject, text=text, html=html, unsubscribe_url=unsubscribe,
+                message_id=mail.message_id(letter.batch.key,
+                                           urlsplit(public).hostname or self.domain),
+                when=dt.datetime.now(dt.UTC))
             await self.send(message, self.server, self.settings.mail_timeout_s)
         except Exception as exc:  # every failure is recorded on the batch, none is lost
             await self._failed(letter.batch, exc)

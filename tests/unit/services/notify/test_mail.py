@@ -11,6 +11,7 @@ from services.notify.mail import (
     message,
     message_id,
     parse_smtp_url,
+    sender_address,
     unsubscribe_token,
     unsubscribe_username,
 )
@@ -56,3 +57,14 @@ def test_message_is_multipart_alternative_with_one_click_unsubscribe() -> None:
     assert mail["List-Unsubscribe"] == "<https://x.id/unsubscribe/t>"
     assert mail["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     assert message_id("ani:1", "x.id") == mail["Message-ID"] != message_id("ani:2", "x.id")
+
+
+def test_a_title_or_name_with_line_breaks_makes_a_one_line_header() -> None:
+    """Events allow line breaks in a title; a mail header does not (it raised, and the
+    mail was leased again and again, never sent nor given up)."""
+    mail = message(sender="Gotong <g@x.id>", to=sender_address("Ani\nSari", "ani@x.id"),
+                   subject="Usulan “Jalan\r\nbaru” diterima", text="t", html="<p>h</p>",
+                   unsubscribe_url="https://x.id/unsubscribe/t",
+                   message_id=message_id("ani:1", "x.id"), when=dt.datetime.now(dt.UTC))
+    assert mail["Subject"] == "Usulan “Jalan baru” diterima"
+    assert mail["To"] == "Ani Sari <ani@x.id>"
