@@ -27,6 +27,10 @@ AGGREGATE_TOPICS: dict[str, str] = {
 FOLDED_BY: dict[str, str] = {"indicator": "program"}
 
 TYPED_TOPICS: tuple[str, ...] = tuple(AGGREGATE_TOPICS.values())
+#: the header of a typed record whose event its aggregate's rule refused when it came (a
+#: node acting on what is not its own): the log keeps it, since a replay judges it the
+#: same; whoever tells people what happened (the notifier) skips it
+REFUSED_HEADER = "gotong-refused"
 ALL_TOPICS: tuple[str, ...] = (INGEST_TOPIC, *TYPED_TOPICS, DEAD_LETTER_TOPIC)
 
 TYPE_PATTERN = re.compile(

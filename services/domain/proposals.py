@@ -61,14 +61,19 @@ def convener(state: State, event: Event | None = None) -> str | None:
 
 def decide(state: State, event: Event) -> str | None:
     """Comments and endorsements are open to every node; a proposal's text is changed only
-    by the node that submitted it; its status only by the node that convened its forum
-    (which may also hide and restore comments), except that its own node may withdraw
-    it. The service passes every rule (``base.refusal``)."""
+    by the node that submitted it, in the forum it was submitted to (whose convener
+    moderates it); its status only by the node that convened its forum (which may also
+    hide and restore comments), except that its own node may withdraw it. The service
+    passes every rule (``base.refusal``)."""
     kind = event["type"]
     node = node_of(event)
     if kind == PROPOSAL_SUBMITTED and node != state.get("node_id"):
         return (f"only the node that submitted proposal {state['id']!r} "
                 f"({state.get('node_id')}) changes it")
+    if kind == PROPOSAL_SUBMITTED and state.get("forum_id") is not None \
+            and event["data"]["forum_id"] != state["forum_id"]:
+        return (f"proposal {state['id']!r} stays in forum {state['forum_id']!r}, whose "
+                "convener moderates it: submit it anew to another forum")
     if kind not in CHECKED:
         return None
     by = convener(state, event)

@@ -34,7 +34,7 @@ from typing import Any, NamedTuple, Protocol
 import orjson
 from aiokafka.partitioner import murmur2
 
-from events.catalog import FORUM_OPENED, PROPOSAL_SUBMITTED, aggregate_of
+from events.catalog import FORUM_OPENED, PROPOSAL_SUBMITTED, REFUSED_HEADER, aggregate_of
 from events.validation import FieldError
 from services.domain import AGGREGATES, proposals
 from services.domain.base import Refusals, State, absorb
@@ -63,6 +63,7 @@ class Record(Protocol):
 
 
 Judge = Callable[[Record], "Accepted | Rejected"]
+REFUSED = (REFUSED_HEADER, b"1")
 #: the node that opened a forum, when the worker knows it
 ConvenerOf = Callable[[str], "str | None"]
 #: the state of (aggregate, subject) in a partition, and the set of its applied ids
@@ -191,7 +192,10 @@ def fold_batch(records: Sequence[Record], *, judge: Judge, load: Load,
             out.duplicates += 1
             continue
         slot.folded = True
-        by_id[str(event["id"])] = record
+        event_id = str(event["id"])
+        by_id[event_id] = record
+        if any(str(r.event["id"]) == event_id for r in refused):
+            headers = (*headers, REFUSED)  # in the log (a replay judges it again), no news
         out.typed.append(Typed(verdict.topic, home, key, record.value or b"", headers))
         out.accepted.append((event, record.timestamp))
         if refused:

@@ -286,6 +286,16 @@ def test_the_authors_node_withdraws_but_decides_nothing_else() -> None:
     assert f"its own node ({AUTHOR}) may withdraw it" in refused[0]
 
 
+def test_a_proposal_stays_in_the_forum_whose_convener_moderates_it() -> None:
+    moved = submitted() | {"data": submitted()["data"] | {"forum_id": "forum-girian"}}
+    edited = submitted() | {"data": submitted()["data"] | {"title": "Pelatihan menjahit 2"}}
+    state, refused = judged(submitted(), moved, edited, status("accepted", node=CONVENER))
+    assert state["forum_id"] == "forum-maesa" and state["title"] == "Pelatihan menjahit 2"
+    assert state["status"] == "accepted"  # still the forum's convener's to decide
+    assert refused == [f"proposal {PROPOSAL!r} stays in forum 'forum-maesa', whose convener "
+                       "moderates it: submit it anew to another forum"]
+
+
 def test_another_node_changes_no_status_and_hides_nothing() -> None:
     state, refused = judged(submitted(), commented("k1"),
                             status("rejected", node="dinkes-bitung"),

@@ -137,3 +137,11 @@ def test_a_hidden_comments_notifications_say_why_and_a_restored_one_quotes_it_ag
     assert hidden == {"title": "Usulan", "hidden": "Bahasa kasar"}
     assert rules.moderated(hidden, None, "Isi yang   diperbaiki") == {
         "title": "Usulan", "excerpt": "Isi yang diperbaiki"}
+
+
+def test_an_event_the_fold_refused_is_no_news() -> None:
+    from services.notify.agent import refused
+
+    assert refused([("gotong-convener", b"dinsos-bitung"), ("gotong-refused", b"1")])
+    assert not refused([("gotong-convener", b"dinsos-bitung")])
+    assert not refused(None) and not refused([])

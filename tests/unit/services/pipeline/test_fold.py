@@ -8,6 +8,7 @@ import orjson
 import pytest
 from aiokafka.partitioner import DefaultPartitioner
 
+from events.catalog import REFUSED_HEADER
 from events.validation import Validator
 from services.bench.workload import generate
 from services.domain.base import State, new_state
@@ -125,11 +126,14 @@ def test_a_refused_event_is_dead_lettered_and_kept_in_the_log_as_applied(fold: F
     [letter] = out.dead
     assert letter.rejected.reason.startswith("not allowed: only the owner node")
     assert letter.rejected.event_id == foreign["id"] and letter.raw == record(foreign).value
-    # in the typed log too, so that a rebuild refuses it again and counts the same versions
+    # in the typed log too, so that a rebuild refuses it again and counts the same versions,
+    # marked refused for whoever tells people what happened (the notifier skips it)
     assert [orjson.loads(t.value)["id"] for t in out.typed] == [foreign["id"]]
+    assert out.typed[0].headers == ((REFUSED_HEADER, b"1"),)
     state = fold.states[("action_item", "rtl-posyandu")]
     assert state["percent"] == 0 and state["version"] == 2
     assert fold(record(foreign, offset=6)).duplicates == 1  # its redelivery: nothing
+    assert fold(record(progress("rtl-posyandu", 20), offset=7)).typed[0].headers == ()
 
 
 def test_an_event_held_before_its_aggregate_is_refused_with_its_own_bytes(fold: Folder) -> None:
@@ -250,7 +254,7 @@ def test_a_forum_opened_in_the_same_batch_is_known_whatever_its_partition(
 
 def test_an_unknown_forum_stamps_nothing_and_only_the_service_decides(fold: Folder) -> None:
     out = _fold_with(fold, {}, record(_submitted()), record(_status("accepted", CONVENER)))
-    assert all(t.headers == () for t in out.typed)
+    assert [t.headers for t in out.typed] == [(), ((REFUSED_HEADER, b"1"),)]
     assert len(out.dead) == 1 and "not known here yet" in out.dead[0].rejected.reason
 
 
