@@ -43,6 +43,11 @@ def endorser_key(endorser: str) -> str:
 CONVENER = "_convener"
 #: the header of a typed record that holds it, for the rebuild
 CONVENER_HEADER = "gotong-convener"
+#: the key under which the rebuild marks a status change written before the convener's
+#: rule (its record has no convener header): judged as it was then, open to every node
+BEFORE_CONVENERS = "_before_conveners"
+#: what the worker adds to an event for its fold, never part of the event itself
+WORKER_KEYS = frozenset({CONVENER, BEFORE_CONVENERS})
 
 #: what only the forum's convener (and the service) may publish about a proposal
 MODERATION = frozenset({PROPOSAL_COMMENT_HIDDEN, PROPOSAL_COMMENT_RESTORED})
@@ -76,6 +81,8 @@ def decide(state: State, event: Event) -> str | None:
                 "convener moderates it: submit it anew to another forum")
     if kind not in CHECKED:
         return None
+    if kind == PROPOSAL_STATUS_CHANGED and event.get(BEFORE_CONVENERS):
+        return None  # judged before the rule, when status was every node's to change
     by = convener(state, event)
     if node == by:
         return _unknown_comment(state, event) if kind in MODERATION else None

@@ -227,25 +227,36 @@ def with_convener(event: Event, state: State, convener_of: ConvenerOf
                    ) -> tuple[Event, tuple[tuple[str, bytes], ...]]:
     """The event as the proposal's fold gets it, and the headers of its typed record: with
     the convener of the proposal's forum while the state does not know it (asked once per
-    proposal, then the state keeps it)."""
-    if state.get("convener") is not None:
-        return event, ()
-    forum = state.get("forum_id")
-    if forum is None and event["type"] == PROPOSAL_SUBMITTED:
-        forum = event["data"]["forum_id"]
-    convener = convener_of(str(forum)) if forum is not None else None
-    if not convener:
-        return event, ()
-    return ({**event, proposals.CONVENER: convener},
-            ((proposals.CONVENER_HEADER, convener.encode()),))
+    proposal, then the state keeps it), and always on what the convener's rule judges
+    (``proposals.CHECKED``), empty when not known: a judged record without the header is
+    one from before the rule, which the rebuild judges as it was judged then."""
+    checked = event["type"] in proposals.CHECKED
+    known = state.get("convener")
+    if known is not None:
+        if not checked:
+            return event, ()
+        convener: str | None = known
+    else:
+        forum = state.get("forum_id")
+        if forum is None and event["type"] == PROPOSAL_SUBMITTED:
+            forum = event["data"]["forum_id"]
+        convener = convener_of(str(forum)) if forum is not None else None
+        if not convener and not checked:
+            return event, ()
+    stamp = convener or ""
+    return ({**event, proposals.CONVENER: stamp}, ((proposals.CONVENER_HEADER, stamp.encode()),))
 
 
 def with_convener_header(event: dict[str, Any], headers: Any) -> dict[str, Any]:
     """A typed record's event as the worker folded it: with the convener its header holds
-    (the rebuild's side of ``with_convener``)."""
+    (the rebuild's side of ``with_convener``). A judged event without the header was
+    written before the convener's rule, and is judged by the rule of then."""
     for name, value in headers or ():
-        if name == proposals.CONVENER_HEADER and value:
-            event[proposals.CONVENER] = bytes(value).decode()
+        if name == proposals.CONVENER_HEADER:
+            event[proposals.CONVENER] = bytes(value or b"").decode()
+            return event
+    if event.get("type") in proposals.CHECKED:
+        event[proposals.BEFORE_CONVENERS] = True
     return event
 
 
@@ -259,7 +270,7 @@ def _dead_letters(refused: Refusals, record: Record, by_id: Mapping[str, Record]
         refused_id = str(refusal.event["id"])
         own = by_id.get(refused_id)  # its own record, when it came in this batch
         raw = own.value if own is not None else orjson.dumps(
-            {k: v for k, v in refusal.event.items() if k != proposals.CONVENER})
+            {k: v for k, v in refusal.event.items() if k not in proposals.WORKER_KEYS})
         rejected = Rejected(f"not allowed: {refusal.reason}",
                             [FieldError("/source", refusal.reason)], refused_id)
         letters.append(DeadLetter(own or record, rejected, raw))

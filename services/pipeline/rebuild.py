@@ -88,7 +88,7 @@ async def fold_log(
                     if validator.errors(event):
                         skipped += 1
                         continue
-                    if record.headers:
+                    if aggregate.name == "proposal":
                         event = with_convener_header(event, record.headers)
                     subject = event["subject"]
                     state = table.get(subject)

@@ -235,7 +235,9 @@ def test_the_convener_is_stamped_on_the_submission_and_judges_its_status(
                      record(foreign))
     headers = {orjson.loads(t.value)["id"]: t.headers for t in out.typed}
     assert headers[submitted["id"]] == (("gotong-convener", CONVENER.encode()),)
-    assert headers[accepted["id"]] == ()  # the state knows it from then on
+    # the state knows it from then on; what its rule judges carries it all the same, so
+    # that a judged record without it is known to be one from before the rule
+    assert headers[accepted["id"]] == (("gotong-convener", CONVENER.encode()),)
     state = fold.states[("proposal", "usulan-jahit")]
     assert state["convener"] == CONVENER and state["status"] == "accepted"
     assert [d.rejected.event_id for d in out.dead] == [foreign["id"]]
@@ -254,7 +256,8 @@ def test_a_forum_opened_in_the_same_batch_is_known_whatever_its_partition(
 
 def test_an_unknown_forum_stamps_nothing_and_only_the_service_decides(fold: Folder) -> None:
     out = _fold_with(fold, {}, record(_submitted()), record(_status("accepted", CONVENER)))
-    assert [t.headers for t in out.typed] == [(), ((REFUSED_HEADER, b"1"),)]
+    assert [t.headers for t in out.typed] == [
+        (), (("gotong-convener", b""), (REFUSED_HEADER, b"1"))]  # judged: not known
     assert len(out.dead) == 1 and "not known here yet" in out.dead[0].rejected.reason
 
 
@@ -265,6 +268,23 @@ def test_the_rebuild_reads_the_convener_from_the_header() -> None:
     evt = with_convener_header(dict(_submitted()), [("gotong-convener", CONVENER.encode())])
     assert evt[proposals.CONVENER] == CONVENER
     assert proposals.CONVENER not in with_convener_header(dict(_submitted()), [("x", b"y")])
+    unknown = with_convener_header(dict(_status("accepted", OWNER)), [("gotong-convener", b"")])
+    assert unknown[proposals.CONVENER] == "" and proposals.BEFORE_CONVENERS not in unknown
+
+
+def test_the_rebuild_judges_a_status_change_from_before_the_rule_as_it_was_judged() -> None:
+    """A typed record written before the convener's rule carries no convener header: any
+    node changed a status then, and the rebuild keeps what the worker kept."""
+    from services.domain import proposals
+    from services.domain.base import judged
+    from services.pipeline.fold import with_convener_header
+
+    old = [with_convener_header(dict(e), ()) for e in (_submitted(), _status("accepted", OWNER))]
+    state, refused = judged(proposals.fold, old)
+    assert refused == [] and state is not None and state["status"] == "accepted"
+    new = with_convener_header(dict(_status("rejected", OWNER)), [("gotong-convener", b"")])
+    state, refused = judged(proposals.fold, [*old, new])
+    assert len(refused) == 1 and state is not None and state["status"] == "accepted"
 
 
 def test_a_held_refused_event_is_dead_lettered_without_the_convener(fold: Folder) -> None:
