@@ -88,14 +88,16 @@ class Mailer:
             else None
 
     def make_batches(self, now: float) -> int:
-        pending, modes = store.pending(self.engine)
-        if not pending:
-            return 0
         if self.server is None or self.render is None:  # no mail at all: the site only
+            pending, _ = store.pending(self.engine, every=True)
             store.never_mail(self.engine, [p.id for p in pending])
             return 0
+        day = self.digest_day(now)
+        pending, modes = store.pending(self.engine, digest_day=day)
+        if not pending:
+            return 0
         made, never = rules.batches(pending, modes, now, wait_s=self.settings.mail_wait_s,
-                                    digest_day=self.digest_day(now))
+                                    digest_day=day)
         store.never_mail(self.engine, never)
         return sum(store.record_batch(self.engine, b, now) is not None for b in made)
 

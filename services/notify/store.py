@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Engine, delete, func, or_, update
+from sqlalchemy import ColumnElement, Engine, delete, func, or_, true, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
@@ -255,13 +255,34 @@ def set_preference(engine: Engine, username: str, *, mode: str | None = None,
 # -- the mail outbox -------------------------------------------------------------------
 
 
-def pending(engine: Engine, limit: int = 5000) -> tuple[list[Pending], dict[str, str]]:
-    """Notifications not handled for mail yet, and each of their people's mail mode
-    (``none`` for someone without an address)."""
+def pending(engine: Engine, limit: int = 5000, digest_day: str | None = None, *,
+            every: bool = False) -> tuple[list[Pending], dict[str, str]]:
+    """Notifications not handled for mail yet that a mail can take now, and each of their
+    people's mail mode (``none`` for someone without an address). A daily digest's
+    notifications wait for its hour (``digest_day`` given), and once the day's digest is
+    made, for the next day's: left out until then, so that however many wait, they never
+    keep others' mail out of the first ``limit``. ``every``: all of them, whatever the mode
+    (no mail is sent at all)."""
+    daily = (func.coalesce(MailPreference.mode, DEFAULT_MAIL_MODE) == "daily") \
+        & col(SiteUser.email).is_not(None)
+    ready: ColumnElement[bool]
+    if every:
+        ready = true()
+    elif digest_day is None:
+        ready = ~daily
+    else:
+        made_today = select(MailBatch.id).where(
+            col(MailBatch.key) == col(Notification.username) + f":daily:{digest_day}")
+        ready = ~daily | ~made_today.exists()
     with Session(engine) as session:
         rows = session.exec(select(Notification.id, Notification.username,
                                    Notification.created_at)
-                            .where(col(Notification.mail_batch).is_(None))
+                            .join(SiteUser, col(SiteUser.username) == col(Notification.username),
+                                  isouter=True)
+                            .join(MailPreference,
+                                  col(MailPreference.username) == col(Notification.username),
+                                  isouter=True)
+                            .where(col(Notification.mail_batch).is_(None), ready)
                             .order_by(col(Notification.id)).limit(limit)).all()
         people = {r[1] for r in rows}
         modes: dict[str, str] = {}

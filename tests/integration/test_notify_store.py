@@ -134,3 +134,25 @@ def test_the_persons_choice_is_kept(engine: Engine, mode: str) -> None:
     store.set_preference(engine, "ani", locale="id")
     choice = store.preference(engine, "ani")
     assert (choice.mode, choice.locale) == (mode, "id")
+
+
+def test_a_daily_digests_notifications_never_keep_others_mail_waiting(engine: Engine) -> None:
+    """A digest's notifications wait for its hour (and, once the day's digest is made, for
+    the next day's) outside the first page of pending ones, however many there are."""
+    for person, email in (("ani", "ani@x.id"), ("budi", "budi@x.id")):
+        _person(engine, person, email)
+    store.set_preference(engine, "ani", mode="daily")
+    for n in range(5):
+        _notify(engine, "ani", f"ani-{n}")
+    _notify(engine, "budi", "budi-1")
+    assert [p.username for p in store.pending(engine, limit=3)[0]] == ["budi"]  # before
+    day = "2026-12-05"
+    found = store.pending(engine, limit=10, digest_day=day)[0]
+    assert sorted({p.username for p in found}) == ["ani", "budi"]  # its hour has come
+    assert store.record_batch(engine, Batch(f"ani:daily:{day}", "ani", (1, 2, 3, 4, 5)),
+                              0.0) is not None
+    _notify(engine, "ani", "ani-after-the-digest")
+    assert [p.username for p in store.pending(engine, limit=3, digest_day=day)[0]] == ["budi"]
+    later = store.pending(engine, limit=10, digest_day="2026-12-06")[0]
+    assert "ani" in {p.username for p in later}  # tomorrow's digest takes it
+    assert len(store.pending(engine, limit=10, every=True)[0]) == 2
