@@ -98,10 +98,19 @@ async def _moderate(request: Request, form: FormData, kind: str) -> Response:
         rerender=lambda fields: _invalid(request, form_name, comment.comment_id, reason, fields),
         shown=(Proposal, proposal.id, before), url=url, anchor=f"#comment-{comment.comment_id}",
         as_node=acting_node(user, convener))
-    if kind == PROPOSAL_COMMENT_HIDDEN and response.status_code == 303:
+    if kind == PROPOSAL_COMMENT_HIDDEN and response.status_code == 303 \
+            and await asyncio.to_thread(_hidden, engine, proposal.id, comment.comment_id):
+        # (the worker may still have refused it: the flags wait until it is hidden)
         await asyncio.to_thread(flags.settle, engine, proposal.id, comment.comment_id,
                                 flags.HIDDEN, user.username)
     return response
+
+
+def _hidden(engine: Any, proposal_id: str, comment_id: str) -> bool:
+    """Whether the read model shows the comment hidden."""
+    with Session(engine) as session:
+        mark = session.get(CommentModeration, (proposal_id, comment_id))
+    return mark is not None and bool(mark.hidden)
 
 
 @form_post
