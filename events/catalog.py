@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import re
 from pathlib import Path
+from typing import Any
 
 SCHEMA_DIR = Path(__file__).resolve().parent / "schemas"
 
@@ -31,6 +32,12 @@ TYPED_TOPICS: tuple[str, ...] = tuple(AGGREGATE_TOPICS.values())
 #: node acting on what is not its own): the log keeps it, since a replay judges it the
 #: same; whoever tells people what happened (the notifier) skips it
 REFUSED_HEADER = "gotong-refused"
+
+
+def refused(headers: Any) -> bool:
+    """Whether a typed record's headers say its event was refused (no news: the log keeps
+    it, the feed, webhooks and notifications leave it out)."""
+    return any(name == REFUSED_HEADER for name, _ in headers or ())
 ALL_TOPICS: tuple[str, ...] = (INGEST_TOPIC, *TYPED_TOPICS, DEAD_LETTER_TOPIC)
 
 TYPE_PATTERN = re.compile(

@@ -22,6 +22,7 @@ import orjson
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.structs import ConsumerRecord
 
+from events.catalog import refused
 from services.feeds.cursor import Cursor
 from services.feeds.filters import Matcher
 from services.kafka_clients import partitions_of, stop_consumer
@@ -46,7 +47,10 @@ class Page:
 
 
 def decode(record: ConsumerRecord[bytes, bytes]) -> Mapping[str, Any] | None:
-    """The CloudEvent of a typed-topic record; None for a record that is not one (skipped)."""
+    """The CloudEvent of a typed-topic record; None for a record that is not one, or whose
+    event the worker refused (a node acting on what is not its own): skipped."""
+    if refused(record.headers):
+        return None
     try:
         value = orjson.loads(record.value or b"")
     except orjson.JSONDecodeError:

@@ -33,7 +33,7 @@ from aiokafka import AIOKafkaConsumer
 from prometheus_client import Counter
 from sqlalchemy import Engine
 
-from events.catalog import REFUSED_HEADER, TYPED_TOPICS
+from events.catalog import TYPED_TOPICS, refused
 from services.kafka_clients import stop_consumer
 from services.notify import rules, store
 from services.settings import Settings
@@ -53,12 +53,6 @@ BATCH = 5000
 #: how long at most the notifier lets a busy pipeline go first before it reads a batch
 MAX_DEFER_S = 30.0
 DEFER_STEP_S = 0.25
-
-
-def refused(headers: Any) -> bool:
-    """Whether the worker's fold refused the record's event (a node acting on what is not
-    its own): it is in the log, and nobody is told of it."""
-    return any(name == REFUSED_HEADER for name, _ in headers or ())
 
 
 def group_id(settings: Settings) -> str:

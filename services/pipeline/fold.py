@@ -120,6 +120,8 @@ class Folded:
     changed: dict[tuple[str, str], Changed] = field(default_factory=dict)
     # the events folded now, in log order, with their ingest record's timestamp
     accepted: list[tuple[Event, float | None]] = field(default_factory=list)
+    # the ids of the events refused in this batch (their own or held ones): no news
+    refused_ids: set[str] = field(default_factory=set)
     duplicates: int = 0
     refused: int = 0
 
@@ -200,6 +202,7 @@ def fold_batch(records: Sequence[Record], *, judge: Judge, load: Load,
         out.accepted.append((event, record.timestamp))
         if refused:
             out.refused += len(refused)
+            out.refused_ids.update(str(r.event["id"]) for r in refused)
             out.dead.extend(_dead_letters(refused, record, by_id))
     return out
 

@@ -131,7 +131,9 @@ class Ingest:
                 rows, webhooks.load if webhooks is not None else None))
         await _all([*sent, *([written] if written is not None else [])])
         if webhooks is not None and written is not None:
-            tasks = webhooks.tasks_for(written.result(), folded.accepted)
+            tasks = webhooks.tasks_for(written.result(), [
+                (event, at) for event, at in folded.accepted
+                if str(event["id"]) not in folded.refused_ids])
             await _all([await self.producer.send(topic, key, value, None, None, None)
                         for topic, key, value in tasks])
         kafka_done = time.perf_counter()

@@ -130,6 +130,17 @@ def test_another_node_may_not_hide_or_change_the_status_403_and_dead_letter(
         dead = wait_for(functools.partial(_letter, stack, attempt["id"]), 30, "the refusal")
         assert dead["reason"].startswith("not allowed: only the node that convened its forum")
         assert convener in dead["reason"]
+    # in the log (a replay judges them the same), but no news: the cursor feed leaves them out
+    assert {hide["id"], accept["id"]} <= {r.value and orjson.loads(r.value)["id"] for r in
+                                          read_all(stack.settings.bootstrap, "gotong.proposals")}
+    fed, after = set(), ""
+    for _ in range(100):
+        page = stack.get("/api/v1/events", after=after, subject=proposal).json()
+        fed |= {item["id"] for item in page["items"]}
+        after = page["next"]
+        if page["at_end"] and not page["items"]:
+            break
+    assert withdraw["id"] in fed and not fed & {hide["id"], accept["id"]}
     # the convener may change it again
     stack.publish(convener, [event(STATUS, proposal, {"status": "open"}, convener)])
     stack.wait_json(f"/api/v1/proposals/{proposal}", lambda p: p["status"] == "open")

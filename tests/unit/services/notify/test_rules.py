@@ -140,7 +140,7 @@ def test_a_hidden_comments_notifications_say_why_and_a_restored_one_quotes_it_ag
 
 
 def test_an_event_the_fold_refused_is_no_news() -> None:
-    from services.notify.agent import refused
+    from events.catalog import refused
 
     assert refused([("gotong-convener", b"dinsos-bitung"), ("gotong-refused", b"1")])
     assert not refused([("gotong-convener", b"dinsos-bitung")])
