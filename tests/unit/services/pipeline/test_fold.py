@@ -130,6 +130,7 @@ def test_a_refused_event_is_dead_lettered_and_kept_in_the_log_as_applied(fold: F
     # marked refused for whoever tells people what happened (the notifier skips it)
     assert [orjson.loads(t.value)["id"] for t in out.typed] == [foreign["id"]]
     assert out.typed[0].headers == ((REFUSED_HEADER, b"1"),)
+    assert out.refused_ids == {foreign["id"]}  # what webhooks are not sent
     state = fold.states[("action_item", "rtl-posyandu")]
     assert state["percent"] == 0 and state["version"] == 2
     assert fold(record(foreign, offset=6)).duplicates == 1  # its redelivery: nothing
