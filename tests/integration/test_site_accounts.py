@@ -154,7 +154,10 @@ def test_a_person_changes_password_and_email_on_the_account_page(site: DemoSite)
     saved = site.post("/account/email", {"email": "sari@dinsos.bitung.go.id",
                                          "email_password": PASSWORD})
     assert saved.status_code == 303 and saved.headers["location"].endswith("changed=email")
-    assert "sari@dinsos.bitung.go.id" in site.client.get("/account").text
+    page = site.client.get("/account").text
+    assert "sari@dinsos.bitung.go.id" in page
+    assert "<title>Akun · Gotong</title>" in page  # the mail form is in the page, not its title
+    assert page.count('id="mail"') == 1
     try:
         changed = site.post("/account/password", {"current_password": PASSWORD,
                                                   "new_password": "kata-sandi-baru-9",
