@@ -13,30 +13,14 @@ import httpx
 import orjson
 import pytest
 
-from events.signing import ATTEST_HEADER, attest
-from tests.support.kafka_io import produce, read_all
-from tests.support.stack import SECRET, Stack, event, uid, wait_for
+from tests.support.kafka_io import read_all
+from tests.support.stack import Stack, event, uid, wait_for
 
 pytestmark = pytest.mark.kafka
 
 HIDDEN = "gotong.proposal.comment_hidden.v1"
 RESTORED = "gotong.proposal.comment_restored.v1"
 STATUS = "gotong.proposal.status_changed.v1"
-
-
-def _letter(stack: Stack, event_id: str) -> dict[str, Any] | None:
-    return next((d for d in (orjson.loads(r.value) for r in read_all(
-        stack.settings.bootstrap, "gotong.dead-letter")) if d["event_id"] == event_id), None)
-
-
-def _on_the_log(stack: Stack, node: str, *events: dict[str, Any]) -> None:
-    """Events written straight to gotong.ingest, attested (as the API would)."""
-    records = []
-    for item in events:
-        raw = orjson.dumps(item)
-        records.append((item["subject"].encode(), raw,
-                        [(ATTEST_HEADER, attest(SECRET.encode(), node, raw))]))
-    produce(stack.settings.bootstrap, "gotong.ingest", records)
 
 
 def _thread(stack: Stack) -> tuple[str, str, str, str, str, str]:
@@ -118,8 +102,8 @@ def test_another_node_may_not_hide_or_change_the_status_403_and_dead_letter(
         assert "convened its forum" in answer.json()["detail"]
 
     # the same events on the log are refused by the fold and dead-lettered with the reason
-    _on_the_log(stack, other, hide)
-    _on_the_log(stack, author, accept)
+    stack.on_the_log(other, hide)
+    stack.on_the_log(author, accept)
     withdraw = event(STATUS, proposal, {"status": "withdrawn", "reason": "Ditarik"}, author)
     stack.publish(author, [withdraw])  # the author's node may withdraw it
     body = stack.wait_json(f"/api/v1/proposals/{proposal}",
@@ -127,7 +111,7 @@ def test_another_node_may_not_hide_or_change_the_status_403_and_dead_letter(
     assert body["comments"][0]["hidden"] is None
     assert [h["status"] for h in body["status_history"]] == ["open", "withdrawn"]
     for attempt in (hide, accept):
-        dead = wait_for(functools.partial(_letter, stack, attempt["id"]), 30, "the refusal")
+        dead = wait_for(functools.partial(stack.dead_letter, attempt["id"]), 30, "the refusal")
         assert dead["reason"].startswith("not allowed: only the node that convened its forum")
         assert convener in dead["reason"]
     # in the log (a replay judges them the same), but no news: the cursor feed leaves them out
@@ -154,14 +138,14 @@ def test_a_status_change_before_its_proposal_is_held_then_judged(stack: Stack) -
     stack.wait_json(f"/api/v1/forums/{forum}", lambda f: True)
     early = event(STATUS, proposal, {"status": "under_review"}, convener)
     early_foreign = event(STATUS, proposal, {"status": "rejected"}, stranger)
-    _on_the_log(stack, convener, early)
-    _on_the_log(stack, stranger, early_foreign)
+    stack.on_the_log(convener, early)
+    stack.on_the_log(stranger, early_foreign)
     stack.publish(author, [event("gotong.proposal.submitted.v1", proposal, {
         "forum_id": forum, "title": "Usulan", "body": "Isi", "author": "Ibu Ani"}, author)])
 
     body = stack.wait_json(f"/api/v1/proposals/{proposal}", lambda p: True)
     assert [h["status"] for h in body["status_history"]] == ["open", "under_review"]
-    dead = wait_for(lambda: _letter(stack, early_foreign["id"]), 30, "the held foreign status")
+    dead = wait_for(lambda: stack.dead_letter(early_foreign["id"]), 30, "the held foreign status")
     assert "only the node that convened its forum" in dead["reason"]
     assert orjson.loads(dead["original"])["id"] == early_foreign["id"]
     assert "_convener" not in dead["original"]
@@ -179,14 +163,7 @@ def test_a_rebuild_gives_the_same_read_model_with_moderation(stack: Stack) -> No
         event(STATUS, proposal, {"status": "accepted"}, convener),
     ])
     stack.wait_json(f"/api/v1/proposals/{proposal}", lambda p: p["status"] == "accepted")
-    stack.stop_worker()
-    try:
-        before = stack.snapshot()
-        done = stack.cli("rebuild")
-        assert done.returncode == 0, done.stderr
-        after = stack.snapshot()
-    finally:
-        stack.restart_worker()
+    before, after = stack.rebuilt()
     marks = {(r["comment_id"], r["hidden"]) for r in before["comment_moderation"]
              if r["proposal_id"] == proposal}
     assert marks == {(comment, True), (second, False)}

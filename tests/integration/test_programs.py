@@ -11,13 +11,10 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import orjson
 import pypdf
 import pytest
 
-from events.signing import ATTEST_HEADER, attest
-from tests.support.kafka_io import produce, read_all
-from tests.support.stack import SECRET, Stack, event, uid, wait_for
+from tests.support.stack import Stack, event, uid, wait_for
 
 pytestmark = pytest.mark.kafka
 
@@ -44,21 +41,6 @@ def reported(program: str, node: str, indicator: str, period: str, value: float,
     return event(f"gotong.indicator.reported.v{2 if area else 1}", program, data, node)
 
 
-def _letter(stack: Stack, event_id: str) -> dict[str, Any] | None:
-    return next((d for d in (orjson.loads(r.value) for r in read_all(
-        stack.settings.bootstrap, "gotong.dead-letter")) if d["event_id"] == event_id), None)
-
-
-def _on_the_log(stack: Stack, node: str, *events: dict[str, Any]) -> None:
-    """Events written straight to gotong.ingest (as when the API could not judge them)."""
-    records = []
-    for item in events:
-        raw = orjson.dumps(item)
-        records.append((item["subject"].encode(), raw,
-                        [(ATTEST_HEADER, attest(SECRET.encode(), node, raw))]))
-    produce(stack.settings.bootstrap, "gotong.ingest", records)
-
-
 def test_only_the_lead_and_partners_report_and_only_the_lead_redefines(stack: Stack) -> None:
     lead, partner, stranger = stack.node("government"), stack.node(), stack.node("ngo")
     program = uid("program")
@@ -77,13 +59,13 @@ def test_only_the_lead_and_partners_report_and_only_the_lead_redefines(stack: St
     assert takeover.status_code == 403 and "only the lead node" in takeover.json()["detail"]
 
     # the same report on the log is refused by the fold and dead-lettered with the reason
-    _on_the_log(stack, stranger, foreign)
+    stack.on_the_log(stranger, foreign)
     stack.publish(partner, [reported(program, partner, "kader_dilatih", "2026-Q1", 35)])
     body = stack.wait_json(f"/api/v1/programs/{program}",
                            lambda p: p["indicators"][1]["latest"] is not None)
     assert body["name"] == "Edukasi gizi melalui posyandu"
     assert body["indicators"][1]["latest"] == {"period": "2026-Q1", "value": 35}
-    dead = wait_for(lambda: _letter(stack, foreign["id"]), 30, "the stranger's report")
+    dead = wait_for(lambda: stack.dead_letter(foreign["id"]), 30, "the stranger's report")
     assert dead["reason"].startswith("not allowed: only the lead and partner nodes")
 
 
@@ -92,15 +74,15 @@ def test_a_report_before_its_program_is_held_then_judged(stack: Stack) -> None:
     program = uid("program")
     early = reported(program, partner, "kader_dilatih", "2026-Q2", 48)
     early_foreign = reported(program, stranger, "kader_dilatih", "2026-Q2", 999)
-    _on_the_log(stack, partner, early)
-    _on_the_log(stack, stranger, early_foreign)
+    stack.on_the_log(partner, early)
+    stack.on_the_log(stranger, early_foreign)
     stack.publish(lead, [defined(program, lead, [partner])])
 
     body = stack.wait_json(f"/api/v1/programs/{program}",
                            lambda p: p["indicators"][1]["latest"] is not None)
     assert body["indicators"][1]["latest"]["value"] == 48
     assert body["indicators"][1]["progress"] == pytest.approx(0.4)
-    dead = wait_for(lambda: _letter(stack, early_foreign["id"]), 30, "the held foreign report")
+    dead = wait_for(lambda: stack.dead_letter(early_foreign["id"]), 30, "the held foreign report")
     assert "only the lead and partner nodes" in dead["reason"]
 
 

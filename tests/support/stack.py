@@ -20,13 +20,16 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import httpx
+import orjson
 from sqlalchemy import Engine, select
 from sqlmodel import Session
 
+from events.signing import ATTEST_HEADER, attest
 from services.readmodel.db import make_engine
 from services.readmodel.tables import READ_MODEL
 from services.settings import Settings
 from tests.support.kafka_fixtures import free_ports
+from tests.support.kafka_io import produce, read_all
 
 T = TypeVar("T")
 
@@ -183,6 +186,33 @@ class Stack:
             return body if check(body) else None
 
         return wait_for(probe, timeout=timeout, what=f"{path} to match")
+
+    def rebuilt(self) -> tuple[dict[str, list[dict[str, Any]]], dict[str, list[dict[str, Any]]]]:
+        """The read model before and after ``gotong rebuild``, with the worker stopped."""
+        self.stop_worker()
+        try:
+            before = self.snapshot()
+            done = self.cli("rebuild")
+            assert done.returncode == 0, done.stderr
+            return before, self.snapshot()
+        finally:
+            self.restart_worker()
+
+    def on_the_log(self, node: str, *events: dict[str, Any]) -> None:
+        """Events written straight to gotong.ingest, attested as the API would (as when
+        the API could not judge them): the worker alone judges them."""
+        records = []
+        for item in events:
+            raw = orjson.dumps(item)
+            records.append((item["subject"].encode(), raw,
+                            [(ATTEST_HEADER, attest(SECRET.encode(), node, raw))]))
+        produce(self.settings.bootstrap, "gotong.ingest", records)
+
+    def dead_letter(self, event_id: str) -> dict[str, Any] | None:
+        """The dead letter of an event, if it has one yet."""
+        return next((d for d in (orjson.loads(r.value) for r in read_all(
+            self.settings.bootstrap, "gotong.dead-letter")) if d["event_id"] == event_id),
+            None)
 
     def snapshot(self) -> dict[str, list[dict[str, Any]]]:
         """The whole read model, as plain data sorted by primary key."""
