@@ -39,6 +39,11 @@ RENDER_CACHE = Counter("gotong_render_cache_lookups", "Pages looked up in the re
 LOOPBACK = ("127.", "::1", "localhost")
 STREAMS = ("/api/v1/stream", "/live/")  # open for minutes: counted, not timed
 
+#: the metrics' children by their labels (route templates, methods and statuses: a few
+#: hundred at most, as the routes are few; an unknown method is one label more)
+_counters: dict[tuple[str, str, int], Counter] = {}
+_timers: dict[str, Histogram] = {}
+
 
 def route_of(scope: Scope) -> str:
     route = scope.get("route")
@@ -68,9 +73,16 @@ class MetricsMiddleware:
             await self.app(scope, receive, sending)
         finally:
             route = route_of(scope)
-            REQUESTS.labels(route, scope["method"], str(status[0])).inc()
+            counted = (route, scope["method"], status[0])
+            counter = _counters.get(counted)
+            if counter is None:  # ``labels`` checks and formats its arguments each time
+                counter = _counters[counted] = REQUESTS.labels(route, counted[1], str(status[0]))
+            counter.inc()
             if not scope["path"].startswith(STREAMS):
-                DURATION.labels(route).observe(time.perf_counter() - started)
+                timer = _timers.get(route)
+                if timer is None:
+                    timer = _timers[route] = DURATION.labels(route)
+                timer.observe(time.perf_counter() - started)
 
 
 def _allowed(request: Request) -> bool:

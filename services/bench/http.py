@@ -129,12 +129,18 @@ def worker_latency(buckets: dict[float, float], before: dict[float, float] | Non
     return histogram_quantile(since, 0.5), histogram_quantile(since, 0.99)
 
 
+#: the first round's unmeasured warm-up: a fresh broker's JVM compiles its hot paths for
+#: its first seconds (as in ``bench latency``), and the first round met it alone
+FIRST_WARMUP_S = 5.0
+
+
 def _load(base: str, node: str, key: str, *, batch: int, clients: int, seconds: float,
-          run: str) -> dict[str, Any]:
+          run: str, warmup: float | None = None) -> dict[str, Any]:
     """One round of ``services.bench.ingest_load`` (a process of its own) against ``base``."""
+    warmup = min(2.0, seconds / 2) if warmup is None else warmup
     return run_driver("services.bench.ingest_load", base, "--key", key, "--node", node,
                       "--run", run, "--batch", str(batch), "--concurrency", str(clients),
-                      "--seconds", str(seconds), "--warmup", str(min(2.0, seconds / 2)))
+                      "--seconds", str(seconds), "--warmup", str(warmup))
 
 
 def start_hello(env: BenchEnv) -> str:
@@ -165,6 +171,9 @@ def run_ingest(env: BenchEnv, seconds: float, clients: int, web_workers: int = 1
     base, node, key = start_services(env, worker=False, web_workers=web_workers)
     web_pid = env.processes[-1].pid
     figures: dict[str, Any] = {"clients": clients, "web_workers": web_workers}
+    console.print(f"warming the broker up: single events for {FIRST_WARMUP_S:g} s, unmeasured")
+    _load(base, node, key, batch=1, clients=clients, seconds=FIRST_WARMUP_S,
+          run=f"{env.run}-warmup", warmup=0)
     for batch, name in ((1, "single"), (100, "batch100"), (500, "batch")):
         console.print(f"{clients} clients posting batches of {batch} for {seconds:g} s")
         cpu = tree_cpu_seconds(web_pid)

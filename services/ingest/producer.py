@@ -24,10 +24,10 @@ class IngestProducer:
     idempotent producer), so a caller may report success.
     """
 
-    def __init__(self, settings: Settings, *, linger_ms: int = 2) -> None:
+    def __init__(self, settings: Settings, *, linger_ms: int | None = None) -> None:
         self.settings = settings
         self._secret = settings.secret_key
-        self._linger_ms = linger_ms
+        self._linger_ms = settings.ingest_linger_ms if linger_ms is None else linger_ms
         self._producer = self._new_producer()
         self.started = False
         self._renew = False
@@ -85,7 +85,10 @@ class IngestProducer:
                 futures.append(
                     await self._producer.send(INGEST_TOPIC, value=value, key=key, headers=headers)
                 )
-            await asyncio.gather(*futures)
+            if len(futures) == 1:  # one event per request, the common case: no gathering
+                await futures[0]
+            else:
+                await asyncio.gather(*futures)
             failed = False
         finally:  # also when the caller's timeout cancels us
             self._renew = self._renew or failed

@@ -87,7 +87,9 @@ async def send(producer: IngestProducer | None, node: str, events: Sequence[Any]
     if producer is None or not producer.started:
         raise NotPublished("kafka-unavailable", "Kafka is not reachable right now")
     try:
-        await asyncio.wait_for(producer.publish(node, events), timeout=timeout_s)
+        # (a deadline on this task, not ``wait_for``'s task of its own for every request)
+        async with asyncio.timeout(timeout_s):
+            await producer.publish(node, events)
     except (KafkaError, TimeoutError) as exc:
         raise NotPublished("kafka-unavailable", f"Kafka did not acknowledge the events: {exc!r}"
                            ) from exc

@@ -191,6 +191,9 @@ class IngestLane:
                 and scope["method"] == "POST" and not scope.get("query_string")):
             # what the router would have set: the route names the request in the metrics
             scope.update(route=INGEST, endpoint=INGEST.endpoint, path_params={})
-            await INGEST.handle(scope, receive, send)
+            # the endpoint itself, without the route's wrappers (its HTTPException
+            # handlers: ``post_events`` raises none; a failure reaches the 500 handler)
+            response = await post_events(Request(scope, receive))
+            await response(scope, receive, send)
             return
         await self.app(scope, receive, send)
