@@ -9,9 +9,11 @@ from typing import Any
 
 import orjson
 from aiokafka import AIOKafkaProducer
+from aiokafka.errors import KafkaError
 
 from events.catalog import INGEST_TOPIC
 from events.signing import ATTEST_HEADER, attest
+from services.pipeline.fold import partition_for
 from services.settings import Settings
 
 RENEW_STOP_TIMEOUT_S = 2.0
@@ -29,6 +31,7 @@ class IngestProducer:
         self._secret = settings.secret_key
         self._linger_ms = settings.ingest_linger_ms if linger_ms is None else linger_ms
         self._producer = self._new_producer()
+        self._lanes = Lanes(self._producer)
         self.started = False
         self._renew = False
 
@@ -40,6 +43,9 @@ class IngestProducer:
             linger_ms=self._linger_ms,
             request_timeout_ms=10000,
             max_request_size=2 * 1024 * 1024,
+            # a request of 500 events is ~225 kB: a partition's share in one record batch, so
+            # it does not wait for one batch's request to leave before its next is queued
+            max_batch_size=512 * 1024,
         )
 
     async def start(self) -> None:
@@ -61,6 +67,7 @@ class IngestProducer:
         with the same event ids are deduped downstream as always.
         """
         old, self._producer = self._producer, self._new_producer()
+        self._lanes = Lanes(self._producer)  # what the old one holds fails with it
         with contextlib.suppress(Exception, asyncio.TimeoutError):
             await asyncio.wait_for(old.stop(), RENEW_STOP_TIMEOUT_S)
         await self._producer.start()  # raises while Kafka is away: the caller answers 503
@@ -79,16 +86,15 @@ class IngestProducer:
             await self._renewed()
         failed = True
         try:
-            futures = []
-            for event in events:
-                key, value, headers = self.encode(node_id, event)
-                futures.append(
-                    await self._producer.send(INGEST_TOPIC, value=value, key=key, headers=headers)
-                )
-            if len(futures) == 1:  # one event per request, the common case: no gathering
-                await futures[0]
-            else:
-                await asyncio.gather(*futures)
+            # the partition as aiokafka's default partitioner picks it (murmur2 of the key),
+            # from hashes kept by subject: its pure-Python murmur2 is ~8 µs a key
+            partitions = len(await self._producer.partitions_for(INGEST_TOPIC))
+            lanes = self._lanes
+            sent = {lanes.add(partition_for(record[0], partitions), record)
+                    for record in (self.encode(node_id, event) for event in events)}
+            # shielded: the futures are shared with other requests, which a caller's
+            # timeout must not cancel
+            await asyncio.shield(sent.pop() if len(sent) == 1 else asyncio.gather(*sent))
             failed = False
         finally:  # also when the caller's timeout cancels us
             self._renew = self._renew or failed
@@ -101,3 +107,99 @@ class IngestProducer:
         except Exception:
             return False
         return bool(updated) and bool(self._producer.client.cluster.brokers())
+
+
+Record = tuple[bytes, bytes, list[tuple[str, bytes]]]  # key, value, headers
+
+
+class Lanes:
+    """The events of concurrent requests, gathered per partition into record batches.
+
+    aiokafka's ``send`` costs a call of its partitioner, a future and its callbacks per
+    record, more than the record itself. Here a request adds its records to the group
+    open for each partition it writes to and waits for that group; one task per
+    partition sends the groups in the order they opened, each as one record batch (or a
+    few when it is larger than one; aiokafka's ``send_batch``), while the next group
+    fills: a batch waits for its partition's previous one to leave (aiokafka holds one
+    batch per partition), so the busier the partition, the fuller its batches. A
+    request's records for a partition are added at once, in its order, so they travel
+    together and in that order; the idempotent producer keeps the groups' order.
+    """
+
+    def __init__(self, producer: AIOKafkaProducer) -> None:
+        self._producer = producer
+        self._open: dict[int, tuple[list[Record], asyncio.Future[None]]] = {}
+        self._senders: dict[int, asyncio.Task[None]] = {}
+
+    def add(self, partition: int, record: Record) -> asyncio.Future[None]:
+        """Add ``record`` to ``partition``'s open group; the future of that group's
+        acknowledgement (or failure)."""
+        group = self._open.get(partition)
+        if group is None:
+            done = asyncio.get_running_loop().create_future()
+            # (retrieved even when every waiting request has gone: no warning in the log)
+            done.add_done_callback(_retrieve)
+            group = self._open[partition] = ([], done)
+            if partition not in self._senders:
+                self._senders[partition] = asyncio.create_task(self._send(partition))
+        group[0].append(record)
+        return group[1]
+
+    async def _send(self, partition: int) -> None:
+        try:
+            while (group := self._open.pop(partition, None)) is not None:
+                records, done = group
+                try:
+                    futures = await self._batches(partition, records)
+                except Exception as exc:  # the producer's own errors: closed, timed out
+                    done.set_exception(exc)
+                else:
+                    _when_all(futures, done)
+        finally:  # (no await between the last look at ``_open`` and this)
+            del self._senders[partition]
+
+    async def _batches(self, partition: int, records: list[Record]
+                       ) -> list[asyncio.Future[Any]]:
+        producer = self._producer
+        futures: list[asyncio.Future[Any]] = []
+        batch = producer.create_batch()
+        for key, value, headers in records:
+            if batch.append(key=key, value=value, timestamp=None, headers=headers) is None:
+                if batch.record_count():  # full: it goes, and the record starts the next
+                    futures.append(await producer.send_batch(batch, INGEST_TOPIC,
+                                                             partition=partition))
+                    batch = producer.create_batch()
+                if batch.append(key=key, value=value, timestamp=None,
+                                headers=headers) is None:  # larger than a batch on its own
+                    futures.append(await producer.send(INGEST_TOPIC, value=value, key=key,
+                                                       partition=partition, headers=headers))
+        if batch.record_count():
+            futures.append(await producer.send_batch(batch, INGEST_TOPIC, partition=partition))
+        return futures
+
+
+def _retrieve(future: asyncio.Future[None]) -> None:
+    if not future.cancelled():
+        future.exception()
+
+
+def _when_all(futures: list[asyncio.Future[Any]], done: asyncio.Future[None]) -> None:
+    """Settle ``done`` once every one of ``futures`` has: with the first failure, if any."""
+    left = len(futures)
+
+    def settled(future: asyncio.Future[Any]) -> None:
+        nonlocal left
+        left -= 1
+        if done.done():
+            return
+        if future.cancelled():
+            done.set_exception(KafkaError("the record batch was cancelled"))
+        elif (exc := future.exception()) is not None:
+            done.set_exception(exc)
+        elif left == 0:
+            done.set_result(None)
+
+    if not futures:
+        done.set_result(None)
+    for future in futures:
+        future.add_done_callback(settled)

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import httpx
+import orjson
 import pytest
 
+from services.pipeline.fold import partition_for
 from tests.support.kafka_fixtures import free_ports
+from tests.support.kafka_io import read_all
 from tests.support.stack import Stack, event, uid, wait_for
 
 pytestmark = pytest.mark.kafka
@@ -77,6 +81,34 @@ def test_a_batch_is_accepted_whole_with_202(stack: Stack) -> None:
     response = stack.post(node, batch)
     assert response.status_code == 202
     assert response.json() == {"accepted": 500, "ids": [e["id"] for e in batch]}
+
+
+def test_concurrent_requests_land_once_each_in_their_subjects_partition_in_order(
+        stack: Stack) -> None:
+    """The events of concurrent requests travel together in shared record batches: each
+    lands once, in the partition Kafka's default partitioner gives its subject (where
+    the worker looks for it), and a request's events of one subject in their order."""
+    node = stack.node()
+    requests = []
+    for _ in range(24):
+        subjects = [uid("usulan") for _ in range(6)]
+        # five comments on each of six subjects, interleaved, plus singles
+        requests.append([_comment(node, subjects[i % 6]) for i in range(30)])
+    requests += [[_comment(node)] for _ in range(40)]
+    with ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(lambda body: stack.post(node, body), requests))
+    assert [a.status_code for a in answers] == [202] * len(requests)
+    sent = {e["id"]: e for body in requests for e in body}
+    landed = [r for r in read_all(stack.settings.bootstrap, "gotong.ingest")
+              if r.key is not None and orjson.loads(r.value)["id"] in sent]
+    ids = [orjson.loads(r.value)["id"] for r in landed]
+    assert sorted(ids) == sorted(sent)  # every one, once
+    partitions = stack.settings.topic_partitions
+    assert all(r.partition == partition_for(r.key, partitions) for r in landed)
+    for body in requests:
+        for subject in {e["subject"] for e in body}:
+            wanted = [e["id"] for e in body if e["subject"] == subject]
+            assert [i for i in ids if i in set(wanted)] == wanted
 
 
 def test_unreachable_kafka_gives_503_with_retry_after(stack: Stack) -> None:
