@@ -72,17 +72,22 @@ class MetricsMiddleware:
         try:
             await self.app(scope, receive, sending)
         finally:
-            route = route_of(scope)
-            counted = (route, scope["method"], status[0])
-            counter = _counters.get(counted)
-            if counter is None:  # ``labels`` checks and formats its arguments each time
-                counter = _counters[counted] = REQUESTS.labels(route, counted[1], str(status[0]))
-            counter.inc()
-            if not scope["path"].startswith(STREAMS):
-                timer = _timers.get(route)
-                if timer is None:
-                    timer = _timers[route] = DURATION.labels(route)
-                timer.observe(time.perf_counter() - started)
+            count(route_of(scope), scope["method"], status[0],
+                  None if scope["path"].startswith(STREAMS) else started)
+
+
+def count(route: str, method: str, status: int, started: float | None) -> None:
+    """One response of ``route``, and its duration since ``started`` (a ``perf_counter``)."""
+    counted = (route, method, status)
+    counter = _counters.get(counted)
+    if counter is None:  # ``labels`` checks and formats its arguments each time
+        counter = _counters[counted] = REQUESTS.labels(route, method, str(status))
+    counter.inc()
+    if started is not None:
+        timer = _timers.get(route)
+        if timer is None:
+            timer = _timers[route] = DURATION.labels(route)
+        timer.observe(time.perf_counter() - started)
 
 
 def _allowed(request: Request) -> bool:

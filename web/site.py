@@ -119,10 +119,11 @@ def _gzip_etag(message: Message) -> Message:
 
 def middleware(settings: Settings) -> list[Middleware]:
     return [
+        # ingest leaves here (it adds the security headers and counts itself); what comes
+        # after this acts on pages, feeds and reads
+        Middleware(api.IngestLane, https=settings.cookie_secure),
         Middleware(SecurityHeadersMiddleware, https=settings.cookie_secure),
         Middleware(MetricsMiddleware),
-        # what comes after this acts on pages, feeds and reads, not on ingest
-        Middleware(api.IngestLane),
         Middleware(RejectNul),
         Middleware(PageGZip),
         Middleware(LocaleMiddleware, tz=settings.timezone),

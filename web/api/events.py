@@ -22,6 +22,7 @@ from services.readmodel.db import lookup
 from services.readmodel.tables import WorkerHeartbeat
 from web import metrics
 from web.problems import JSONResponse, problem
+from web.security import security_headers, with_headers
 
 log = logging.getLogger(__name__)
 
@@ -170,30 +171,38 @@ routes = [
 
 
 class IngestLane:
-    """``POST /api/v1/events`` straight to its route, past what acts only on other requests.
+    """``POST /api/v1/events`` straight to its endpoint, past what acts only on other requests.
 
-    Agencies send this one request by the thousand a second. The middleware inside this
-    one (locale, compression, the forms' body limit, sessions, the NUL check of a query
-    string) and the router's scan do nothing for it: ingest answers problem details in
-    English, sets no cookie, has its own body limit, answers too little to compress and
-    takes no query string (a request with one goes the ordinary way). What acts on every
-    request, the security headers and the metrics, sits outside this one
-    (``web.site.middleware``); an endpoint's failure still reaches the 500 handler.
-    Starlette's HTTPException handlers are inside, so ``post_events`` answers every
-    refusal itself (problem details) and raises none.
+    Agencies send this one request by the thousand a second. The rest of the middleware
+    (locale, compression, the forms' body limit, sessions, the NUL check of a query string)
+    and the router's scan do nothing for it: ingest answers problem details in English,
+    sets no cookie, has its own body limit, answers too little to compress and takes no
+    query string (a request with one goes the ordinary way). This lane sits outermost
+    and does itself what acts on every response: the security headers (the same list,
+    ``web.security.security_headers``) and the metrics (``web.metrics.count``), without
+    a wrapper per message for each (~13 µs of a ~170 µs request). An endpoint's failure
+    still reaches the 500 handler (Starlette's, outside all middleware), which adds the
+    headers itself; Starlette's HTTPException handlers are inside, so ``post_events``
+    answers every refusal itself (problem details) and raises none.
     """
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, https: bool) -> None:
         self.app = app
+        self.headers = security_headers(https=https)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if (scope["type"] == "http" and scope["path"] == INGEST.path
-                and scope["method"] == "POST" and not scope.get("query_string")):
-            # what the router would have set: the route names the request in the metrics
-            scope.update(route=INGEST, endpoint=INGEST.endpoint, path_params={})
-            # the endpoint itself, without the route's wrappers (its HTTPException
-            # handlers: ``post_events`` raises none; a failure reaches the 500 handler)
-            response = await post_events(Request(scope, receive))
-            await response(scope, receive, send)
+        if (scope["type"] != "http" or scope["path"] != INGEST.path
+                or scope["method"] != "POST" or scope.get("query_string")):
+            await self.app(scope, receive, send)
             return
-        await self.app(scope, receive, send)
+        # what the router would have set: the route names the request in the metrics
+        scope.update(route=INGEST, endpoint=INGEST.endpoint, path_params={})
+        started = time.perf_counter()
+        status = 500
+        try:
+            response = await post_events(Request(scope, receive))
+            response.raw_headers = with_headers(response.raw_headers, self.headers)
+            status = response.status_code
+            await response(scope, receive, send)
+        finally:
+            metrics.count(INGEST.path, "POST", status, started)
