@@ -87,7 +87,7 @@ class IngestProducer:
         failed = True
         try:
             # the partition as aiokafka's default partitioner picks it (murmur2 of the key),
-            # from hashes kept by subject: its pure-Python murmur2 is ~8 µs a key
+            # from hashes kept by subject (``partition_for``)
             partitions = len(await self._producer.partitions_for(INGEST_TOPIC))
             lanes = self._lanes
             sent = {lanes.add(partition_for(record[0], partitions), record)

@@ -7,12 +7,15 @@ from typing import Any
 import orjson
 import pytest
 from aiokafka.partitioner import DefaultPartitioner
+from aiokafka.partitioner import murmur2 as aiokafka_murmur2
+from hypothesis import given
+from hypothesis import strategies as st
 
 from events.catalog import REFUSED_HEADER
 from events.validation import Validator
 from services.bench.workload import generate
 from services.domain.base import State, new_state
-from services.pipeline.fold import Folded, fold_batch, partition_for
+from services.pipeline.fold import Folded, fold_batch, murmur2, partition_for
 from services.pipeline.gate import Accepted, Rejected, judge
 from services.readmodel.db import group_rows, merge_rows
 from tests.support.records import (
@@ -65,6 +68,12 @@ def test_the_partition_of_a_key_is_kafkas_default(key: bytes) -> None:
     expected = DefaultPartitioner()(key, list(range(PARTITIONS)), list(range(PARTITIONS)))
     assert partition_for(key, PARTITIONS) == expected
     assert partition_for(key, PARTITIONS) == partition_for(key, PARTITIONS)  # from the cache
+
+
+@given(st.binary(max_size=80))
+def test_murmur2_is_kafkas_for_every_key(key: bytes) -> None:
+    # every length modulo 4 (the tail's three cases), high bytes, the empty key
+    assert murmur2(key) == aiokafka_murmur2(key)
 
 
 def test_events_go_to_their_typed_topic_in_log_order_keyed_by_subject(fold: Folder) -> None:
