@@ -47,10 +47,17 @@ INGEST_LABELS = {
     "p50_ms": "p50 of single-event requests (ms)",
     "p99_ms": "p99 of single-event requests (ms)",
     "web_cpu_ms_per_event": "web CPU per single event (ms)",
+    "single_web_cpu_us": "web CPU per single event (µs)",
+    "single_busy_pct": "machine CPU busy, single events (% of all cores)",
     "batch100_events_per_s": "batches of 100 (events/s)",
+    "batch100_web_cpu_us": "web CPU per event, batches of 100 (µs)",
     "batch_events_per_s": "batches of 500 (events/s)",
+    "batch_web_cpu_us": "web CPU per event, batches of 500 (µs)",
+    "batch_busy_pct": "machine CPU busy, batches of 500 (% of all cores)",
     "hello_rps": "ceiling: hello-world Starlette, same stack (req/s)",
+    "hello_cpu_us": "hello-world server CPU per request (µs)",
     "single_ratio_to_hello": "single events / hello-world",
+    "batch_ratio_to_hello": "events in batches of 500 / hello-world requests",
 }
 
 
@@ -174,25 +181,37 @@ def run_ingest(env: BenchEnv, seconds: float, clients: int, web_workers: int = 1
     console.print(f"warming the broker up: single events for {FIRST_WARMUP_S:g} s, unmeasured")
     _load(base, node, key, batch=1, clients=clients, seconds=FIRST_WARMUP_S,
           run=f"{env.run}-warmup", warmup=0)
+    # (CPU figures count the driver's unmeasured warm-up too, taken at the measured rate)
+    warmup = min(2.0, seconds / 2)
     for batch, name in ((1, "single"), (100, "batch100"), (500, "batch")):
         console.print(f"{clients} clients posting batches of {batch} for {seconds:g} s")
-        cpu = tree_cpu_seconds(web_pid)
+        cpu, ticks = tree_cpu_seconds(web_pid), machine_ticks()
         measured = _load(base, node, key, batch=batch, clients=clients, seconds=seconds,
                          run=f"{env.run}-{batch}")
         figures[f"{name}_events_per_s"] = measured["events_per_s"]
         figures[f"{name}_errors"] = measured["errors"]
+        posted = measured["events_per_s"] * (seconds + warmup)
+        used = tree_cpu_seconds(web_pid) - cpu
+        figures[f"{name}_web_cpu_us"] = round(used * 1e6 / posted, 1) if posted else None
+        if batch in (1, 500):
+            figures[f"{name}_busy_pct"] = machine_share(ticks, machine_ticks())["machine_busy_pct"]
         if batch == 1:
             figures["p50_ms"] = measured["p50_ms"]
             figures["p99_ms"] = measured["p99_ms"]
-            warmup = min(2.0, seconds / 2)  # the driver's unmeasured warm-up, same rate
-            posted = measured["events_per_s"] * (seconds + warmup)
             figures["web_cpu_ms_per_event"] = (
-                round((tree_cpu_seconds(web_pid) - cpu) * 1000 / posted, 2) if posted else None)
+                round(used * 1000 / posted, 2) if posted else None)
     console.print(f"the ceiling: a hello-world Starlette app, {clients} clients, {seconds:g} s")
-    hello = _load(start_hello(env), node, key, batch=1, clients=clients, seconds=seconds,
+    hello_base = start_hello(env)
+    hello_pid = env.processes[-1].pid
+    cpu = tree_cpu_seconds(hello_pid)
+    hello = _load(hello_base, node, key, batch=1, clients=clients, seconds=seconds,
                   run=f"{env.run}-hello")
+    answered = hello["rps"] * (seconds + warmup)
     figures["hello_rps"] = hello["rps"]
     figures["hello_p99_ms"] = hello["p99_ms"]
-    figures["single_ratio_to_hello"] = (round(figures["single_events_per_s"] / hello["rps"], 3)
-                                        if hello["rps"] else None)
+    figures["hello_cpu_us"] = (round((tree_cpu_seconds(hello_pid) - cpu) * 1e6 / answered, 1)
+                               if answered else None)
+    for name in ("single", "batch"):
+        figures[f"{name}_ratio_to_hello"] = (
+            round(figures[f"{name}_events_per_s"] / hello["rps"], 3) if hello["rps"] else None)
     return figures
