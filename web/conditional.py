@@ -29,9 +29,11 @@ from starlette.responses import Response
 #: Feeds, calendars and open data are public and polled: a cache may keep them, but
 #: revalidates every time (a 304 costs a few index reads), so nobody reads a stale one.
 PUBLIC_REVALIDATE = "public, no-cache"
-#: what ``PageGZip`` appends to the ETag of the compressed form of a response (a strong
-#: validator names one sequence of bytes; both forms match in ``If-None-Match``)
+#: what ``web.site.Compress`` appends to the ETag of a compressed form of a response (a
+#: strong validator names one sequence of bytes; every form matches in ``If-None-Match``)
 GZIP_SUFFIX = "-gz"
+BROTLI_SUFFIX = "-br"
+SUFFIXES = {"gzip": GZIP_SUFFIX, "br": BROTLI_SUFFIX}
 
 
 @dataclass(frozen=True)
@@ -144,8 +146,9 @@ def _matching(header: str, etag: str) -> str | None:
     for part in header.split(","):
         sent = part.strip()
         tag = sent.removeprefix("W/")
-        if tag.endswith(GZIP_SUFFIX + '"'):
-            tag = tag[: -len(GZIP_SUFFIX) - 1] + '"'
+        for suffix in (GZIP_SUFFIX, BROTLI_SUFFIX):
+            if tag.endswith(suffix + '"'):
+                tag = tag[: -len(suffix) - 1] + '"'
         if tag == etag:
             return sent
         if sent == "*":

@@ -13,7 +13,7 @@ from aiokafka.errors import KafkaError
 
 from events.catalog import INGEST_TOPIC
 from events.signing import ATTEST_HEADER, attest
-from services.pipeline.fold import partition_for
+from services.kafka_clients import partition_for
 from services.settings import Settings
 
 RENEW_STOP_TIMEOUT_S = 2.0

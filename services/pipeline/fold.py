@@ -27,7 +27,6 @@ log replays the judgement the worker made, whatever the worker knew then.
 
 from __future__ import annotations
 
-import struct
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple, Protocol
@@ -38,6 +37,7 @@ from events.catalog import FORUM_OPENED, PROPOSAL_SUBMITTED, REFUSED_HEADER, agg
 from events.validation import FieldError
 from services.domain import AGGREGATES, proposals
 from services.domain.base import Refusals, State, absorb
+from services.kafka_clients import partition_for
 from services.pipeline.gate import Accepted, Rejected
 
 Event = Mapping[str, Any]
@@ -129,54 +129,6 @@ class Folded:
         """The read-model rows of every state that changed (those the batch changed)."""
         return (AGGREGATES[c.aggregate].rows_since(c.state, c.since)
                 for c in self.changed.values() if c.folded)
-
-
-_HASHES: dict[bytes, int] = {}
-_HASHES_KEPT = 50_000
-
-
-def partition_for(key: bytes, partitions: int) -> int:
-    """Kafka's default partition for a key (murmur2, as the Java client and aiokafka).
-
-    A subject's events come again and again, so the hashes are kept (a bounded dict,
-    emptied when full).
-    """
-    hashed = _HASHES.get(key)
-    if hashed is None:
-        if len(_HASHES) >= _HASHES_KEPT:
-            _HASHES.clear()
-        hashed = _HASHES[key] = murmur2(key) & 0x7FFFFFFF
-    return hashed % partitions
-
-
-_M, _MASK = 0x5BD1E995, 0xFFFFFFFF
-_WORDS: dict[int, struct.Struct] = {}
-
-
-def murmur2(data: bytes) -> int:
-    """Kafka's murmur2 (``org.apache.kafka.common.utils.Utils.murmur2``) as aiokafka's
-    gives it (unsigned): the same hash, read four bytes at a time by ``struct`` rather
-    than byte by byte, for keys never seen before (a batch of new subjects)."""
-    length = len(data)
-    h = 0x9747B28C ^ length
-    count = length // 4
-    words = _WORDS.get(count)
-    if words is None:
-        words = _WORDS[count] = struct.Struct(f"<{count}I")
-    for k in words.unpack_from(data):
-        k = (k * _M) & _MASK
-        k = ((k ^ (k >> 24)) * _M) & _MASK
-        h = ((h * _M) & _MASK) ^ k
-    tail = length & 3
-    if tail:
-        end = length - tail
-        if tail == 3:
-            h ^= data[end + 2] << 16
-        if tail >= 2:
-            h ^= data[end + 1] << 8
-        h = ((h ^ data[end]) * _M) & _MASK
-    h = ((h ^ (h >> 13)) * _M) & _MASK
-    return h ^ (h >> 15)
 
 
 _AGGREGATE_OF: dict[Any, str] = {}

@@ -36,8 +36,9 @@ from events.envelope import timestamp
 from events.validation import Validator
 from services.domain import AGGREGATES
 from services.domain.base import State
+from services.kafka_clients import partition_for
 from services.pipeline import metrics
-from services.pipeline.fold import DeadLetter, Folded, Record, fold_batch, partition_for
+from services.pipeline.fold import DeadLetter, Folded, Record, fold_batch
 from services.pipeline.gate import Accepted, Rejected, dead_letter, judge
 from services.pipeline.projector import Projector
 from services.pipeline.state import StateStore

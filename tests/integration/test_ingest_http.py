@@ -11,7 +11,7 @@ import httpx
 import orjson
 import pytest
 
-from services.pipeline.fold import partition_for
+from services.kafka_clients import partition_for
 from tests.support.kafka_fixtures import free_ports
 from tests.support.kafka_io import read_all
 from tests.support.stack import Stack, event, uid, wait_for

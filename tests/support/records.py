@@ -10,7 +10,7 @@ from typing import Any
 import orjson
 
 from events.signing import ATTEST_HEADER, attest
-from services.pipeline.fold import partition_for
+from services.kafka_clients import partition_for
 
 SECRET = b"service-secret"
 PARTITIONS = 6

@@ -15,7 +15,8 @@ from events.catalog import REFUSED_HEADER
 from events.validation import Validator
 from services.bench.workload import generate
 from services.domain.base import State, new_state
-from services.pipeline.fold import Folded, fold_batch, murmur2, partition_for
+from services.kafka_clients import murmur2, partition_for
+from services.pipeline.fold import Folded, fold_batch
 from services.pipeline.gate import Accepted, Rejected, judge
 from services.readmodel.db import group_rows, merge_rows
 from tests.support.records import (
