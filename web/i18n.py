@@ -75,6 +75,16 @@ def choose(cookie: str | None, accept_language: str | None) -> str:
     return DEFAULT_LOCALE
 
 
+def cookie_value(header: str | None) -> str | None:
+    """The remembered language in a ``Cookie`` header, if any."""
+    found = None
+    for part in (header or "").split(";"):
+        name, _, value = part.strip().partition("=")
+        if name == COOKIE:
+            found = value
+    return found
+
+
 class LocaleMiddleware:
     """Pick the request's locale and expose it as ``request.state.locale``."""
 
@@ -87,12 +97,7 @@ class LocaleMiddleware:
             await self.app(scope, receive, send)
             return
         headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
-        cookie = None
-        for part in headers.get("cookie", "").split(";"):
-            name, _, value = part.strip().partition("=")
-            if name == COOKIE:
-                cookie = value
-        locale = choose(cookie, headers.get("accept-language"))
+        locale = choose(cookie_value(headers.get("cookie")), headers.get("accept-language"))
         scope.setdefault("state", {})["locale"] = locale
         token = current.set(locale)
         tz_token = timezone.set(self.tz)

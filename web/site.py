@@ -43,6 +43,7 @@ from web.security import (
     with_headers,
 )
 from web.templating import templates
+from web.visitor_lane import VisitorLane
 
 STATIC = Path(__file__).resolve().parent / "static"
 
@@ -112,8 +113,9 @@ def _gzip_etag(message: Message) -> Message:
     if not any(n == b"content-encoding" and v == b"gzip" for n, v in headers):
         return message
     suffix = GZIP_SUFFIX.encode() + b'"'
-    changed = [(n, v[:-1] + suffix if n == b"etag" and v.startswith(b'"') else v)
-               for n, v in headers]
+    # (a kept page, compressed once, says its compressed form's tag itself)
+    changed = [(n, v[:-1] + suffix if n == b"etag" and v.startswith(b'"')
+                and not v.endswith(suffix) else v) for n, v in headers]
     return {**message, "headers": changed}
 
 
@@ -123,6 +125,7 @@ def middleware(settings: Settings) -> list[Middleware]:
         Middleware(MetricsMiddleware),
         # what comes after this acts on pages, feeds and reads, not on ingest
         Middleware(api.IngestLane),
+        Middleware(VisitorLane),
         Middleware(RejectNul),
         Middleware(PageGZip),
         Middleware(LocaleMiddleware, tz=settings.timezone),
