@@ -64,6 +64,13 @@ LABELS = {
     "thread_ratio_to_hello": "thread page / hello-world",
     "thread_warm_ratio_to_hello": "thread read again (render cache) / hello-world",
     "thread_304_ratio_to_hello": "reopened thread (304) / hello-world",
+    "long_thread_ratio_to_hello": "5,000-comment thread / hello-world",
+    "board_ratio_to_hello": "board / hello-world",
+    "board_304_rps": "board pages reopened with their ETag, not signed in (req/s)",
+    "board_304_p99_ms": "reopened board pages p99 (ms)",
+    "board_304_share": "reopened board pages answered 304 (share)",
+    "board_304_ratio_to_hello": "reopened board page (304) / hello-world",
+    "feed_304_ratio_to_hello": "polled feed (304) / hello-world",
     "errors": "failed requests",
     "web_workers": "web processes",
     "web_rss_mb": "web RSS after the run, all processes (MiB)",
@@ -154,7 +161,7 @@ def page_paths(sizes: Sizes, seed: int = 11) -> dict[str, list[str]]:
     # to hold each one's ETag)
     return {"thread": threads, "thread_warm": threads[:100],
             "long_thread": [f"/proposals/{proposal_id(0)}"], "board": board,
-            "feed": feeds, "feed_304": feeds, "thread_304": threads[:100]}
+            "feed": feeds, "feed_304": feeds, "thread_304": threads[:100], "board_304": board}
 
 
 def start_web(env: BenchEnv, database: Path, workers: int = 1
@@ -203,7 +210,11 @@ def run_pages(env: BenchEnv, sizes: Sizes, *, seconds: float, concurrency: int,
     env.stop_all()
     thread, long_thread, board = measured["thread"], measured["long_thread"], measured["board"]
     feed, polled, revisited = measured["feed"], measured["feed_304"], measured["thread_304"]
-    warm = measured["thread_warm"]
+    warm, board_304 = measured["thread_warm"], measured["board_304"]
+
+    def ratio(figures: dict[str, Any]) -> float | None:
+        return round(figures["rps"] / hello["rps"], 3) if hello["rps"] else None
+
     return {
         **sizes.as_dict(), **built,
         "database_mb": round(database.stat().st_size / 2**20, 1),
@@ -223,9 +234,12 @@ def run_pages(env: BenchEnv, sizes: Sizes, *, seconds: float, concurrency: int,
         "thread_ratio_to_hello": round(thread["rps"] / hello["rps"], 3) if hello["rps"] else None,
         "thread_warm_ratio_to_hello": (round(warm["rps"] / hello["rps"], 3)
                                        if hello["rps"] else None),
-        "thread_304_ratio_to_hello": (round(revisited["rps"] / hello["rps"], 3)
-                                      if hello["rps"] else None),
+        "thread_304_ratio_to_hello": ratio(revisited),
+        "long_thread_ratio_to_hello": ratio(long_thread), "board_ratio_to_hello": ratio(board),
+        "board_304_rps": board_304["rps"], "board_304_p99_ms": board_304["p99_ms"],
+        "board_304_share": board_304["share_304"], "board_304_ratio_to_hello": ratio(board_304),
+        "feed_304_ratio_to_hello": ratio(polled),
         "errors": sum(m["errors"] for m in (thread, warm, long_thread, board, feed, polled,
-                                            revisited)),
+                                            revisited, board_304)),
         "web_rss_mb": round(web_rss, 1),
     }
