@@ -62,6 +62,7 @@ def _accept_language(header: str) -> list[str]:
     return [tag for _, _, tag in sorted(weighted)]
 
 
+@lru_cache(maxsize=1024)  # (browsers send a few dozen different headers, over and over)
 def choose(cookie: str | None, accept_language: str | None) -> str:
     """The remembered choice wins; then the browser's languages; then Indonesian."""
     if cookie in LOCALES:

@@ -29,7 +29,6 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from starlette.datastructures import Headers
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
@@ -45,6 +44,7 @@ GZIP_LEVEL = 6
 #: someone, and gets their own page; the language comes from a cookie or the header
 VARY = "Cookie, Accept-Language, Accept-Encoding"
 HTML = "text/html; charset=utf-8"
+VARY_BYTES, HTML_BYTES = VARY.encode(), HTML.encode()
 
 
 def shared(seconds: int) -> str:
@@ -152,11 +152,6 @@ class RenderCache:
         return len(self._kept)
 
 
-def accepts_gzip(scope: Scope) -> bool:
-    return any(name == b"accept-encoding" and b"gzip" in value
-               for name, value in scope["headers"])
-
-
 class KeptPage(Response):
     """A kept page as this request takes it: compressed or not, or 304 when the client
     holds it (``If-None-Match`` names either form). Sent as it is: the compressor
@@ -170,19 +165,26 @@ class KeptPage(Response):
         super().__init__(b"", 200)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if "http.response.debug" in scope.get("extensions", {}):  # the test client's view
-            await send({"type": "http.response.debug",
-                        "info": {"template": self.rendered.template,
-                                 "context": self.rendered.context}})
-        await send_kept(self.rendered, self.cache_control, scope, send)
+        await answer(self.rendered, self.cache_control, scope, send)
+
+
+async def answer(rendered: Rendered, cache_control: str, scope: Scope, send: Send) -> None:
+    if "http.response.debug" in scope.get("extensions", {}):  # the test client's view
+        await send({"type": "http.response.debug",
+                    "info": {"template": rendered.template, "context": rendered.context}})
+    await send_kept(rendered, cache_control, scope, send)
 
 
 async def send_kept(rendered: Rendered, cache_control: str, scope: Scope, send: Send) -> None:
-    packed = accepts_gzip(scope)
+    packed, match = False, None
+    for name, value in scope["headers"]:
+        if name == b"accept-encoding":
+            packed = packed or b"gzip" in value
+        elif name == b"if-none-match":
+            match = value.decode("latin-1")
     etag = rendered.etag[:-1] + GZIP_SUFFIX + '"' if packed else rendered.etag
     headers = [(b"etag", etag.encode()), (b"cache-control", cache_control.encode()),
-               (b"vary", VARY.encode())]
-    match = Headers(scope=scope).get("if-none-match")
+               (b"vary", VARY_BYTES)]
     if match is not None and (sent := matching(match, rendered.etag)) is not None:
         # the tag in the form the client holds (RFC 9110, 15.4.5)
         headers[0] = (b"etag", sent.encode())
@@ -190,7 +192,7 @@ async def send_kept(rendered: Rendered, cache_control: str, scope: Scope, send: 
         await send({"type": "http.response.body", "body": b""})
         return
     body = rendered.gzipped if packed else rendered.body
-    headers += [(b"content-type", HTML.encode()), (b"content-length", str(len(body)).encode())]
+    headers += [(b"content-type", HTML_BYTES), (b"content-length", str(len(body)).encode())]
     if packed:
         headers.append((b"content-encoding", b"gzip"))
     await send({"type": "http.response.start", "status": 200, "headers": headers})

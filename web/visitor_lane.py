@@ -61,10 +61,6 @@ class VisitorLane:
         if kept is None:
             return False
         scope["route"] = held.route
-        await render_cache.KeptPage(kept, render_cache.shared(state.settings.shared_cache_s))(
-            scope, _no_receive, send)
+        await render_cache.answer(kept, render_cache.shared(state.settings.shared_cache_s),
+                                  scope, send)
         return True
-
-
-async def _no_receive() -> dict[str, str]:  # a kept page never reads the request
-    return {"type": "http.disconnect"}
