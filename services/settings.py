@@ -85,6 +85,9 @@ class Settings:
     # and how long the worker's producer waits to fill a batch of records
     state_cache_mb: int = 32
     render_cache_mb: int = 32  # pages rendered for visitors not signed in (web/render_cache.py)
+    # how long a shared cache (a reverse proxy) may answer with a page kept for visitors
+    # before asking again (s-maxage); browsers always ask again
+    shared_cache_s: int = 10
     # RocksDB memory of all the worker's table databases together (cache and memtables)
     rocksdb_memory_mb: int = 48
     producer_linger_ms: int = 2
@@ -188,6 +191,7 @@ def load() -> Settings:
         batch_size=_int("GOTONG_BATCH_SIZE", 6000),
         state_cache_mb=_int("GOTONG_STATE_CACHE_MB", 32),
         render_cache_mb=_int("GOTONG_RENDER_CACHE_MB", 32),
+        shared_cache_s=_int("GOTONG_SHARED_CACHE_SECONDS", 10),
         rocksdb_memory_mb=_int("GOTONG_ROCKSDB_MEMORY_MB", 48),
         producer_linger_ms=_int("GOTONG_PRODUCER_LINGER_MS", 2),
         ingest_linger_ms=_int("GOTONG_INGEST_LINGER_MS", 0),

@@ -139,7 +139,7 @@ def rendering(*roots: Path) -> str:
 SITE_RENDERING = rendering(Path(__file__).resolve().parent)
 
 
-def _matching(header: str, etag: str) -> str | None:
+def matching(header: str, etag: str) -> str | None:
     """The entity tag of an ``If-None-Match`` header that names ``etag``, as the client
     sent it: weak or strong (the weak comparison RFC 9110 asks for here), plain or with
     the compressed form's suffix; ``*`` names any."""
@@ -164,7 +164,7 @@ def fresh_tag(request: Request, validators: Validators) -> str | None:
         return None
     match = request.headers.get("if-none-match")
     if match is not None:
-        return _matching(match, validators.etag)
+        return matching(match, validators.etag)
     since = request.headers.get("if-modified-since")
     if since and validators.last_modified is not None:
         try:

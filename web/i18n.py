@@ -62,6 +62,7 @@ def _accept_language(header: str) -> list[str]:
     return [tag for _, _, tag in sorted(weighted)]
 
 
+@lru_cache(maxsize=1024)  # (browsers send a few dozen different headers, over and over)
 def choose(cookie: str | None, accept_language: str | None) -> str:
     """The remembered choice wins; then the browser's languages; then Indonesian."""
     if cookie in LOCALES:
@@ -73,6 +74,16 @@ def choose(cookie: str | None, accept_language: str | None) -> str:
         if primary in LOCALES:
             return primary
     return DEFAULT_LOCALE
+
+
+def cookie_value(header: str | None) -> str | None:
+    """The remembered language in a ``Cookie`` header, if any."""
+    found = None
+    for part in (header or "").split(";"):
+        name, _, value = part.strip().partition("=")
+        if name == COOKIE:
+            found = value
+    return found
 
 
 class LocaleMiddleware:
@@ -87,12 +98,7 @@ class LocaleMiddleware:
             await self.app(scope, receive, send)
             return
         headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
-        cookie = None
-        for part in headers.get("cookie", "").split(";"):
-            name, _, value = part.strip().partition("=")
-            if name == COOKIE:
-                cookie = value
-        locale = choose(cookie, headers.get("accept-language"))
+        locale = choose(cookie_value(headers.get("cookie")), headers.get("accept-language"))
         scope.setdefault("state", {})["locale"] = locale
         token = current.set(locale)
         tz_token = timezone.set(self.tz)

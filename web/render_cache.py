@@ -1,56 +1,122 @@
-"""Rendered pages kept by what they show: a repeat view of an unchanged page is a lookup.
+"""Pages for visitors who are not signed in, kept as the bytes every one of them gets.
 
 A page is a pure function of the rows it shows (named by their versions, as for its
 ETag), the URL, the language, the city's date, the code that renders it and the
-viewer. Only pages for people who are not signed in are kept, and of what differs
-between such visitors there is one thing: the CSRF token in the page's forms (the
-language switcher, the login link's form), bound to each browser. The page is
-rendered once with a placeholder where the token goes, kept under a key made of
-everything else, and each visitor gets it with their own token put in. A signed-in
-person's page (their name, their forms, "you endorsed") is never kept, so it is never
-served to anyone else.
+viewer. A visitor who is not signed in is nobody in particular: their pages hold no
+name, no "you endorsed", no form token (the language switch and the follow button are
+plain links for them). So such a page is rendered once, compressed once, and kept
+with its strong ETag under a key made of everything it depends on; every visitor gets
+the same bytes, and a shared cache (a reverse proxy) may keep them briefly
+(``SHARED``). A signed-in person's page is never kept, so it is never served to
+anyone else.
 
 Bounded in bytes, least recently used first out. The key names the content, so an
 entry is never stale: a change to the page's rows makes a new key, and the old
-entry ages out. A thread's key holds the versions of what it shows (as its ETag);
-the other pages' (``web.pages.browse.kept_for_visitors``) the read model's generation, which
-any projected write changes, and the minute.
+entry ages out. A thread's key holds the versions of what it shows; the other pages'
+(``web.pages.browse.kept_for_visitors``) the read model's generation, which any
+projected write changes, and the minute.
+
+Each kept page is also found by its address (the URL and the language) with the
+generation it was last answered at: while nothing was committed since, a repeat view
+needs neither the page's queries nor the middleware that does nothing for a visitor
+(``web.visitor_lane``).
 """
 
 from __future__ import annotations
 
-import secrets
+import gzip
 from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
-from starlette.background import BackgroundTask
-from starlette.responses import HTMLResponse
+from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
+from web.conditional import GZIP_SUFFIX, matching
 from web.metrics import RENDER_CACHE
 
 LOOKUPS_HIT, LOOKUPS_MISSED = RENDER_CACHE.labels("hit"), RENDER_CACHE.labels("miss")
 
-#: what the page holds where the visitor's token goes: random per process, letters and
-#: digits only (so escaping leaves it as it is), and never guessed by a page's author
-TOKEN_PLACEHOLDER = "csrf" + secrets.token_hex(16)
+#: the gzip level of ``web.site.Compress``: compressed once per kept page, so the choice
+#: matters little; the same level keeps a kept and a fresh answer alike in size. A kept
+#: page is sent in gzip to a client that accepts brotli too (a brotli form kept beside
+#: it would cost its compression again per page version: at quality 6, 5% smaller for
+#: ~0.5 ms; at 11, 16% smaller for ~18 ms)
+GZIP_LEVEL = 6
+#: what a kept page varies by, for a shared cache: a browser with a session cookie is
+#: someone, and gets their own page; the language comes from a cookie or the header
+VARY = "Cookie, Accept-Language, Accept-Encoding"
+HTML = "text/html; charset=utf-8"
+VARY_BYTES, HTML_BYTES = VARY.encode(), HTML.encode()
+
+
+def shared(seconds: int) -> str:
+    """``Cache-Control`` of a kept page: a browser asks again every time (a 304 from the
+    kept entry), so a person never reads an older page than the site has; a shared
+    cache may answer for ``seconds`` (none: it asks again too)."""
+    return f"public, max-age=0, s-maxage={seconds}" if seconds > 0 else "public, no-cache"
 
 
 @dataclass(frozen=True)
 class Rendered:
-    body: bytes  # with TOKEN_PLACEHOLDER where the visitor's token goes
+    body: bytes
+    gzipped: bytes  # the same, compressed once when kept
+    etag: str  # quoted, strong: the plain body's (the compressed one adds GZIP_SUFFIX)
     template: Any  # for tests (Starlette's http.response.debug): what rendered it
     context: dict[str, Any]
 
+    @classmethod
+    def of(cls, body: bytes, etag: str, template: Any, context: dict[str, Any]) -> Rendered:
+        # mtime 0: the same page compresses to the same bytes in every process
+        packed = gzip.compress(body, compresslevel=GZIP_LEVEL, mtime=0)
+        kept = {k: v for k, v in context.items() if k != "csrf_token"}
+        return cls(body, packed, etag, template, kept)
+
+    @property
+    def size(self) -> int:
+        return len(self.body) + len(self.gzipped)
+
+
+class Address(NamedTuple):
+    """Where a page is asked for: what ``web.visitor_lane`` can tell before any query."""
+
+    scheme: str
+    host: bytes
+    path: str
+    query: bytes
+    locale: str
+
+
+class Held(NamedTuple):
+    """What an address was last answered with, and what that answer held for."""
+
+    generation: str
+    minute: int | None  # for pages that read the clock (what is upcoming)
+    today: Any
+    kafka_available: bool
+    key: str
+    route: Any  # the route that answered (``web.metrics`` counts answers by it)
+
+
+def address(scope: Scope, locale: str) -> Address:
+    host = b""
+    for name, value in scope["headers"]:
+        if name == b"host":
+            host = value
+            break
+    return Address(scope.get("scheme", "http"), host, scope.get("root_path", "") + scope["path"],
+                   scope.get("query_string", b""), locale)
+
 
 class RenderCache:
-    def __init__(self, max_bytes: int) -> None:
+    def __init__(self, max_bytes: int, addresses: int = 20_000) -> None:
         self.max_bytes = max_bytes
         self.size = 0
         self.hits = 0
         self.misses = 0
         self._kept: OrderedDict[str, Rendered] = OrderedDict()
+        self._addresses: OrderedDict[Address, Held] = OrderedDict()
+        self._max_addresses = addresses
 
     def get(self, key: str) -> Rendered | None:
         found = self._kept.get(key)
@@ -64,36 +130,73 @@ class RenderCache:
         return found
 
     def put(self, key: str, rendered: Rendered) -> None:
-        if len(rendered.body) > self.max_bytes // 8:  # one page never crowds out the rest
+        if rendered.size > self.max_bytes // 8:  # one page never crowds out the rest
             return
         old = self._kept.pop(key, None)
         if old is not None:
-            self.size -= len(old.body)
+            self.size -= old.size
         self._kept[key] = rendered
-        self.size += len(rendered.body)
+        self.size += rendered.size
         while self.size > self.max_bytes:
             _, dropped = self._kept.popitem(last=False)
-            self.size -= len(dropped.body)
+            self.size -= dropped.size
+
+    def remember(self, where: Address, held: Held) -> None:
+        """``where`` was answered with the entry ``held.key``, read at ``held.generation``."""
+        self._addresses[where] = held
+        self._addresses.move_to_end(where)
+        while len(self._addresses) > self._max_addresses:
+            self._addresses.popitem(last=False)
+
+    def held(self, where: Address) -> Held | None:
+        return self._addresses.get(where)
 
     def __len__(self) -> int:
         return len(self._kept)
 
 
-class CachedPage(HTMLResponse):
-    """A kept page, with the visitor's own CSRF token put in."""
+class KeptPage(Response):
+    """A kept page as this request takes it: compressed or not, or 304 when the client
+    holds it (``If-None-Match`` names either form). Sent as it is: the compressor
+    (``web.site.Compress``) passes an answer that says its encoding."""
 
-    def __init__(self, rendered: Rendered, token: str, status_code: int = 200,
-                 headers: dict[str, str] | None = None,
-                 background: BackgroundTask | None = None) -> None:
+    media_type = HTML
+
+    def __init__(self, rendered: Rendered, cache_control: str) -> None:
         self.rendered = rendered
-        self.token = token
-        body = rendered.body.replace(TOKEN_PLACEHOLDER.encode(), token.encode())
-        super().__init__(body, status_code, headers, background=background)
+        self.cache_control = cache_control
+        super().__init__(b"", 200)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if "http.response.debug" in scope.get("extensions", {}):  # the test client's view
-            await send({"type": "http.response.debug",
-                        "info": {"template": self.rendered.template,
-                                 "context": {**self.rendered.context,
-                                             "csrf_token": self.token}}})
-        await super().__call__(scope, receive, send)
+        await answer(self.rendered, self.cache_control, scope, send)
+
+
+async def answer(rendered: Rendered, cache_control: str, scope: Scope, send: Send) -> None:
+    if "http.response.debug" in scope.get("extensions", {}):  # the test client's view
+        await send({"type": "http.response.debug",
+                    "info": {"template": rendered.template, "context": rendered.context}})
+    await send_kept(rendered, cache_control, scope, send)
+
+
+async def send_kept(rendered: Rendered, cache_control: str, scope: Scope, send: Send) -> None:
+    packed, match = False, None
+    for name, value in scope["headers"]:
+        if name == b"accept-encoding":
+            packed = packed or b"gzip" in value
+        elif name == b"if-none-match":
+            match = value.decode("latin-1")
+    etag = rendered.etag[:-1] + GZIP_SUFFIX + '"' if packed else rendered.etag
+    headers = [(b"etag", etag.encode()), (b"cache-control", cache_control.encode()),
+               (b"vary", VARY_BYTES)]
+    if match is not None and (sent := matching(match, rendered.etag)) is not None:
+        # the tag in the form the client holds (RFC 9110, 15.4.5)
+        headers[0] = (b"etag", sent.encode())
+        await send({"type": "http.response.start", "status": 304, "headers": headers})
+        await send({"type": "http.response.body", "body": b""})
+        return
+    body = rendered.gzipped if packed else rendered.body
+    headers += [(b"content-type", HTML_BYTES), (b"content-length", str(len(body)).encode())]
+    if packed:
+        headers.append((b"content-encoding", b"gzip"))
+    await send({"type": "http.response.start", "status": 200, "headers": headers})
+    await send({"type": "http.response.body", "body": body})

@@ -53,12 +53,63 @@ def signed_in(engine: Engine, session: str) -> tuple[CurrentUser | None, int]:
     return user, unread_count(engine, user.username) if user is not None else 0
 
 
-class SessionMiddleware:
-    """Put ``user``, ``session_token`` and ``csrf_token`` on ``request.state``.
+class CsrfToken:
+    """This request's form token, made when something first reads it (``str``): a page
+    with a form writes it, a page without one never does. So a browser gets its CSRF
+    cookie only with a page that holds a form (the login, a signed-in page), and the
+    pages visitors share carry nothing of any one of them (``web.render_cache``)."""
 
-    Every browser gets a random CSRF cookie on its first page; a session cookie
-    is looked up server-side, so ending it on the server logs the browser out. The API,
-    the feeds, open data and static files have neither (``COOKIELESS``).
+    __slots__ = ("_secret", "_value", "browser", "fresh", "session")
+
+    def __init__(self, secret: bytes, browser: str | None, session: str | None) -> None:
+        self._secret = secret
+        self.browser = browser
+        self.session = session
+        self.fresh = False  # a browser id made for this response: its cookie goes with it
+        self._value: str | None = None
+
+    @property
+    def issued(self) -> bool:
+        return self._value is not None
+
+    def __str__(self) -> str:
+        if self._value is None:
+            if self.browser is None:
+                self.browser, self.fresh = secrets.token_urlsafe(24), True
+            self._value = csrf_token(self._secret, self.browser, self.session)
+        return self._value
+
+    __html__ = __str__  # written into a template as it is (letters and digits)
+
+    def __eq__(self, other: object) -> bool:
+        return str(self) == (str(other) if isinstance(other, CsrfToken) else other)
+
+    def __hash__(self) -> int:
+        return hash(str(self))
+
+    def __repr__(self) -> str:
+        return f"CsrfToken({self._value or 'not issued'})"
+
+
+def _cookies(scope: Scope) -> SimpleCookie:
+    cookies: SimpleCookie = SimpleCookie()
+    for name, value in scope["headers"]:
+        if name == b"cookie":
+            try:
+                cookies.load(value.decode("latin-1"))
+            except Exception:  # a malformed cookie header is treated as no cookies
+                cookies = SimpleCookie()
+    return cookies
+
+
+class SessionMiddleware:
+    """Put ``user``, ``session_token`` and ``csrf_token`` (a ``CsrfToken``) on
+    ``request.state``.
+
+    A browser gets a random CSRF cookie with the first response that carries a token
+    (a form); a session cookie is looked up server-side, so ending it on the server logs
+    the browser out. The API, the feeds, open data and static files have neither
+    (``COOKIELESS``).
     """
 
     def __init__(self, app: ASGIApp, secret: bytes, secure: bool) -> None:
@@ -70,19 +121,11 @@ class SessionMiddleware:
         if scope["type"] != "http" or scope["path"].startswith(COOKIELESS):
             await self.app(scope, receive, send)
             return
-        cookies: SimpleCookie = SimpleCookie()
-        for name, value in scope["headers"]:
-            if name == b"cookie":
-                try:
-                    cookies.load(value.decode("latin-1"))
-                except Exception:  # a malformed cookie header is treated as no cookies
-                    cookies = SimpleCookie()
+        cookies = _cookies(scope)
         session = cookies[SESSION_COOKIE].value if SESSION_COOKIE in cookies else None
         browser = cookies[CSRF_COOKIE].value if CSRF_COOKIE in cookies else None
-        fresh_browser = browser is None or len(browser) > 100
-        if fresh_browser:
-            browser = secrets.token_urlsafe(24)
-        assert browser is not None
+        if browser is not None and len(browser) > 100:
+            browser = None
         user: CurrentUser | None = None
         unread = 0
         if session:
@@ -90,15 +133,15 @@ class SessionMiddleware:
             user, unread = await asyncio.to_thread(signed_in, engine, session)
             if user is None:
                 session = None
+        token = CsrfToken(self.secret, browser, session)
         state = scope.setdefault("state", {})
-        state.update(user=user, unread=unread, session_token=session, csrf_browser=browser,
-                     csrf_token=csrf_token(self.secret, browser, session))
+        state.update(user=user, unread=unread, session_token=session, csrf_token=token)
 
         async def send_with_cookie(message: Message) -> None:
-            if message["type"] == "http.response.start" and fresh_browser:
+            if message["type"] == "http.response.start" and token.fresh:
                 headers = list(message.get("headers", []))
                 headers.append((b"set-cookie", cookie_header(
-                    CSRF_COOKIE, browser, max_age=None, secure=self.secure)))
+                    CSRF_COOKIE, str(token.browser), max_age=None, secure=self.secure)))
                 message = {**message, "headers": headers}
             await send(message)
 
@@ -216,7 +259,10 @@ def form_post(handler: FormHandler) -> Callable[[Request], Awaitable[Response]]:
         form = await request.form(max_files=0, max_fields=200,
                                   max_part_size=request.app.state.settings.max_form_bytes)
         sent = form.get("csrf_token")
-        expected = getattr(request.state, "csrf_token", None)
+        held = getattr(request.state, "csrf_token", None)
+        # a browser that never had a token (no CSRF cookie) has none to send back
+        expected = str(held) if held is not None and (
+            not isinstance(held, CsrfToken) or held.browser is not None) else ""
         # compared as bytes: compare_digest raises on a str with non-ASCII characters
         if not isinstance(sent, str) or not expected or not hmac.compare_digest(
                 sent.encode(), expected.encode()):

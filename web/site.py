@@ -45,6 +45,7 @@ from web.security import (
     with_headers,
 )
 from web.templating import templates
+from web.visitor_lane import VisitorLane
 
 STATIC = Path(__file__).resolve().parent / "static"
 
@@ -184,6 +185,7 @@ def middleware(settings: Settings) -> list[Middleware]:
         Middleware(api.IngestLane, https=settings.cookie_secure),
         Middleware(SecurityHeadersMiddleware, https=settings.cookie_secure),
         Middleware(MetricsMiddleware),
+        Middleware(VisitorLane),
         Middleware(RejectNul),
         Middleware(Compress),
         Middleware(LocaleMiddleware, tz=settings.timezone),

@@ -146,7 +146,7 @@ def test_owner_reports_progress_and_the_board_shows_it(page: Any) -> None:
 
 def test_language_switch_is_remembered(page: Any) -> None:
     page.goto("/commitments")
-    page.get_by_role("button", name="English").click()
+    page.get_by_role("link", name="English").click()  # a visitor's: a plain link
     page.wait_for_url("**/commitments")
     assert page.locator("html").get_attribute("lang") == "en"
     assert page.get_by_role("heading", level=1).inner_text() == "Commitments"

@@ -80,3 +80,6 @@ def test_bench_pages_reports_thread_and_board_rates(tmp_path: Path) -> None:
     assert figures["events"] > 1300 and figures["errors"] == 0
     assert figures["thread_rps"] > 0 and figures["board_rps"] > 0
     assert figures["thread_warm_rps"] > 0 and figures["thread_warm_ratio_to_hello"] > 0
+    assert figures["hello_before_rps"] > 0 and figures["hello_after_rps"] > 0
+    # a visitor's board page is kept with its ETag: reopened, it is answered 304
+    assert figures["board_304_share"] > 0 and figures["board_304_ratio_to_hello"] > 0

@@ -151,7 +151,9 @@ def test_feeds_answer_304_until_what_they_show_changes(stack: Stack) -> None:
     assert httpx.get(stack.base_url + paths[4], headers={
         "If-None-Match": calendar.headers["etag"]}).status_code == 304
 
-    # pages keep their CSRF cookie; the API, feeds and static files set none
-    assert "gotong_csrf" in stack.get("/").headers.get("set-cookie", "")
+    # a page with a form sets the CSRF cookie; the pages visitors share, the API, feeds
+    # and static files set none
+    assert "gotong_csrf" in stack.get("/login").headers.get("set-cookie", "")
+    assert "set-cookie" not in stack.get("/").headers
     for path in ("/api/v1/proposals", "/openapi.json", "/static/site.css"):
         assert "set-cookie" not in stack.get(path).headers, path

@@ -7,6 +7,8 @@ notifier (its own consumer group on the typed topics) to the followers' pages.
 from __future__ import annotations
 
 import datetime as dt
+import html
+import re
 import time
 import uuid
 
@@ -69,8 +71,23 @@ def test_following_needs_the_csrf_token_a_known_kind_and_a_thing_that_exists(
 
 
 def test_a_visitor_is_sent_to_log_in_and_back(site: DemoSite) -> None:
+    # a visitor's page holds a link, not a form (the page every visitor shares)
+    page = site.client.get(f"/proposals/{MENJAHIT}")
+    link = re.search(r'<a class="button" href="([^"]+)"[^>]*>Masuk untuk mengikuti</a>',
+                     page.text)
+    assert link is not None and 'action="http://testserver/follows"' not in page.text
+    login = site.client.get(html.unescape(link[1]))
+    assert login.status_code == 200 and login.context["values"]["next"] == f"/proposals/{MENJAHIT}"
+    back = site.client.post("/login", data={"username": "sari", "password": PASSWORD,
+                                            "next": login.context["values"]["next"],
+                                            "csrf_token": str(login.context["csrf_token"])})
+    assert back.status_code == 303 and back.headers["location"].endswith(f"/proposals/{MENJAHIT}")
+    mine = site.client.get(f"/proposals/{MENJAHIT}")
+    assert 'action="http://testserver/follows"' in mine.text
+    # a page from before, with the form, posted without an account: the login, and back
+    site.login(None)
     response = site.post("/follows", {"kind": "proposal", "id": MENJAHIT,
-                                      "next": f"/proposals/{MENJAHIT}"})
+                                      "next": f"/proposals/{MENJAHIT}"}, token_from="/login")
     assert response.status_code == 303
     assert response.headers["location"].endswith(
         "/login?next=/proposals/usulan-pelatihan-menjahit-bitung-tengah")

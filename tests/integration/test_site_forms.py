@@ -75,7 +75,8 @@ def test_a_token_from_another_browser_is_forbidden(site: DemoSite) -> None:
 
 
 def test_logged_out_visitor_cannot_post(site: DemoSite) -> None:
-    response = site.post(f"/proposals/{MENJAHIT}/comments", {"body": "Halo"})
+    response = site.post(f"/proposals/{MENJAHIT}/comments", {"body": "Halo"},
+                         token_from="/login")
     assert response.status_code == 403
 
 
@@ -569,6 +570,10 @@ def test_oversized_form_is_refused_with_413(site: DemoSite) -> None:
 
 
 def test_language_switch_only_redirects_within_the_site(site: DemoSite) -> None:
+    response = site.client.get("/language/en", params={"next": "//evil.example/"})
+    assert response.status_code == 303 and response.headers["location"] == "/"
+    assert site.client.get("/language/xx", params={"next": "/"}).status_code == 404
+    site.login("ani")
     token = site.csrf("/")
     response = site.client.post("/language", data={"lang": "en", "csrf_token": token,
                                                    "next": "//evil.example/"})
@@ -628,13 +633,7 @@ def test_a_due_date_the_schema_refuses_publishes_neither_minutes_nor_commitments
     assert site.client.get(f"/meetings/{MAESA_MARCH}").context["meeting"].version == before
 
 
-def _page_token(html: str) -> str:
-    found = set(re.findall(r'name="csrf_token" value="([^"]+)"', html))
-    assert len(found) == 1, found
-    return found.pop()
-
-
-def test_a_thread_is_rendered_once_for_visitors_each_with_their_own_token(
+def test_visitors_share_a_thread_byte_for_byte_with_no_token_and_no_cookie(
         site: DemoSite) -> None:
     site.login("ani")
     proposal = _new_proposal(site)
@@ -642,18 +641,42 @@ def test_a_thread_is_rendered_once_for_visitors_each_with_their_own_token(
     site.login(None)
     first = site.client.get(f"/proposals/{proposal}")
     hits = cache.hits
-    site.login(None)  # another browser, another CSRF cookie
+    site.login(None)  # another browser
     second = site.client.get(f"/proposals/{proposal}")
     assert cache.hits == hits + 1  # the second visitor's page was not rendered again
     assert first.status_code == second.status_code == 200
-    assert _page_token(first.text) != _page_token(second.text)
-    assert _page_token(second.text) == second.context["csrf_token"]
-    assert first.text.replace(_page_token(first.text), "") == \
-        second.text.replace(_page_token(second.text), "")
-    # the token kept in the page works for its own browser: the language switch posts
-    switched = site.client.post("/language", data={
-        "lang": "en", "csrf_token": _page_token(second.text), "next": f"/proposals/{proposal}"})
-    assert switched.status_code == 303
+    assert first.content == second.content and first.headers["etag"] == second.headers["etag"]
+    assert first.headers["content-encoding"] == "gzip"  # (compressed once, when kept)
+    assert first.headers["etag"].endswith('-gz"')
+    for response in (first, second):
+        assert "csrf_token" not in response.text and "set-cookie" not in response.headers
+        assert response.headers["cache-control"] == "public, max-age=0, s-maxage=10"
+        assert {"Cookie", "Accept-Language", "Accept-Encoding"} <= {
+            v.strip() for v in response.headers["vary"].split(",")}
+    plain = site.client.get(f"/proposals/{proposal}", headers={"Accept-Encoding": "identity"})
+    assert plain.content == first.content and "content-encoding" not in plain.headers
+    assert plain.headers["etag"] == first.headers["etag"].replace('-gz"', '"')
+    # either form of the tag names the page: a 304 for any visitor who holds it
+    for held in (first.headers["etag"], plain.headers["etag"]):
+        site.login(None)
+        again = site.client.get(f"/proposals/{proposal}", headers={"If-None-Match": held})
+        assert again.status_code == 304 and again.headers["etag"] == held
+        assert "set-cookie" not in again.headers
+
+
+def test_a_visitor_page_sets_no_cookie_and_a_form_page_does(site: DemoSite) -> None:
+    for path in ("/", f"/forums/{MAESA}", f"/proposals/{MENJAHIT}", f"/meetings/{MAESA_MARCH}",
+                 "/commitments", "/programs", "/search?q=jahit"):
+        for _ in range(2):  # rendered, then kept
+            site.login(None)
+            response = site.client.get(path)
+            assert response.status_code == 200, path
+            assert "set-cookie" not in response.headers, path
+            assert "csrf_token" not in response.text, path
+    site.login(None)
+    login = site.client.get("/login")
+    assert "gotong_csrf=" in login.headers["set-cookie"]
+    assert f'value="{login.context["csrf_token"]}"' in login.text
 
 
 def test_a_kept_thread_shows_a_new_comment_at_once(site: DemoSite) -> None:
@@ -696,7 +719,7 @@ def test_the_forum_page_is_kept_for_visitors_until_the_read_model_changes(
     site.login(None)
     again = site.client.get(f"/forums/{MAESA}")
     assert again.status_code == 200 and cache.hits == hits + 1
-    assert _page_token(again.text) == again.context["csrf_token"]
+    assert "csrf_token" not in again.text and "set-cookie" not in again.headers
     site.login("ani")
     _new_proposal(site, title="Pelatihan tenun ikat untuk remaja")
     assert "Pelatihan tenun ikat" in site.client.get(f"/forums/{MAESA}").text  # signed in

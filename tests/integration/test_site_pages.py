@@ -7,12 +7,15 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import html
 import io
+import re
 from collections.abc import Iterator
 from zoneinfo import ZoneInfo
 
 import pytest
 
+from services.notify.store import preference as mail_preference
 from tests.support.site_fixtures import DemoSite, visible_text
 from tests.support.stack import event, uid, wait_for
 from web.render_cache import RenderCache
@@ -340,11 +343,30 @@ def test_pages_follow_accept_language(site: DemoSite) -> None:
 
 
 def test_language_switch_is_remembered(site: DemoSite) -> None:
-    token = site.csrf("/")
+    # a visitor's: a link on the page (no form, no token), the cookie of this browser only
+    page = site.client.get("/commitments")
+    link = re.search(r'<a class="button" href="([^"]+)"[^>]*>English</a>', page.text)
+    assert link is not None and 'name="csrf_token"' not in page.text
+    switched = site.client.get(html.unescape(link[1]))
+    assert switched.status_code == 303 and switched.headers["location"] == "/commitments"
+    assert switched.headers["cache-control"] == "no-store"
+    assert '<html lang="en">' in site.client.get("/").text
+    site.client.cookies.set("lang", "id")
+    assert '<html lang="id">' in site.client.get("/").text
+
+
+def test_a_signed_in_language_switch_is_also_their_mail_language(site: DemoSite) -> None:
+    site.login("rudi")
+    page = site.client.get("/commitments")
+    assert 'action="http://testserver/language"' in page.text  # a form, with its token
     switched = site.client.post("/language", data={"lang": "en", "next": "/commitments",
-                                                   "csrf_token": token})
+                                                   "csrf_token": str(page.context["csrf_token"])})
     assert switched.status_code == 303 and switched.headers["location"] == "/commitments"
     assert '<html lang="en">' in site.client.get("/").text
+    assert mail_preference(site.stack.engine, "rudi").locale == "en"
+    site.client.post("/language", data={"lang": "id", "next": "/",
+                                        "csrf_token": site.csrf("/")})
+    assert mail_preference(site.stack.engine, "rudi").locale == "id"
 
 
 ID_MONTHS = ["Jan", "Feb", "Mar", "Apr", "Mei", "Jun", "Jul", "Agu", "Sep", "Okt", "Nov", "Des"]
@@ -538,25 +560,28 @@ def test_the_site_has_an_icon(site: DemoSite) -> None:
     assert icon.status_code == 200 and icon.headers["content-type"].startswith("image/svg+xml")
 
 
-def test_thread_answers_304_to_the_same_browser_until_it_changes(site: DemoSite) -> None:
-    """A phone reopening a thread costs a 304 until something on it changes; a page that
-    carries one browser's CSRF token (and one person's forms) never matches another."""
+def test_thread_answers_304_until_it_changes(site: DemoSite) -> None:
+    """A phone reopening a thread costs a 304 until something on it changes; a visitor's
+    page is every visitor's, and a signed-in person's page (their token, their forms)
+    never matches anyone else's request."""
     path = f"/proposals/{MENJAHIT}"
     first = site.client.get(path)
     tag = first.headers["etag"]
-    assert first.headers["cache-control"] == "private, no-cache"
+    assert first.headers["cache-control"] == "public, max-age=0, s-maxage=10"
     again = site.client.get(path, headers={"If-None-Match": tag})
     assert again.status_code == 304 and again.content == b"" and again.headers["etag"] == tag
+    assert "Cookie" in again.headers["vary"]
     assert site.client.get(path, headers={"If-None-Match": tag,
                                           "Accept-Encoding": "identity"}).status_code == 304
     english = site.client.get(path, headers={"If-None-Match": tag, "Accept-Language": "en"})
     assert english.status_code == 200 and english.headers["etag"] != tag
 
-    site.login(None)  # another browser: its own CSRF token is on its page
-    assert site.client.get(path, headers={"If-None-Match": tag}).status_code == 200
-    site.login("ani")
-    mine = site.client.get(path)
+    site.login(None)  # another visitor's browser: the same page
+    assert site.client.get(path, headers={"If-None-Match": tag}).status_code == 304
+    site.login("ani")  # someone signed in never gets the visitors' page as "not modified"
+    mine = site.client.get(path, headers={"If-None-Match": tag})
     assert mine.status_code == 200 and "Ibu Ani" in mine.text
+    assert mine.headers["cache-control"] == "private, no-cache"
     site.login("admin-uji")  # another person never gets Ani's page as "not modified"
     assert site.client.get(path, headers={"If-None-Match": mine.headers["etag"]}
                            ).status_code == 200

@@ -65,10 +65,12 @@ class DemoSite:
         assert response.status_code == 303, response.text
 
     def csrf(self, path: str) -> str:
+        """The form token of a page that holds a form (a visitor's shared pages hold
+        none: take it from ``/login``)."""
         response = self.client.get(path)
         assert response.status_code in (200, 202), (path, response.status_code)
-        token: str = response.context["csrf_token"]
-        return token
+        assert 'name="csrf_token"' in response.text, f"{path} holds no form token"
+        return str(response.context["csrf_token"])
 
     def post(self, path: str, data: dict[str, Any], token_from: str | None = None) -> Any:
         token = self.csrf(token_from or "/")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from starlette.datastructures import FormData
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -217,8 +218,16 @@ async def do_change_email(request: Request, form: FormData) -> Response:
     return see_other(str(request.url_for("account")) + "?changed=email")
 
 
+def _remember_language(request: Request, response: Response, chosen: str) -> Response:
+    response.set_cookie(i18n.COOKIE, chosen, max_age=i18n.COOKIE_MAX_AGE, httponly=True,
+                        samesite="lax", secure=request.app.state.settings.cookie_secure)
+    response.headers["Cache-Control"] = "no-store"  # a cookie is never a cache's to repeat
+    return response
+
+
 @form_post
 async def language(request: Request, form: FormData) -> Response:
+    """A signed-in person's choice: the site's language in this browser, and their mail's."""
     chosen = text(form, "lang")
     response = see_other(safe_next(text(form, "next")))
     if chosen in i18n.LOCALES:
@@ -226,9 +235,19 @@ async def language(request: Request, form: FormData) -> Response:
         if user is not None:  # their mail comes in the language they read the site in
             await asyncio.to_thread(set_preference, request.app.state.engine, user.username,
                                     locale=chosen)
-        response.set_cookie(i18n.COOKIE, chosen, max_age=i18n.COOKIE_MAX_AGE, httponly=True,
-                            samesite="lax", secure=request.app.state.settings.cookie_secure)
+        _remember_language(request, response, chosen)
     return response
+
+
+async def switch_language(request: Request) -> Response:
+    """A visitor's choice, from a link: the language cookie of this browser and nothing
+    else (no account's preference), so it needs no form token, and the pages visitors
+    share carry none. A forged link can only change how a page reads, as the visitor can."""
+    chosen = request.path_params["lang"]
+    if chosen not in i18n.LOCALES:
+        raise HTTPException(404)
+    response = see_other(safe_next(request.query_params.get("next")))
+    return _remember_language(request, response, chosen)
 
 
 routes = [
@@ -239,4 +258,5 @@ routes = [
     Route("/account/password", do_change_password, methods=["POST"], name="change_password"),
     Route("/account/email", do_change_email, methods=["POST"], name="change_email"),
     Route("/language", language, methods=["POST"], name="language"),
+    Route("/language/{lang}", switch_language, name="switch_language"),
 ]

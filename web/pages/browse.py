@@ -10,8 +10,7 @@ import asyncio
 import datetime as dt
 import functools
 import time
-from collections.abc import Awaitable, Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import quote
 
@@ -51,63 +50,77 @@ async def _read(function: Any, *args: Any, **kwargs: Any) -> Any:
     return await asyncio.to_thread(function, *args, **kwargs)
 
 
-def _with_token(response: Response, token: str) -> Response:
-    """A response rendered with the placeholder, given this visitor's token instead."""
-    body = getattr(response, "body", b"")
-    mark = render_cache.TOKEN_PLACEHOLDER.encode()
-    if body and mark in body:
-        response.body = body.replace(mark, token.encode())
-        response.headers["content-length"] = str(len(response.body))
-    return response
+def _visitor(request: Request) -> bool:
+    """Whether this request gets the page every visitor shares (and may keep it)."""
+    return (request.method in ("GET", "HEAD") and current_user(request) is None
+            and bool(request.app.state.render_cache.max_bytes))
 
 
-@contextmanager
-def _placeholder_token(request: Request) -> Iterator[str]:
-    """Render with the placeholder where the CSRF token goes; yields the visitor's own."""
-    state = request.state
-    token: str = state.csrf_token
-    state.csrf_token = render_cache.TOKEN_PLACEHOLDER
-    try:
-        yield token
-    finally:
-        state.csrf_token = token
+def _shared_cache_control(request: Request) -> str:
+    return render_cache.shared(request.app.state.settings.shared_cache_s)
 
 
-def _keep(request: Request, key: str, response: Response, token: str) -> Response:
-    """Keep a page rendered with the placeholder; answer with the visitor's token in it."""
-    rendered = render_cache.Rendered(bytes(response.body), response.template,  # type: ignore[attr-defined]
-                                     response.context)  # type: ignore[attr-defined]
+def _held(request: Request, generation: str | None, minute: int | None, key: str) -> None:
+    """Remember that this address was answered with the entry ``key`` at ``generation``,
+    for ``web.visitor_lane`` (nothing, when the database cannot tell a generation)."""
+    if generation is None:
+        return
+    request.app.state.render_cache.remember(
+        render_cache.address(request.scope, i18n.current.get()),
+        render_cache.Held(generation, minute, today(request),
+                          getattr(request.app.state, "kafka_available", True), key,
+                          request.scope.get("route")))
+
+
+def _keep(request: Request, key: str, response: Response) -> render_cache.Rendered:
+    rendered = render_cache.Rendered.of(bytes(response.body), key,
+                                        response.template,  # type: ignore[attr-defined]
+                                        response.context)  # type: ignore[attr-defined]
     request.app.state.render_cache.put(key, rendered)
-    return render_cache.CachedPage(rendered, token)
+    return rendered
+
+
+def _shared_answer(request: Request, rendered: render_cache.Rendered) -> Response:
+    return render_cache.KeptPage(rendered, _shared_cache_control(request))
+
+
+def _not_modified_for_visitors(request: Request, key: str) -> Response | None:
+    """304 when a visitor holds the page ``key`` names, before it is found or rendered."""
+    validators = Validators(key, vary=("Cookie", "Accept-Language"))
+    if (tag := conditional.fresh_tag(request, validators)) is None:
+        return None
+    return conditional.not_modified(validators, tag, _shared_cache_control(request))
 
 
 def kept_for_visitors(handler: Callable[[Request], Awaitable[Response]]
                       ) -> Callable[[Request], Awaitable[Response]]:
     """Keep what ``handler`` renders for visitors who are not signed in while nothing is
     committed to the read model (its generation, ``services.readmodel.db.generation``),
-    within the minute (pages that list what is upcoming read the clock). Each visitor
-    gets the kept page with their own CSRF token put in; a signed-in person's page is
+    within the minute (pages that list what is upcoming read the clock). Every visitor
+    gets the same kept bytes, with the key as their ETag; a signed-in person's page is
     rendered for them and never kept."""
 
     @functools.wraps(handler)
     async def page(request: Request) -> Response:
-        cache: render_cache.RenderCache = request.app.state.render_cache
-        if not cache.max_bytes or request.method not in ("GET", "HEAD") \
-                or current_user(request) is not None:
+        if not _visitor(request):
             return await handler(request)
         engine = request.app.state.engine
         generation = await lookup(engine, db_generation, engine)
         if generation is None:
             return await handler(request)
-        key = shared_key(request, generation, int(time.time() // 60))
+        minute = int(time.time() // 60)
+        key = shared_key(request, generation, minute)
         assert key is not None
-        if (kept := cache.get(key)) is not None:
-            return render_cache.CachedPage(kept, request.state.csrf_token)
-        with _placeholder_token(request) as token:
+        if (answer := _not_modified_for_visitors(request, key)) is not None:
+            return answer
+        cache: render_cache.RenderCache = request.app.state.render_cache
+        if (kept := cache.get(key)) is None:
             response = await handler(request)
-        if response.status_code != 200 or getattr(response, "template", None) is None:
-            return _with_token(response, token)
-        return _keep(request, key, response, token)
+            if response.status_code != 200 or getattr(response, "template", None) is None:
+                return response
+            kept = _keep(request, key, response)
+        _held(request, generation, minute, key)
+        return _shared_answer(request, kept)
 
     return page
 
@@ -159,66 +172,68 @@ async def forum(request: Request) -> Response:
     return templates.TemplateResponse(request, "forum.html", data)
 
 
-#: a page holds the viewer's CSRF token (and, signed in, their name and forms): only
-#: their own browser may keep it, and it asks again each time (a 304 costs an index read)
+#: a signed-in person's page holds their name, forms and CSRF token: only their own
+#: browser may keep it, and it asks again each time (a 304 costs an index read)
 PRIVATE_REVALIDATE = "private, no-cache"
 
 
 def page_validators(request: Request, *parts: Any) -> Validators:
-    """A page's validators: the rows it shows (``parts``, as versions) and everything else
-    it depends on: the URL, the language, the city's date, whether Kafka is reachable
-    (read-only pages), the code that renders it, and the viewer: their account and this
-    browser's CSRF token, which the page carries. So a tag is never one another person's
-    (or another browser's) request matches."""
+    """A signed-in person's page's validators: the rows it shows (``parts``, as versions)
+    and everything else it depends on: the URL, the language, the city's date, whether
+    Kafka is reachable (read-only pages), the code that renders it, and the viewer: their
+    account and this browser's CSRF token, which the page carries. So a tag is never one
+    another person's (or another browser's) request matches. (A visitor's page is the
+    one all visitors share: its tag is its ``shared_key``.)"""
     user = current_user(request)
     # (with their unread count, which the header shows)
     viewer = (user.username, user.node_id, user.role,
               getattr(request.state, "unread", 0)) if user else None
+    token = getattr(request.state, "csrf_token", "") if user else ""
     etag = conditional.digest(
         conditional.SITE_RENDERING, str(request.url), i18n.current.get(), today(request),
-        getattr(request.app.state, "kafka_available", True), viewer,
-        getattr(request.state, "csrf_token", ""), *parts)
+        getattr(request.app.state, "kafka_available", True), viewer, str(token), *parts)
     return Validators(etag, vary=("Cookie", "Accept-Language"))
 
 
 def shared_key(request: Request, *parts: Any) -> str | None:
-    """The render cache's key for a page as anyone not signed in sees it: what its
-    validators name but the viewer (none) and the CSRF token (put in per visitor); None
-    when the page is someone's own (signed in) or not a plain GET."""
+    """The render cache's key for a page as anyone not signed in sees it, and its strong
+    ETag: what the page shows (``parts``, as versions) and all else it depends on but a
+    viewer (there is none); None when the page is someone's own (signed in) or not a
+    plain GET."""
     if request.method not in ("GET", "HEAD") or current_user(request) is not None:
         return None
     return conditional.digest(
-        conditional.SITE_RENDERING, str(request.url), i18n.current.get(), today(request),
-        getattr(request.app.state, "kafka_available", True), *parts)
-
-
-def render_shared(request: Request, key: str, template: str, context: dict[str, Any]
-                  ) -> Response:
-    """Render a page for visitors not signed in once, with a placeholder for the CSRF
-    token, keep it under ``key`` and answer with this visitor's token put in."""
-    with _placeholder_token(request) as token:
-        response = templates.TemplateResponse(request, template, context)
-    return _keep(request, key, response, token)
+        "visitor", conditional.SITE_RENDERING, str(request.url), i18n.current.get(),
+        today(request), getattr(request.app.state, "kafka_available", True), *parts)
 
 
 async def proposal(request: Request) -> Response:
     engine = request.app.state.engine
     proposal_id = request.path_params["id"]
+    form_context = getattr(request.state, "form_context", None)
+    visitor = _visitor(request) and form_context is None
+    # read before what it guards (the versions, then the page): a write in between makes
+    # the next request look again, never holds an older page as current
+    generation = await lookup(engine, db_generation, engine) if visitor else None
     # read before the page's own queries: the page is never older than its tag (at worst a
     # change in between costs the client one more 200, never a stale 304)
     versions = await lookup(engine, thread_data.thread_versions, engine, proposal_id)
-    follows = await following(request, "proposal", proposal_id)
-    validators = (page_validators(request, versions, follows) if versions is not None
-                  else None)
-    if validators is not None and (tag := conditional.fresh_tag(request, validators)):
-        return conditional.not_modified(validators, tag, PRIVATE_REVALIDATE)
-    form_context = getattr(request.state, "form_context", None)
-    key = (shared_key(request, versions) if versions is not None and form_context is None
-           else None)
-    if key is not None and (kept := request.app.state.render_cache.get(key)) is not None:
-        assert validators is not None
-        return conditional.stamped(render_cache.CachedPage(kept, request.state.csrf_token),
-                                   validators, PRIVATE_REVALIDATE)
+    key = shared_key(request, versions) if visitor and versions is not None else None
+    validators: Validators | None = None
+    follows = False
+    if key is not None:
+        if (answer := _not_modified_for_visitors(request, key)) is not None:
+            return answer
+        if (kept := request.app.state.render_cache.get(key)) is not None:
+            _held(request, generation, None, key)
+            return _shared_answer(request, kept)
+    elif versions is not None:
+        follows = await following(request, "proposal", proposal_id)
+        validators = page_validators(request, versions, follows)
+        if tag := conditional.fresh_tag(request, validators):
+            return conditional.not_modified(validators, tag, PRIVATE_REVALIDATE)
+    elif current_user(request) is not None:  # (a thread that appeared since its versions)
+        follows = await following(request, "proposal", proposal_id)
     data = await _read(thread_data.proposal_page, engine, proposal_id, today(request),
                        board_data.parse_page(request.query_params))
     if data is None:
@@ -236,12 +251,15 @@ async def proposal(request: Request) -> Response:
     data |= {"pending": request.query_params.get("pending"),
              "endorsed": user is not None and endorsed_by(user, service_secret(request),
                                                           endorsers),
-             "form": None, "errors": {}, "values": {}, "following": follows}
-    if key is not None and not data["pending"]:
-        assert validators is not None
-        return conditional.stamped(render_shared(request, key, "proposal.html", data),
-                                   validators, PRIVATE_REVALIDATE)
+             "form": None, "errors": {}, "values": {},
+             "following": follows}
     response = templates.TemplateResponse(request, "proposal.html", data | (form_context or {}))
+    if key is not None:
+        if data["pending"]:  # ("sent, it will appear in a moment": not kept)
+            return conditional.stamped(response, Validators(key), PRIVATE_REVALIDATE)
+        kept = _keep(request, key, response)
+        _held(request, generation, None, key)
+        return _shared_answer(request, kept)
     if validators is None or form_context is not None or request.method not in ("GET", "HEAD"):
         return response  # (a form shown again with what was typed is never revalidated)
     return conditional.stamped(response, validators, PRIVATE_REVALIDATE)

@@ -6,7 +6,10 @@ import asyncio
 from typing import Any
 
 from web.security import (
+    CSRF_COOKIE,
+    CsrfToken,
     SecurityHeadersMiddleware,
+    SessionMiddleware,
     cookie_header,
     csrf_token,
     security_headers,
@@ -65,3 +68,50 @@ def test_invite_and_reset_tokens_never_reach_the_access_log() -> None:
                               None, None)
     RedactLinks().filter(reset)
     assert reset.getMessage() == "POST /reset/…"
+
+
+async def _session_answer(cookie: bytes | None, page: bytes) -> tuple[list[Any], Any]:
+    """What ``SessionMiddleware`` sends for a page that writes ``page`` (``{token}``: the
+    form token goes there)."""
+    seen: dict[str, Any] = {}
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        token = seen["token"] = scope["state"]["csrf_token"]
+        body = page.replace(b"{token}", str(token).encode()) if b"{token}" in page else page
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": body})
+
+    sent: list[Any] = []
+
+    async def send(message: Any) -> None:
+        sent.append(message)
+
+    headers = [(b"cookie", cookie)] if cookie is not None else []
+    await SessionMiddleware(app, b"s" * 32, secure=False)(
+        {"type": "http", "path": "/", "headers": headers}, None, send)
+    return list(sent[0]["headers"]), seen["token"]
+
+
+def test_a_page_without_a_form_sets_no_csrf_cookie() -> None:
+    headers, token = asyncio.run(_session_answer(None, b"<p>no form</p>"))
+    assert not token.issued and not any(name == b"set-cookie" for name, _ in headers)
+
+
+def test_a_page_with_a_form_sets_the_cookie_its_token_is_bound_to() -> None:
+    headers, token = asyncio.run(_session_answer(None, b"<input value={token}>"))
+    cookies = [value.decode() for name, value in headers if name == b"set-cookie"]
+    assert len(cookies) == 1 and cookies[0].startswith(f"{CSRF_COOKIE}={token.browser};")
+    assert str(token) == csrf_token(b"s" * 32, token.browser, None)
+
+
+def test_a_browser_with_its_cookie_keeps_it_and_its_token() -> None:
+    headers, token = asyncio.run(_session_answer(f"{CSRF_COOKIE}=b1".encode(),
+                                                 b"<input value={token}>"))
+    assert not any(name == b"set-cookie" for name, _ in headers)
+    assert token == csrf_token(b"s" * 32, "b1", None)
+
+
+def test_a_token_never_issued_is_no_token() -> None:
+    token = CsrfToken(b"s" * 32, None, None)
+    assert not token.issued and repr(token) == "CsrfToken(not issued)"
+    assert str(token) == str(token) and token.fresh and token.issued
