@@ -19,21 +19,27 @@ projected write changes, and the minute.
 Each kept page is also found by its address (the URL and the language) with the
 generation it was last answered at: while nothing was committed since, a repeat view
 needs neither the page's queries nor the middleware that does nothing for a visitor
-(``web.visitor_lane``).
+(``VisitorLane``, below).
 """
 
 from __future__ import annotations
 
 import gzip
+import time
 from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from starlette.responses import Response
-from starlette.types import Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
+from services import clock
+from services.readmodel.db import generation as db_generation
+from services.readmodel.db import lookup
+from web import i18n
 from web.conditional import GZIP_SUFFIX, matching
 from web.metrics import RENDER_CACHE
+from web.security import COOKIELESS, SESSION_COOKIE
 
 LOOKUPS_HIT, LOOKUPS_MISSED = RENDER_CACHE.labels("hit"), RENDER_CACHE.labels("miss")
 
@@ -78,7 +84,7 @@ class Rendered:
 
 
 class Address(NamedTuple):
-    """Where a page is asked for: what ``web.visitor_lane`` can tell before any query."""
+    """Where a page is asked for: what ``VisitorLane`` can tell before any query."""
 
     scheme: str
     host: bytes
@@ -200,3 +206,59 @@ async def send_kept(rendered: Rendered, cache_control: str, scope: Scope, send: 
         headers.append((b"content-encoding", b"gzip"))
     await send({"type": "http.response.start", "status": 200, "headers": headers})
     await send({"type": "http.response.body", "body": body})
+
+
+_SESSION = SESSION_COOKIE.encode() + b"="
+
+
+class VisitorLane:
+    """The lane of a visitor's repeat view: a page every visitor shares, answered from the
+    render cache before the middleware and the routing that do nothing for it.
+
+    A browser without a session cookie asking again for a page that was kept (above)
+    gets the kept bytes, compressed once, or a 304, when the read
+    model's generation is still the one the page was answered at (and the minute, for
+    pages that read the clock; the city's date; whether Kafka is reachable): one prepared
+    read, no session or CSRF cookie parsing, no template, no compression. Anything else,
+    or any doubt, goes the ordinary way, which answers the same and remembers the page
+    for next time. Like ``web.api.events.IngestLane`` for ingest.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] not in ("GET", "HEAD") \
+                or scope["path"].startswith(COOKIELESS) or not await self._answered(scope, send):
+            await self.app(scope, receive, send)
+
+    async def _answered(self, scope: Scope, send: Send) -> bool:
+        cookie = language = None
+        for name, value in scope["headers"]:
+            if name == b"cookie":
+                if _SESSION in value:  # someone, perhaps: their own page, the ordinary way
+                    return False
+                cookie = value.decode("latin-1")
+            elif name == b"accept-language":
+                language = value.decode("latin-1")
+        cache: RenderCache = scope["app"].state.render_cache
+        held = cache.held(address(scope, i18n.choose(
+            i18n.cookie_value(cookie), language)))
+        if held is None:
+            return False
+        state = scope["app"].state
+        if held.minute is not None and held.minute != int(time.time() // 60):
+            return False
+        if held.kafka_available != getattr(state, "kafka_available", True) \
+                or held.today != clock.today(state.settings.timezone):
+            return False
+        engine = state.engine
+        if await lookup(engine, db_generation, engine) != held.generation:
+            return False
+        kept = cache.get(held.key)
+        if kept is None:
+            return False
+        scope["route"] = held.route
+        await answer(kept, shared(state.settings.shared_cache_s),
+                                  scope, send)
+        return True

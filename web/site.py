@@ -36,6 +36,7 @@ from web.pages import programs as program_pages
 from web.pages import search as search_pages
 from web.pages import thread as forms_thread
 from web.problems import problem
+from web.render_cache import VisitorLane
 from web.security import (
     BodyLimitMiddleware,
     RejectNul,
@@ -45,7 +46,6 @@ from web.security import (
     with_headers,
 )
 from web.templating import templates
-from web.visitor_lane import VisitorLane
 
 STATIC = Path(__file__).resolve().parent / "static"
 

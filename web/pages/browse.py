@@ -62,7 +62,7 @@ def _shared_cache_control(request: Request) -> str:
 
 def _held(request: Request, generation: str | None, minute: int | None, key: str) -> None:
     """Remember that this address was answered with the entry ``key`` at ``generation``,
-    for ``web.visitor_lane`` (nothing, when the database cannot tell a generation)."""
+    for ``web.render_cache.VisitorLane`` (nothing, when the database cannot tell a generation)."""
     if generation is None:
         return
     request.app.state.render_cache.remember(

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from services import clock
-from web import render_cache, visitor_lane
+from web import render_cache
 from web.render_cache import Held, RenderCache, Rendered
 
 PATH = "/proposals/usulan-1"
@@ -22,7 +22,7 @@ def _app(generation: str, monkeypatch: pytest.MonkeyPatch) -> Any:
     async def lookup(engine: Any, read: Any, *args: Any) -> str:
         return generation
 
-    monkeypatch.setattr(visitor_lane, "lookup", lookup)
+    monkeypatch.setattr(render_cache, "lookup", lookup)
     settings = SimpleNamespace(timezone="Asia/Makassar", shared_cache_s=10)
     return SimpleNamespace(state=SimpleNamespace(
         render_cache=RenderCache(2**20), engine=None, settings=settings, kafka_available=True))
@@ -54,7 +54,7 @@ def _ask(app: Any, *headers: tuple[bytes, bytes]) -> tuple[bool, list[Any]]:
     async def send(message: Any) -> None:
         sent.append(message)
 
-    asyncio.run(visitor_lane.VisitorLane(ordinary)(_scope(app, *headers), None, send))
+    asyncio.run(render_cache.VisitorLane(ordinary)(_scope(app, *headers), None, send))
     return bool(inner), sent
 
 
