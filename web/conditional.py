@@ -139,6 +139,24 @@ def rendering(*roots: Path) -> str:
 SITE_RENDERING = rendering(Path(__file__).resolve().parent)
 
 
+def accepts(header: str, coding: str) -> bool:
+    """Whether an ``Accept-Encoding`` header accepts ``coding`` by name (RFC 9110, 12.5.3:
+    a ``q`` of 0 refuses it; ``*`` is not taken as a yes)."""
+    for part in header.split(","):
+        name, _, params = part.partition(";")
+        if name.strip().lower() != coding:
+            continue
+        for param in params.split(";"):
+            key, _, value = param.partition("=")
+            if key.strip().lower() == "q":
+                try:
+                    return float(value) > 0
+                except ValueError:
+                    return False
+        return True
+    return False
+
+
 def matching(header: str, etag: str) -> str | None:
     """The entity tag of an ``If-None-Match`` header that names ``etag``, as the client
     sent it: weak or strong (the weak comparison RFC 9110 asks for here), plain or with

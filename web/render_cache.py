@@ -37,7 +37,7 @@ from services import clock
 from services.readmodel.db import generation as db_generation
 from services.readmodel.db import lookup
 from web import i18n
-from web.conditional import GZIP_SUFFIX, matching
+from web.conditional import GZIP_SUFFIX, accepts, matching
 from web.metrics import RENDER_CACHE
 from web.security import COOKIELESS, SESSION_COOKIE
 
@@ -188,7 +188,7 @@ async def send_kept(rendered: Rendered, cache_control: str, scope: Scope, send: 
     packed, match = False, None
     for name, value in scope["headers"]:
         if name == b"accept-encoding":
-            packed = packed or b"gzip" in value
+            packed = packed or accepts(value.decode("latin-1"), "gzip")
         elif name == b"if-none-match":
             match = value.decode("latin-1")
     etag = rendered.etag[:-1] + GZIP_SUFFIX + '"' if packed else rendered.etag

@@ -9,7 +9,7 @@ from pathlib import Path
 import brotli
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
-from starlette.middleware.gzip import GZipMiddleware, IdentityResponder
+from starlette.middleware.gzip import GZipResponder, IdentityResponder
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
@@ -19,7 +19,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from services.settings import Settings
 from web import i18n
 from web.api import events as api
-from web.conditional import SUFFIXES
+from web.conditional import SUFFIXES, accepts
 from web.forms import Forbidden
 from web.i18n import LocaleMiddleware
 from web.metrics import MetricsMiddleware
@@ -70,24 +70,6 @@ routes: list[BaseRoute] = [
     Mount("/static", app=StaticFiles(directory=STATIC), name="static"),
     Route("/favicon.ico", favicon, name="favicon"),
 ]
-
-
-def accepts(header: str, coding: str) -> bool:
-    """Whether an ``Accept-Encoding`` header accepts ``coding`` by name (RFC 9110, 12.5.3:
-    a ``q`` of 0 refuses it; ``*`` is not taken as a yes)."""
-    for part in header.split(","):
-        name, _, params = part.partition(";")
-        if name.strip().lower() != coding:
-            continue
-        for param in params.split(";"):
-            key, _, value = param.partition("=")
-            if key.strip().lower() == "q":
-                try:
-                    return float(value) > 0
-                except ValueError:
-                    return False
-        return True
-    return False
 
 
 class BrotliResponder(IdentityResponder):
@@ -158,11 +140,14 @@ class Compress:
         outer = send if scope["path"].startswith("/static/") else tagged
         offered = next((v.decode("latin-1") for n, v in scope["headers"]
                         if n == b"accept-encoding"), "")
+        responder: IdentityResponder
         if accepts(offered, "br"):
-            await BrotliResponder(inner, self.minimum_size, self.quality)(scope, receive, outer)
-            return
-        await GZipMiddleware(inner, minimum_size=self.minimum_size,
-                             compresslevel=self.compresslevel)(scope, receive, outer)
+            responder = BrotliResponder(inner, self.minimum_size, self.quality)
+        elif accepts(offered, "gzip"):
+            responder = GZipResponder(inner, self.minimum_size, compresslevel=self.compresslevel)
+        else:
+            responder = IdentityResponder(inner, self.minimum_size)
+        await responder(scope, receive, outer)
 
 
 def _tagged(message: Message) -> Message:

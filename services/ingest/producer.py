@@ -34,6 +34,7 @@ class IngestProducer:
         self._lanes = Lanes(self._producer)
         self.started = False
         self._renew = False
+        self._renewing = asyncio.Lock()
 
     def _new_producer(self) -> AIOKafkaProducer:
         return AIOKafkaProducer(
@@ -83,7 +84,14 @@ class IngestProducer:
     async def publish(self, node_id: str, events: Sequence[Mapping[str, Any]]) -> None:
         """Send ``events`` as ``node_id`` and wait until Kafka has acknowledged all of them."""
         if self._renew:
-            await self._renewed()
+            # one renewal for all the requests that find it due: a second would start the
+            # new producer again (aiokafka then runs two sender routines, which spin)
+            async with self._renewing:
+                if self._renew:
+                    await self._renewed()
+        # every record made before any is added: an event that cannot be encoded leaves
+        # the request unsent, not half sent (and is no reason to renew the producer)
+        records = [self.encode(node_id, event) for event in events]
         failed = True
         try:
             # the partition as aiokafka's default partitioner picks it (murmur2 of the key),
@@ -91,7 +99,7 @@ class IngestProducer:
             partitions = len(await self._producer.partitions_for(INGEST_TOPIC))
             lanes = self._lanes
             sent = {lanes.add(partition_for(record[0], partitions), record)
-                    for record in (self.encode(node_id, event) for event in events)}
+                    for record in records}
             # shielded: the futures are shared with other requests, which a caller's
             # timeout must not cancel
             await asyncio.shield(sent.pop() if len(sent) == 1 else asyncio.gather(*sent))
@@ -153,32 +161,44 @@ class Lanes:
                     futures = await self._batches(partition, records)
                 except Exception as exc:  # the producer's own errors: closed, timed out
                     done.set_exception(exc)
-                else:
-                    _when_all(futures, done)
+                    continue
+                except BaseException:  # cancelled (shutdown): its requests are told
+                    done.set_exception(KafkaError("the sender was stopped"))
+                    raise
+                _when_all(futures, done)
         finally:  # (no await between the last look at ``_open`` and this)
             del self._senders[partition]
+            left = self._open.pop(partition, None)  # no sender would take it any more
+            if left is not None and not left[1].done():
+                left[1].set_exception(KafkaError("the sender was stopped"))
 
     async def _batches(self, partition: int, records: list[Record]
                        ) -> list[asyncio.Future[Any]]:
         producer = self._producer
         futures: list[asyncio.Future[Any]] = []
-        batch = producer.create_batch()
-        for key, value, headers in records:
-            if batch.append(key=key, value=value, timestamp=None, headers=headers) is None:
-                if batch.record_count():  # full: it goes, and the record starts the next
-                    futures.append(await producer.send_batch(batch, INGEST_TOPIC,
-                                                             partition=partition))
-                    batch = producer.create_batch()
-                if batch.append(key=key, value=value, timestamp=None,
-                                headers=headers) is None:  # larger than a batch on its own
-                    futures.append(await producer.send(INGEST_TOPIC, value=value, key=key,
-                                                       partition=partition, headers=headers))
-        if batch.record_count():
+
+        async def submit(batch: Any) -> None:
+            batch.close()  # (aiokafka's advice: nothing may be appended once it is queued)
             futures.append(await producer.send_batch(batch, INGEST_TOPIC, partition=partition))
+
+        try:
+            batch = producer.create_batch()
+            for key, value, headers in records:
+                # (an empty batch takes any record: one larger than a batch goes alone)
+                if batch.append(key=key, value=value, timestamp=None, headers=headers) is None:
+                    await submit(batch)  # full: it goes, and the record starts the next
+                    batch = producer.create_batch()
+                    batch.append(key=key, value=value, timestamp=None, headers=headers)
+            if batch.record_count():
+                await submit(batch)
+        except BaseException:
+            for future in futures:  # queued already: their outcome is nobody's now
+                future.add_done_callback(_retrieve)
+            raise
         return futures
 
 
-def _retrieve(future: asyncio.Future[None]) -> None:
+def _retrieve(future: asyncio.Future[Any]) -> None:
     if not future.cancelled():
         future.exception()
 
@@ -190,11 +210,12 @@ def _when_all(futures: list[asyncio.Future[Any]], done: asyncio.Future[None]) ->
     def settled(future: asyncio.Future[Any]) -> None:
         nonlocal left
         left -= 1
+        exc = None if future.cancelled() else future.exception()  # (always retrieved)
         if done.done():
             return
         if future.cancelled():
             done.set_exception(KafkaError("the record batch was cancelled"))
-        elif (exc := future.exception()) is not None:
+        elif exc is not None:
             done.set_exception(exc)
         elif left == 0:
             done.set_result(None)

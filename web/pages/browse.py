@@ -72,7 +72,12 @@ def _held(request: Request, generation: str | None, minute: int | None, key: str
                           request.scope.get("route")))
 
 
-def _keep(request: Request, key: str, response: Response) -> render_cache.Rendered:
+def _keep(request: Request, key: str, response: Response) -> render_cache.Rendered | None:
+    """Keep the page for every visitor, unless rendering it made a form token (a form
+    shown to visitors by mistake): that token is this browser's alone."""
+    token = getattr(request.state, "csrf_token", None)
+    if getattr(token, "issued", False):
+        return None
     rendered = render_cache.Rendered.of(bytes(response.body), key,
                                         response.template,  # type: ignore[attr-defined]
                                         response.context)  # type: ignore[attr-defined]
@@ -119,6 +124,8 @@ def kept_for_visitors(handler: Callable[[Request], Awaitable[Response]]
             if response.status_code != 200 or getattr(response, "template", None) is None:
                 return response
             kept = _keep(request, key, response)
+            if kept is None:
+                return response
         _held(request, generation, minute, key)
         return _shared_answer(request, kept)
 
@@ -258,6 +265,8 @@ async def proposal(request: Request) -> Response:
         if data["pending"]:  # ("sent, it will appear in a moment": not kept)
             return conditional.stamped(response, Validators(key), PRIVATE_REVALIDATE)
         kept = _keep(request, key, response)
+        if kept is None:
+            return response
         _held(request, generation, None, key)
         return _shared_answer(request, kept)
     if validators is None or form_context is not None or request.method not in ("GET", "HEAD"):

@@ -11,8 +11,8 @@ from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 from starlette.testclient import TestClient
 
-from web.conditional import Validators, fresh_tag
-from web.site import Compress, accepts
+from web.conditional import Validators, accepts, fresh_tag
+from web.site import Compress
 
 BODY = ("<p>Pelatihan menjahit untuk ibu-ibu di kelurahan Bitung Tengah.</p>\n" * 60).encode()
 TAG = '"abc123"'
