@@ -164,7 +164,7 @@ def matching(header: str, etag: str) -> str | None:
     for part in header.split(","):
         sent = part.strip()
         tag = sent.removeprefix("W/")
-        for suffix in (GZIP_SUFFIX, BROTLI_SUFFIX):
+        for suffix in SUFFIXES.values():
             if tag.endswith(suffix + '"'):
                 tag = tag[: -len(suffix) - 1] + '"'
         if tag == etag:

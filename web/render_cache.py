@@ -216,12 +216,12 @@ class VisitorLane:
     render cache before the middleware and the routing that do nothing for it.
 
     A browser without a session cookie asking again for a page that was kept (above)
-    gets the kept bytes, compressed once, or a 304, when the read
-    model's generation is still the one the page was answered at (and the minute, for
-    pages that read the clock; the city's date; whether Kafka is reachable): one prepared
-    read, no session or CSRF cookie parsing, no template, no compression. Anything else,
-    or any doubt, goes the ordinary way, which answers the same and remembers the page
-    for next time. Like ``web.api.events.IngestLane`` for ingest.
+    gets the kept bytes, compressed once, or a 304, when the read model's generation is
+    still the one the page was answered at (and the minute, for pages that read the
+    clock; the city's date; whether Kafka is reachable): one prepared read, no session
+    or CSRF cookie parsing, no template, no compression. Anything else, or any doubt,
+    goes the ordinary way, which answers the same and remembers the page for next time.
+    Like ``web.api.events.IngestLane`` for ingest.
     """
 
     def __init__(self, app: ASGIApp) -> None:
@@ -259,6 +259,5 @@ class VisitorLane:
         if kept is None:
             return False
         scope["route"] = held.route
-        await answer(kept, shared(state.settings.shared_cache_s),
-                                  scope, send)
+        await answer(kept, shared(state.settings.shared_cache_s), scope, send)
         return True

@@ -72,6 +72,10 @@ routes: list[BaseRoute] = [
 ]
 
 
+#: bodies at least this large are compressed in a thread (both encodings)
+THREAD_MINIMUM = 128 * 1024
+
+
 class BrotliResponder(IdentityResponder):
     """Brotli, as Starlette's ``GZipResponder`` does gzip: a whole body at once, a stream
     flushed chunk by chunk."""
@@ -93,10 +97,6 @@ class BrotliResponder(IdentityResponder):
         compressed = self._compressor.process(body)
         return compressed + (self._compressor.flush() if more_body
                              else self._compressor.finish())
-
-
-#: bodies at least this large are compressed in a thread, as Starlette's gzip does
-THREAD_MINIMUM = 128 * 1024
 
 
 class Compress:
@@ -144,7 +144,8 @@ class Compress:
         if accepts(offered, "br"):
             responder = BrotliResponder(inner, self.minimum_size, self.quality)
         elif accepts(offered, "gzip"):
-            responder = GZipResponder(inner, self.minimum_size, compresslevel=self.compresslevel)
+            responder = GZipResponder(inner, self.minimum_size, compresslevel=self.compresslevel,
+                                      thread_minimum_size=THREAD_MINIMUM)
         else:
             responder = IdentityResponder(inner, self.minimum_size)
         await responder(scope, receive, outer)

@@ -46,7 +46,6 @@ INGEST_LABELS = {
     "single_events_per_s": "single events (events/s)",
     "p50_ms": "p50 of single-event requests (ms)",
     "p99_ms": "p99 of single-event requests (ms)",
-    "web_cpu_ms_per_event": "web CPU per single event (ms)",
     "single_web_cpu_us": "web CPU per single event (µs)",
     "single_busy_pct": "machine CPU busy, single events (% of all cores)",
     "batch100_events_per_s": "batches of 100 (events/s)",
@@ -198,8 +197,6 @@ def run_ingest(env: BenchEnv, seconds: float, clients: int, web_workers: int = 1
         if batch == 1:
             figures["p50_ms"] = measured["p50_ms"]
             figures["p99_ms"] = measured["p99_ms"]
-            figures["web_cpu_ms_per_event"] = (
-                round(used * 1000 / posted, 2) if posted else None)
     console.print(f"the ceiling: a hello-world Starlette app, {clients} clients, {seconds:g} s")
     hello_base = start_hello(env)
     hello_pid = env.processes[-1].pid
