@@ -81,6 +81,9 @@ def server_options(host: str, port: int, *, access_log: bool = False) -> dict[st
         "proxy_headers": True,
         # httptools, with a bound on the request head that h11 has and httptools lacks
         "http": BoundedHttpToolsProtocol,
+        "loop": "uvloop",
+        # (what runs here is nobody's business, and one header less on every response)
+        "server_header": False,
         # open SSE streams must not hold a restart for long; clients resume
         "timeout_graceful_shutdown": 3,
     }

@@ -98,11 +98,19 @@ class IngestProducer:
             # from hashes kept by subject (``partition_for``)
             partitions = len(await self._producer.partitions_for(INGEST_TOPIC))
             lanes = self._lanes
-            sent = {lanes.add(partition_for(record[0], partitions), record)
-                    for record in records}
-            # shielded: the futures are shared with other requests, which a caller's
-            # timeout must not cancel
-            await asyncio.shield(sent.pop() if len(sent) == 1 else asyncio.gather(*sent))
+            if len(records) == 1:  # (the common case, without the grouping)
+                await lanes.add(partition_for(records[0][0], partitions), records)
+            else:
+                grouped: dict[int, list[Record]] = {}
+                for record in records:
+                    grouped.setdefault(partition_for(record[0], partitions), []).append(record)
+                # every partition's answer, also after one has failed: none is left unread
+                answers = await asyncio.gather(
+                    *(lanes.add(partition, group) for partition, group in grouped.items()),
+                    return_exceptions=True)
+                for answer in answers:
+                    if answer is not None:
+                        raise answer
             failed = False
         finally:  # also when the caller's timeout cancels us
             self._renew = self._renew or failed
@@ -136,41 +144,39 @@ class Lanes:
 
     def __init__(self, producer: AIOKafkaProducer) -> None:
         self._producer = producer
-        self._open: dict[int, tuple[list[Record], asyncio.Future[None]]] = {}
+        self._open: dict[int, _Group] = {}
         self._senders: dict[int, asyncio.Task[None]] = {}
 
-    def add(self, partition: int, record: Record) -> asyncio.Future[None]:
-        """Add ``record`` to ``partition``'s open group; the future of that group's
-        acknowledgement (or failure)."""
+    def add(self, partition: int, records: list[Record]) -> asyncio.Future[None]:
+        """Add ``records`` to ``partition``'s open group; the future of their
+        acknowledgement (or failure), the caller's own: cancelling it leaves the group be."""
         group = self._open.get(partition)
         if group is None:
-            done = asyncio.get_running_loop().create_future()
-            # (retrieved even when every waiting request has gone: no warning in the log)
-            done.add_done_callback(_retrieve)
-            group = self._open[partition] = ([], done)
+            group = self._open[partition] = _Group()
             if partition not in self._senders:
                 self._senders[partition] = asyncio.create_task(self._send(partition))
-        group[0].append(record)
-        return group[1]
+        group.records.extend(records)
+        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        group.waiters.append(waiter)
+        return waiter
 
     async def _send(self, partition: int) -> None:
         try:
             while (group := self._open.pop(partition, None)) is not None:
-                records, done = group
                 try:
-                    futures = await self._batches(partition, records)
+                    futures = await self._batches(partition, group.records)
                 except Exception as exc:  # the producer's own errors: closed, timed out
-                    done.set_exception(exc)
+                    group.settle(exc)
                     continue
                 except BaseException:  # cancelled (shutdown): its requests are told
-                    done.set_exception(KafkaError("the sender was stopped"))
+                    group.settle(KafkaError("the sender was stopped"))
                     raise
-                _when_all(futures, done)
+                _when_all(futures, group)
         finally:  # (no await between the last look at ``_open`` and this)
             del self._senders[partition]
             left = self._open.pop(partition, None)  # no sender would take it any more
-            if left is not None and not left[1].done():
-                left[1].set_exception(KafkaError("the sender was stopped"))
+            if left is not None:
+                left.settle(KafkaError("the sender was stopped"))
 
     async def _batches(self, partition: int, records: list[Record]
                        ) -> list[asyncio.Future[Any]]:
@@ -198,29 +204,50 @@ class Lanes:
         return futures
 
 
+class _Group:
+    """The records added to a partition since its sender last took them, and the
+    futures of the requests that added them."""
+
+    __slots__ = ("records", "waiters")
+
+    def __init__(self) -> None:
+        self.records: list[Record] = []
+        self.waiters: list[asyncio.Future[None]] = []
+
+    def settle(self, exc: BaseException | None) -> None:
+        """Tell every request still waiting (one whose deadline passed has cancelled its own)."""
+        for waiter in self.waiters:
+            if waiter.done():
+                continue
+            if exc is None:
+                waiter.set_result(None)
+            else:
+                waiter.set_exception(exc)
+
+
 def _retrieve(future: asyncio.Future[Any]) -> None:
     if not future.cancelled():
         future.exception()
 
 
-def _when_all(futures: list[asyncio.Future[Any]], done: asyncio.Future[None]) -> None:
-    """Settle ``done`` once every one of ``futures`` has: with the first failure, if any."""
+def _when_all(futures: list[asyncio.Future[Any]], group: _Group) -> None:
+    """Settle ``group`` once every one of ``futures`` has: with the first failure, if any."""
     left = len(futures)
+    settled_already = False
 
     def settled(future: asyncio.Future[Any]) -> None:
-        nonlocal left
+        nonlocal left, settled_already
         left -= 1
         exc = None if future.cancelled() else future.exception()  # (always retrieved)
-        if done.done():
+        if settled_already:
             return
         if future.cancelled():
-            done.set_exception(KafkaError("the record batch was cancelled"))
-        elif exc is not None:
-            done.set_exception(exc)
-        elif left == 0:
-            done.set_result(None)
+            exc = KafkaError("the record batch was cancelled")
+        if exc is not None or left == 0:
+            settled_already = True
+            group.settle(exc)
 
     if not futures:
-        done.set_result(None)
+        group.settle(None)
     for future in futures:
         future.add_done_callback(settled)

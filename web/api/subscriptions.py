@@ -24,7 +24,7 @@ from services.feeds.webhooks.targets import TargetRefused, check_target
 from services.identity.keys import Credential
 from services.readmodel.feed_tables import ACTIVE, PAUSED, WebhookDelivery, WebhookSubscription
 from web.api import params
-from web.api.events import BodyTooLarge, read_body
+from web.api.events import BodyTooLarge, request_body
 from web.problems import JSONResponse, problem
 from web.queries.filters import whole_number
 
@@ -57,7 +57,7 @@ async def _owner(request: Request) -> Credential | Response:
 
 async def _read_json(request: Request) -> Any:
     # read at most MAX_BODY bytes: request.body() would hold any size in memory first
-    return orjson.loads(await read_body(request, MAX_BODY))
+    return orjson.loads(await request_body(request, MAX_BODY))
 
 
 def _too_large() -> Response:
