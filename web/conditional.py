@@ -176,17 +176,23 @@ def matching(header: str, etag: str) -> str | None:
 
 def fresh_tag(request: Request, validators: Validators) -> str | None:
     """The ETag to answer 304 with, when the client holds the current representation;
-    else None. ``If-None-Match`` decides when it is sent; ``If-Modified-Since`` only
-    without it (RFC 9110, 13.2.2)."""
-    if request.method not in ("GET", "HEAD"):
+    else None."""
+    headers = request.headers
+    return fresh(request.method, headers.get("if-none-match"), headers.get("if-modified-since"),
+                 validators)
+
+
+def fresh(method: str, if_none_match: str | None, if_modified_since: str | None,
+          validators: Validators) -> str | None:
+    """``fresh_tag`` of a request's method and conditional headers. ``If-None-Match``
+    decides when it is sent; ``If-Modified-Since`` only without it (RFC 9110, 13.2.2)."""
+    if method not in ("GET", "HEAD"):
         return None
-    match = request.headers.get("if-none-match")
-    if match is not None:
-        return matching(match, validators.etag)
-    since = request.headers.get("if-modified-since")
-    if since and validators.last_modified is not None:
+    if if_none_match is not None:
+        return matching(if_none_match, validators.etag)
+    if if_modified_since and validators.last_modified is not None:
         try:
-            moment = email.utils.parsedate_to_datetime(since)
+            moment = email.utils.parsedate_to_datetime(if_modified_since)
         except (TypeError, ValueError, IndexError):
             return None  # an unreadable date is ignored, as the RFC says
         if moment.tzinfo is None:

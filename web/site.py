@@ -20,6 +20,7 @@ from services.settings import Settings
 from web import i18n
 from web.api import events as api
 from web.conditional import SUFFIXES, accepts
+from web.feeds.documents import FeedLane
 from web.forms import Forbidden
 from web.i18n import LocaleMiddleware
 from web.metrics import MetricsMiddleware
@@ -172,6 +173,7 @@ def middleware(settings: Settings) -> list[Middleware]:
         Middleware(SecurityHeadersMiddleware, https=settings.cookie_secure),
         Middleware(MetricsMiddleware),
         Middleware(VisitorLane),
+        Middleware(FeedLane),
         Middleware(RejectNul),
         Middleware(Compress),
         Middleware(LocaleMiddleware, tz=settings.timezone),
