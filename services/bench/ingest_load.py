@@ -23,6 +23,7 @@ import uuid
 from typing import Any
 
 import orjson
+import uvloop
 
 from events.catalog import PROPOSAL_SUBMITTED
 from events.envelope import cloud_event, timestamp
@@ -103,4 +104,5 @@ async def main(argv: list[str]) -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main(sys.argv[1:]))
+    # (uvloop: the load costs the machine the service shares less, as it costs the server)
+    uvloop.run(main(sys.argv[1:]))

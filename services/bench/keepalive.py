@@ -123,8 +123,9 @@ class Client:
             except OSError as exc:
                 raise RequestFailed(repr(exc)) from exc
             try:
-                status, answer, keep = await asyncio.wait_for(
-                    connection.exchange(request), self._timeout)
+                # (a deadline on this task: ``wait_for`` makes a task of its own per request)
+                async with asyncio.timeout(self._timeout):
+                    status, answer, keep = await connection.exchange(request)
             except (TimeoutError, RequestFailed) as exc:
                 connection.closed = True
                 if connection.transport is not None:
