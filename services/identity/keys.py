@@ -8,6 +8,7 @@ a grace period; revoking ends every key of the node at once.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import secrets
 from collections.abc import Iterable
@@ -96,7 +97,14 @@ def credential_for_key(engine: Engine, key: str) -> Credential | None:
     node_id, scopes, revoked_at, expires_at = found[0]
     if not _live(revoked_at, expires_at):
         return None
-    return Credential(node_id, frozenset(s for s in scopes.split(",") if s))
+    return Credential(node_id, _scope_set(scopes))
+
+
+@functools.lru_cache(maxsize=64)
+def _scope_set(scopes: str) -> frozenset[str]:
+    """The scopes of a stored list (``publish,subscribe``): made once per list, not per
+    API request."""
+    return frozenset(s for s in scopes.split(",") if s)
 
 
 _BY_HASH = (select(NodeCredential.node_id, NodeCredential.scopes,
