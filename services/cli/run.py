@@ -34,6 +34,7 @@ def web(host: str | None, port: int | None, workers: int) -> None:
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="gotong-metrics-")
     import uvicorn
 
+    from services.process import web_workers
     from web.app import create_app
     from web.http_protocol import server_options
 
@@ -41,8 +42,8 @@ def web(host: str | None, port: int | None, workers: int) -> None:
     options = server_options(host or s.http_host, port or s.http_port, access_log=s.access_log)
     if workers == 1:
         uvicorn.run(create_app(s), **options)
-    else:  # each worker process builds its app from the same environment
-        uvicorn.run("web.app:create_app", factory=True, workers=workers, **options)
+    else:  # each process builds its app from the same environment, and has its own socket
+        web_workers.run(options, workers)
 
 
 @click.command()
