@@ -35,6 +35,8 @@ DURATION = Histogram("gotong_http_request_seconds", "Time to the end of each res
                      ["route"], buckets=(.002, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 10))
 RENDER_CACHE = Counter("gotong_render_cache_lookups", "Pages looked up in the render cache "
                        "(visitors not signed in), by outcome: hit or miss.", ["outcome"])
+FEED_LANE = Counter("gotong_feed_lane_answers", "Polls of feeds, calendars and open data "
+                    "answered 304 by the feed lane, before the middleware and the router.")
 
 LOOPBACK = ("127.", "::1", "localhost")
 STREAMS = ("/api/v1/stream", "/live/")  # open for minutes: counted, not timed

@@ -20,7 +20,7 @@ from services.settings import Settings
 from web import i18n
 from web.api import events as api
 from web.conditional import SUFFIXES, accepts
-from web.feeds.documents import FeedLane
+from web.feeds.polls import FeedLane
 from web.forms import Forbidden
 from web.i18n import LocaleMiddleware
 from web.metrics import MetricsMiddleware

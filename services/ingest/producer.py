@@ -104,13 +104,10 @@ class IngestProducer:
                 grouped: dict[int, list[Record]] = {}
                 for record in records:
                     grouped.setdefault(partition_for(record[0], partitions), []).append(record)
-                # every partition's answer, also after one has failed: none is left unread
-                answers = await asyncio.gather(
-                    *(lanes.add(partition, group) for partition, group in grouped.items()),
-                    return_exceptions=True)
-                for answer in answers:
-                    if answer is not None:
-                        raise answer
+                waiters = [lanes.add(partition, group) for partition, group in grouped.items()]
+                for waiter in waiters:  # the first failure answers; the others' are read too
+                    waiter.add_done_callback(_retrieve)
+                await asyncio.gather(*waiters)
             failed = False
         finally:  # also when the caller's timeout cancels us
             self._renew = self._renew or failed

@@ -201,8 +201,9 @@ class IngestLane:
     ``web.security.security_headers``) and the metrics (``web.metrics.count``), without
     a wrapper per message for each (~13 µs of a ~170 µs request); it reads the two
     headers it needs from the scope and sends the 202 itself, without a Request or a
-    Response object. A client that leaves before its answer is counted as 499 (nginx's
-    word). An endpoint's failure still reaches the 500 handler (Starlette's, outside all
+    Response object. A client that leaves while its body is read is counted as 499
+    (nginx's word; one that leaves later is counted by the answer it did not wait for).
+    An endpoint's failure still reaches the 500 handler (Starlette's, outside all
     middleware), which adds the headers itself; Starlette's HTTPException handlers are
     inside, so ``ingest`` answers every refusal itself (problem details) and raises none.
     """

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -19,27 +18,23 @@ from sqlmodel import Session, select
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
-from starlette.types import ASGIApp, Receive, Scope, Send
 
-from services import clock
 from services.feeds.documents import atom, calendar, opendata
 from services.readmodel.db import generation as db_generation
 from services.readmodel.db import lookup, snapshot
 from services.readmodel.tables import ActionItem, Indicator, Node, Program, Proposal
 from web import conditional, i18n
 from web.conditional import Validators, digest, stamped
+from web.feeds import polls
 from web.i18n import gettext as _
 from web.problems import problem
 from web.queries import feeds as fq
 from web.queries import records as queries
 from web.queries.board import names_of, status_words
-from web.render_cache import Address, address
 
 _V = TypeVar("_V")
 
 ATOM_ENTRIES = 50
-#: where ``_conditional`` answers, and ``FeedLane`` looks first
-POLLED_PATHS = ("/feeds/", "/data/")
 ATOM_TYPE = "application/atom+xml; charset=utf-8"
 
 
@@ -129,13 +124,6 @@ def _validators(request: Request, *parts: Any, shown: list[fq.Versions],
     return Validators(etag, conditional.SIGHTINGS.last_modified(seen_as, etag), vary, seen_as)
 
 
-#: each document's validators, kept while the read model is unchanged: agencies poll
-#: feeds every few minutes and most polls find nothing new
-KEPT = conditional.KeptValidators()
-#: what ``KEPT`` knows a conditional request by (its URL, language and date), and its
-#: route, per request as it came (``render_cache.address``): for ``FeedLane``
-POLLED: OrderedDict[Address, tuple[tuple[Any, ...], Any]] = OrderedDict()
-POLLED_SIZE = 20_000
 
 
 async def _conditional(request: Request, stamp: Callable[[Session], Validators | None],
@@ -150,87 +138,17 @@ async def _conditional(request: Request, stamp: Callable[[Session], Validators |
         # read before the stamp: a commit in between makes the next poll recompute
         generation = await lookup(engine, db_generation, engine)
         key = (str(request.url), i18n.current.get(), i18n.today(request))
-        found, validators = KEPT.get(key, generation)
+        found, validators = polls.KEPT.get(key, generation)
         if found:
             validators = validators.refreshed() if validators is not None else None
         else:
             validators = await asyncio.to_thread(_stamp, engine, stamp)
-            KEPT.put(key, generation, validators)
+            polls.KEPT.put(key, generation, validators)
         if validators is not None:
-            _polled(request.scope, key)
+            polls.remember(request.scope, key)
             if tag := conditional.fresh_tag(request, validators):
                 return conditional.not_modified(validators, tag)
     return await render()
-
-
-def _polled(scope: Scope, key: tuple[Any, ...]) -> None:
-    asked_as = _asked(scope)[0]
-    POLLED[asked_as] = (key, scope.get("route"))
-    POLLED.move_to_end(asked_as)
-    while len(POLLED) > POLLED_SIZE:
-        POLLED.popitem(last=False)
-
-
-def _asked(scope: Scope) -> tuple[Address, str | None, str | None]:
-    """The request as it came (with the language ``LocaleMiddleware`` picks from it;
-    the query holds ``?lang=``), its ``If-None-Match`` and its ``If-Modified-Since``."""
-    cookie = language = match = since = None
-    for name, value in scope["headers"]:
-        if name == b"cookie":
-            cookie = value.decode("latin-1")
-        elif name == b"accept-language":
-            language = value.decode("latin-1")
-        elif name == b"if-none-match":
-            match = value.decode("latin-1")
-        elif name == b"if-modified-since":
-            since = value.decode("latin-1")
-    return address(scope, i18n.choose(i18n.cookie_value(cookie), language)), match, since
-
-
-class FeedLane:
-    """The lane of a feed reader's poll: a conditional GET of a feed, calendar or open
-    data file answered 304 before the middleware and routing that do nothing for it.
-
-    Agencies' systems and feed readers poll every few minutes and most polls find
-    nothing new. A poll that comes in the same words as one ``_conditional`` answered
-    (URL, language, and so the same document) while the read model's generation is the
-    one its validators were kept at, and the city's date the same, is answered from
-    ``KEPT`` here: one prepared read, no Request, no routing. Anything else, or a client
-    that does not hold the current document, goes the ordinary way, which answers the
-    same. Like ``web.render_cache.VisitorLane`` for pages.
-    """
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] not in ("GET", "HEAD") \
-                or not scope["path"].startswith(POLLED_PATHS) \
-                or not await self._answered(scope, receive, send):
-            await self.app(scope, receive, send)
-
-    async def _answered(self, scope: Scope, receive: Receive, send: Send) -> bool:
-        asked_as, match, since = _asked(scope)
-        if match is None and since is None:
-            return False
-        polled = POLLED.get(asked_as)
-        if polled is None:
-            return False
-        key, route = polled
-        state = scope["app"].state
-        if key[2] != clock.today(state.settings.timezone):
-            return False
-        engine = state.engine
-        found, validators = KEPT.get(key, await lookup(engine, db_generation, engine))
-        if not found or validators is None:
-            return False
-        validators = validators.refreshed()
-        tag = conditional.fresh(scope["method"], match, since, validators)
-        if tag is None:
-            return False
-        scope["route"] = route
-        await conditional.not_modified(validators, tag)(scope, receive, send)
-        return True
 
 
 def _nodes(session: Session) -> tuple[int, int, str | None]:

@@ -13,7 +13,7 @@ import pytest
 
 from services import clock
 from web.conditional import Validators
-from web.feeds import documents
+from web.feeds import polls
 
 PATH = "/feeds/proposals.atom"
 TAG = '"abc"'
@@ -23,9 +23,9 @@ def _app(generation: str, monkeypatch: pytest.MonkeyPatch) -> Any:
     async def lookup(engine: Any, read: Any, *args: Any) -> str:
         return generation
 
-    monkeypatch.setattr(documents, "lookup", lookup)
-    monkeypatch.setattr(documents, "KEPT", documents.conditional.KeptValidators())
-    monkeypatch.setattr(documents, "POLLED", documents.OrderedDict())
+    monkeypatch.setattr(polls, "lookup", lookup)
+    monkeypatch.setattr(polls, "KEPT", polls.conditional.KeptValidators())
+    monkeypatch.setattr(polls, "POLLED", polls.OrderedDict())
     settings = SimpleNamespace(timezone="Asia/Makassar")
     return SimpleNamespace(state=SimpleNamespace(engine=None, settings=settings))
 
@@ -39,8 +39,8 @@ def _scope(app: Any, *headers: tuple[bytes, bytes], query: bytes = b"") -> dict[
 def _polled(app: Any, generation: str = "g1", day: dt.date | None = None) -> None:
     """What ``_conditional`` leaves after answering a poll of PATH in Indonesian."""
     key = ("http://example.org" + PATH, "id", day or clock.today("Asia/Makassar"))
-    documents.KEPT.put(key, generation, Validators(TAG, vary=("Accept-Language", "Cookie")))
-    documents._polled(_scope(app, (b"if-none-match", TAG.encode())), key)
+    polls.KEPT.put(key, generation, Validators(TAG, vary=("Accept-Language", "Cookie")))
+    polls.remember(_scope(app, (b"if-none-match", TAG.encode())), key)
 
 
 def _ask(app: Any, *headers: tuple[bytes, bytes], query: bytes = b"",
@@ -58,7 +58,10 @@ def _ask(app: Any, *headers: tuple[bytes, bytes], query: bytes = b"",
     scope = _scope(app, *headers, query=query)
     scope["method"] = method
     scope.pop("route")
-    asyncio.run(documents.FeedLane(ordinary)(scope, None, send))
+    async def receive() -> Any:
+        raise AssertionError("a GET has no body to read")
+
+    asyncio.run(polls.FeedLane(ordinary)(scope, receive, send))
     return bool(inner), sent, scope
 
 

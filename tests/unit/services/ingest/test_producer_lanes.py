@@ -1,0 +1,125 @@
+"""The lanes that gather concurrent requests' records into record batches
+(``services.ingest.producer``): each request hears of its own records, at once, and
+never of another's cancellation."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+from aiokafka.errors import KafkaError
+
+from services.ingest.producer import IngestProducer, Lanes, Record
+from services.kafka_clients import partition_for
+from services.settings import get as get_settings
+
+PARTITIONS = 6
+
+
+class _Batch:
+    def __init__(self) -> None:
+        self.keys: list[bytes] = []
+
+    def append(self, *, key: bytes, value: bytes, timestamp: Any, headers: Any) -> object:
+        self.keys.append(key)
+        return object()
+
+    def close(self) -> None:
+        pass
+
+    def record_count(self) -> int:
+        return len(self.keys)
+
+
+class _Producer:
+    """aiokafka's producer as the lanes use it: a batch's future settles when told."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[int, list[bytes], asyncio.Future[Any]]] = []
+
+    def create_batch(self) -> _Batch:
+        return _Batch()
+
+    async def send_batch(self, batch: _Batch, topic: str, partition: int) -> asyncio.Future[Any]:
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self.sent.append((partition, batch.keys, future))
+        return future
+
+    async def partitions_for(self, topic: str) -> set[int]:
+        return set(range(PARTITIONS))
+
+
+def _record(key: str) -> Record:
+    return key.encode(), b"{}", []
+
+
+async def _sent(producer: _Producer, count: int) -> None:
+    for _ in range(100):
+        if len(producer.sent) >= count:
+            return
+        await asyncio.sleep(0)
+    raise AssertionError(f"{len(producer.sent)} batches sent, not {count}")
+
+
+def test_requests_in_one_group_travel_together_and_hear_each_their_own() -> None:
+    async def scenario() -> None:
+        producer = _Producer()
+        lanes = Lanes(producer)
+        first = lanes.add(0, [_record("a")])
+        second = lanes.add(0, [_record("b"), _record("c")])
+        gone = lanes.add(0, [_record("d")])
+        gone.cancel()  # a request whose deadline passed: the others do not hear of it
+        await _sent(producer, 1)
+        ((partition, keys, acknowledged),) = producer.sent
+        assert (partition, keys) == (0, [b"a", b"b", b"c", b"d"])
+        assert not first.done() and not second.done()
+        acknowledged.set_result(None)
+        await asyncio.wait_for(asyncio.gather(first, second), 1)
+
+    asyncio.run(scenario())
+
+
+def test_a_failed_batch_fails_only_its_own_requests() -> None:
+    async def scenario() -> None:
+        producer = _Producer()
+        lanes = Lanes(producer)
+        failing, fine = lanes.add(0, [_record("a")]), lanes.add(1, [_record("b")])
+        await _sent(producer, 2)
+        by_partition = {partition: future for partition, _, future in producer.sent}
+        by_partition[0].set_exception(KafkaError("the broker refused"))
+        by_partition[1].set_result(None)
+        with pytest.raises(KafkaError, match="refused"):
+            await asyncio.wait_for(failing, 1)
+        await asyncio.wait_for(fine, 1)
+
+    asyncio.run(scenario())
+
+
+def _keys_in_two_partitions() -> tuple[str, str]:
+    keys = [f"subject-{n}" for n in range(50)]
+    first = keys[0]
+    other = next(k for k in keys if partition_for(k.encode(), PARTITIONS)
+                 != partition_for(first.encode(), PARTITIONS))
+    return first, other
+
+
+def test_a_request_over_two_partitions_hears_of_the_first_failure_at_once() -> None:
+    async def scenario() -> None:
+        ingest = IngestProducer(get_settings())
+        await ingest._producer.stop()  # (never started: only its place is taken)
+        producer = _Producer()
+        ingest._producer = producer
+        ingest._lanes = Lanes(producer)
+        first, other = _keys_in_two_partitions()
+        events = [{"subject": first, "id": "1"}, {"subject": other, "id": "2"}]
+        published = asyncio.create_task(ingest.publish("dinsos-bitung", events))
+        await _sent(producer, 2)
+        producer.sent[0][2].set_exception(KafkaError("the broker refused"))
+        # the other partition never answers: the request does not wait for it
+        with pytest.raises(KafkaError, match="refused"):
+            await asyncio.wait_for(published, 1)
+        producer.sent[1][2].set_exception(KafkaError("late"))  # read, not left unread
+        await asyncio.sleep(0)
+
+    asyncio.run(scenario())
