@@ -81,6 +81,13 @@ def test_a_batch_is_accepted_whole_with_202(stack: Stack) -> None:
     response = stack.post(node, batch)
     assert response.status_code == 202
     assert response.json() == {"accepted": 500, "ids": [e["id"] for e in batch]}
+    # sent by the ingest lane itself: JSON, no cookie, and the headers every answer has
+    assert response.headers["content-type"] == "application/json"
+    assert int(response.headers["content-length"]) == len(response.content)
+    assert "set-cookie" not in response.headers and "server" not in response.headers
+    for name in ("content-security-policy", "x-content-type-options", "x-frame-options",
+                 "referrer-policy"):
+        assert name in response.headers, name
 
 
 def test_concurrent_requests_land_once_each_in_their_subjects_partition_in_order(
