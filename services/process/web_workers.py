@@ -54,15 +54,8 @@ def listening_sockets(host: str, port: int) -> list[socket.socket]:
     ``SO_REUSEPORT`` group (IPv6 ones for IPv6 only, beside the IPv4 ones)."""
     found: list[socket.socket] = []
     try:
-        for family, kind, proto, _, address in dict.fromkeys(socket.getaddrinfo(
-                host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)):
-            sock = socket.socket(family, kind, proto)
-            found.append(sock)
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
-            if family == socket.AF_INET6:
-                sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
-            sock.bind(address)
+        for address in _addresses(host, port):
+            found.append(_bound(address, reuse_port=True))
     except OSError:
         for sock in found:
             sock.close()
@@ -73,13 +66,29 @@ def listening_sockets(host: str, port: int) -> list[socket.socket]:
 def port_is_free(host: str, port: int) -> None:
     """Raise OSError if anything listens on ``host:port``, a group of ``SO_REUSEPORT``
     sockets included (another ``gotong web``, or processes a killed one left)."""
-    for family, kind, proto, _, address in socket.getaddrinfo(
-            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE):
-        with socket.socket(family, kind, proto) as probe:
-            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            if family == socket.AF_INET6:
-                probe.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
-            probe.bind(address)
+    for address in _addresses(host, port):
+        _bound(address, reuse_port=False).close()
+
+
+def _addresses(host: str, port: int) -> list[tuple[Any, ...]]:
+    return list(dict.fromkeys(socket.getaddrinfo(
+        host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)))
+
+
+def _bound(address: tuple[Any, ...], *, reuse_port: bool) -> socket.socket:
+    family, kind, proto, _, where = address
+    sock = socket.socket(family, kind, proto)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if reuse_port:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        if family == socket.AF_INET6:
+            sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+        sock.bind(where)
+    except OSError:
+        sock.close()
+        raise
+    return sock
 
 
 def serve(options: dict[str, Any]) -> None:

@@ -124,8 +124,6 @@ def _validators(request: Request, *parts: Any, shown: list[fq.Versions],
     return Validators(etag, conditional.SIGHTINGS.last_modified(seen_as, etag), vary, seen_as)
 
 
-
-
 async def _conditional(request: Request, stamp: Callable[[Session], Validators | None],
                        render: Callable[[], Awaitable[Response]]) -> Response:
     """304 when the client holds what ``stamp`` names; else the response ``render`` makes

@@ -4,7 +4,6 @@ that holds the current document."""
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 from types import SimpleNamespace
 from typing import Any
@@ -12,6 +11,7 @@ from typing import Any
 import pytest
 
 from services import clock
+from tests.support.lanes import through
 from web.conditional import Validators
 from web.feeds import polls
 
@@ -46,23 +46,10 @@ def _polled(app: Any, generation: str = "g1", day: dt.date | None = None) -> Non
 def _ask(app: Any, *headers: tuple[bytes, bytes], query: bytes = b"",
          method: str = "GET") -> tuple[bool, list[Any], dict[str, Any]]:
     """(whether the ordinary way was taken, what was sent, the scope)"""
-    inner: list[bool] = []
-    sent: list[Any] = []
-
-    async def ordinary(scope: Any, receive: Any, send: Any) -> None:
-        inner.append(True)
-
-    async def send(message: Any) -> None:
-        sent.append(message)
-
     scope = _scope(app, *headers, query=query)
     scope["method"] = method
     scope.pop("route")
-    async def receive() -> Any:
-        raise AssertionError("a GET has no body to read")
-
-    asyncio.run(polls.FeedLane(ordinary)(scope, receive, send))
-    return bool(inner), sent, scope
+    return (*through(polls.FeedLane, scope), scope)
 
 
 def test_a_poll_in_the_same_words_is_answered_304_with_the_validators(

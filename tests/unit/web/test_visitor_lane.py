@@ -3,7 +3,6 @@ the read model's generation (and the minute, the date, Kafka's state) holds."""
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import time
 from types import SimpleNamespace
@@ -12,6 +11,7 @@ from typing import Any
 import pytest
 
 from services import clock
+from tests.support.lanes import through
 from web import render_cache
 from web.render_cache import Held, RenderCache, Rendered
 
@@ -45,17 +45,7 @@ def _scope(app: Any, *headers: tuple[bytes, bytes]) -> dict[str, Any]:
 
 def _ask(app: Any, *headers: tuple[bytes, bytes]) -> tuple[bool, list[Any]]:
     """(whether the ordinary way was taken, what was sent)"""
-    inner: list[bool] = []
-    sent: list[Any] = []
-
-    async def ordinary(scope: Any, receive: Any, send: Any) -> None:
-        inner.append(True)
-
-    async def send(message: Any) -> None:
-        sent.append(message)
-
-    asyncio.run(render_cache.VisitorLane(ordinary)(_scope(app, *headers), None, send))
-    return bool(inner), sent
+    return through(render_cache.VisitorLane, _scope(app, *headers))
 
 
 def test_a_visitor_gets_the_kept_page_without_the_ordinary_way(
