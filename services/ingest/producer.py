@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -81,12 +82,17 @@ class IngestProducer:
         headers = [(ATTEST_HEADER, attest(self._secret, node_id, value))]
         return str(event["subject"]).encode(), value, headers
 
-    async def publish(self, node_id: str, events: Sequence[Mapping[str, Any]]) -> None:
-        """Send ``events`` as ``node_id`` and wait until Kafka has acknowledged all of them."""
+    async def publish(self, node_id: str, events: Sequence[Mapping[str, Any]],
+                      deadline: float | None = None) -> None:
+        """Send ``events`` as ``node_id`` and wait until Kafka has acknowledged all of them.
+
+        ``deadline`` (the running loop's clock) bounds the wait: past it, TimeoutError. It
+        is kept by the group the events join (``Lanes``), one timer for the requests that
+        wait together, rather than a timeout of each request's own."""
         if self._renew:
             # one renewal for all the requests that find it due: a second would start the
             # new producer again (aiokafka then runs two sender routines, which spin)
-            async with self._renewing:
+            async with asyncio.timeout_at(deadline), self._renewing:
                 if self._renew:
                     await self._renewed()
         # every record made before any is added: an event that cannot be encoded leaves
@@ -96,20 +102,25 @@ class IngestProducer:
         try:
             # the partition as aiokafka's default partitioner picks it (murmur2 of the key),
             # from hashes kept by subject (``partition_for``)
-            partitions = len(await self._producer.partitions_for(INGEST_TOPIC))
+            known = self._producer.client.cluster.partitions_for_topic(INGEST_TOPIC)
+            if known is None:  # not in the metadata yet: asked of the broker
+                async with asyncio.timeout_at(deadline):
+                    known = await self._producer.partitions_for(INGEST_TOPIC)
+            partitions = len(known)
             lanes = self._lanes
             if len(records) == 1:  # (the common case, without the grouping)
-                await lanes.add(partition_for(records[0][0], partitions), records)
+                await lanes.add(partition_for(records[0][0], partitions), records, deadline)
             else:
                 grouped: dict[int, list[Record]] = {}
                 for record in records:
                     grouped.setdefault(partition_for(record[0], partitions), []).append(record)
-                waiters = [lanes.add(partition, group) for partition, group in grouped.items()]
+                waiters = [lanes.add(partition, group, deadline)
+                           for partition, group in grouped.items()]
                 for waiter in waiters:  # the first failure answers; the others' are read too
                     waiter.add_done_callback(_retrieve)
                 await asyncio.gather(*waiters)
             failed = False
-        finally:  # also when the caller's timeout cancels us
+        finally:  # also when a deadline passed, or the caller was cancelled
             self._renew = self._renew or failed
 
     async def is_reachable(self, timeout: float = 3.0) -> bool:
@@ -144,9 +155,11 @@ class Lanes:
         self._open: dict[int, _Group] = {}
         self._senders: dict[int, asyncio.Task[None]] = {}
 
-    def add(self, partition: int, records: list[Record]) -> asyncio.Future[None]:
+    def add(self, partition: int, records: list[Record], deadline: float | None = None
+            ) -> asyncio.Future[None]:
         """Add ``records`` to ``partition``'s open group; the future of their
-        acknowledgement (or failure), the caller's own: cancelling it leaves the group be."""
+        acknowledgement (or failure, or TimeoutError once the loop's clock passes
+        ``deadline``), the caller's own: cancelling it leaves the group be."""
         group = self._open.get(partition)
         if group is None:
             group = self._open[partition] = _Group()
@@ -154,7 +167,7 @@ class Lanes:
                 self._senders[partition] = asyncio.create_task(self._send(partition))
         group.records.extend(records)
         waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        group.waiters.append(waiter)
+        group.wait(waiter, deadline)
         return waiter
 
     async def _send(self, partition: int) -> None:
@@ -202,17 +215,48 @@ class Lanes:
 
 
 class _Group:
-    """The records added to a partition since its sender last took them, and the
-    futures of the requests that added them."""
+    """The records added to a partition since its sender last took them, the futures of
+    the requests that added them, and one timer for the earliest of their deadlines."""
 
-    __slots__ = ("records", "waiters")
+    __slots__ = ("records", "waiters", "deadlines", "timer")
 
     def __init__(self) -> None:
         self.records: list[Record] = []
         self.waiters: list[asyncio.Future[None]] = []
+        self.deadlines: list[float] = []  # per waiter (inf: none)
+        self.timer: asyncio.TimerHandle | None = None
+
+    def wait(self, waiter: asyncio.Future[None], deadline: float | None) -> None:
+        self.waiters.append(waiter)
+        self.deadlines.append(math.inf if deadline is None else deadline)
+        if deadline is not None and (self.timer is None or deadline < self.timer.when()):
+            self._arm(deadline)
+
+    def _arm(self, when: float) -> None:
+        if self.timer is not None:
+            self.timer.cancel()
+        self.timer = asyncio.get_running_loop().call_at(when, self._expire)
+
+    def _expire(self) -> None:
+        """Fail the requests whose deadline has come; wait on for the next one."""
+        self.timer = None
+        now = asyncio.get_running_loop().time()
+        following = math.inf
+        for waiter, deadline in zip(self.waiters, self.deadlines, strict=True):
+            if waiter.done():
+                continue
+            if deadline <= now:
+                waiter.set_exception(TimeoutError("Kafka did not acknowledge in time"))
+            else:
+                following = min(following, deadline)
+        if following < math.inf:
+            self._arm(following)
 
     def settle(self, exc: BaseException | None) -> None:
-        """Tell every request still waiting (one whose deadline passed has cancelled its own)."""
+        """Tell every request still waiting (one whose deadline passed was told then)."""
+        if self.timer is not None:
+            self.timer.cancel()
+            self.timer = None
         for waiter in self.waiters:
             if waiter.done():
                 continue

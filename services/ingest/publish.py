@@ -87,9 +87,10 @@ async def send(producer: IngestProducer | None, node: str, events: Sequence[Any]
     if producer is None or not producer.started:
         raise NotPublished("kafka-unavailable", "Kafka is not reachable right now")
     try:
-        # (a deadline on this task, not ``wait_for``'s task of its own for every request)
-        async with asyncio.timeout(timeout_s):
-            await producer.publish(node, events)
+        # (the deadline is kept by the group of records the events join: one timer for
+        # the requests that wait together, not a timeout of every request's own)
+        deadline = asyncio.get_running_loop().time() + timeout_s
+        await producer.publish(node, events, deadline)
     except (KafkaError, TimeoutError) as exc:
         raise NotPublished("kafka-unavailable", f"Kafka did not acknowledge the events: {exc!r}"
                            ) from exc

@@ -32,8 +32,19 @@ class _Batch:
         return len(self.keys)
 
 
+class _Cluster:
+    def partitions_for_topic(self, topic: str) -> set[int]:
+        return set(range(PARTITIONS))
+
+
+class _Client:
+    cluster = _Cluster()
+
+
 class _Producer:
     """aiokafka's producer as the lanes use it: a batch's future settles when told."""
+
+    client = _Client()
 
     def __init__(self) -> None:
         self.sent: list[tuple[int, list[bytes], asyncio.Future[Any]]] = []
@@ -121,5 +132,40 @@ def test_a_request_over_two_partitions_hears_of_the_first_failure_at_once() -> N
             await asyncio.wait_for(published, 1)
         producer.sent[1][2].set_exception(KafkaError("late"))  # read, not left unread
         await asyncio.sleep(0)
+
+    asyncio.run(scenario())
+
+
+def test_each_request_hears_of_its_own_deadline_and_no_other() -> None:
+    async def scenario() -> None:
+        producer = _Producer()
+        lanes = Lanes(producer)
+        now = asyncio.get_running_loop().time()
+        later = lanes.add(0, [_record("a")], now + 30)
+        sooner = lanes.add(0, [_record("b")], now + 0.05)  # (one timer: re-armed sooner)
+        patient = lanes.add(0, [_record("c")])  # no deadline (the command line's)
+        await _sent(producer, 1)
+        with pytest.raises(TimeoutError):
+            await asyncio.wait_for(sooner, 1)
+        assert not later.done() and not patient.done()
+        producer.sent[0][2].set_result(None)  # acknowledged: the others hear it
+        await asyncio.wait_for(asyncio.gather(later, patient), 1)
+
+    asyncio.run(scenario())
+
+
+def test_an_unacknowledged_publish_times_out_and_renews_the_producer() -> None:
+    async def scenario() -> None:
+        ingest = IngestProducer(get_settings())
+        await ingest._producer.stop()  # (never started: only its place is taken)
+        producer = _Producer()
+        ingest._producer = producer
+        ingest._lanes = Lanes(producer)
+        deadline = asyncio.get_running_loop().time() + 0.05
+        with pytest.raises(TimeoutError):
+            await asyncio.wait_for(ingest.publish("dinsos-bitung", [{"subject": "s"}],
+                                                  deadline), 1)
+        assert ingest._renew  # its sequence numbers are no longer to be trusted
+        producer.sent[0][2].set_result(None)
 
     asyncio.run(scenario())
