@@ -91,11 +91,10 @@ class Settings:
     # RocksDB memory of all the worker's table databases together (cache and memtables)
     rocksdb_memory_mb: int = 48
     producer_linger_ms: int = 2
-    # how long the web's producer waits to fill a batch of ingested events: 0 sends at
-    # once; aiokafka sends one request per broker at a time, so the events of concurrent
-    # requests gather while one is on its way (raw aiokafka, 16 senders each waiting for
-    # its acknowledgement: 13,495 sends/s with 0 against 4,142 with 2 ms)
-    ingest_linger_ms: int = 0
+    # how long, at most, the web's producer pauses after a round of concurrent requests'
+    # events was acknowledged, for as many requests to join as it answered (0: no pause;
+    # the event loop's timers count whole milliseconds). See services.ingest.producer.Lanes
+    ingest_gather_ms: int = 1
     # how often the worker commits its offsets, and so writes the states changed since the
     # last commit to their tables (RocksDB and changelog), once each
     commit_interval_s: float = 1.0
@@ -194,7 +193,7 @@ def load() -> Settings:
         shared_cache_s=_int("GOTONG_SHARED_CACHE_SECONDS", 10),
         rocksdb_memory_mb=_int("GOTONG_ROCKSDB_MEMORY_MB", 48),
         producer_linger_ms=_int("GOTONG_PRODUCER_LINGER_MS", 2),
-        ingest_linger_ms=_int("GOTONG_INGEST_LINGER_MS", 0),
+        ingest_gather_ms=_int("GOTONG_INGEST_GATHER_MS", 1),
         commit_interval_s=float(os.environ.get("GOTONG_COMMIT_INTERVAL_SECONDS") or 1.0),
         batch_linger_ms=_int("GOTONG_BATCH_LINGER_MS", 0),
         fetch_wait_ms=_int("GOTONG_FETCH_WAIT_MS", 20),

@@ -24,7 +24,7 @@ async def started_producer(s: settings_module.Settings) -> AsyncIterator[IngestP
     """The ingest producer, started (a CLI error naming the broker if it is not reachable)."""
     from services.ingest.producer import IngestProducer
 
-    producer = IngestProducer(s, linger_ms=5)
+    producer = IngestProducer(s)
     try:
         await asyncio.wait_for(producer.start(), timeout=30)
     except Exception as exc:

@@ -129,7 +129,7 @@ def load_demo(settings: Settings) -> int:
     engine.dispose()
 
     async def go() -> int:
-        producer = IngestProducer(settings, linger_ms=5)
+        producer = IngestProducer(settings)
         await producer.start()
         try:
             return await publish_demo(producer.publish, events)

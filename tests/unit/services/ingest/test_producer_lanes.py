@@ -18,10 +18,14 @@ PARTITIONS = 6
 
 
 class _Batch:
-    def __init__(self) -> None:
+    def __init__(self, room: int) -> None:
         self.keys: list[bytes] = []
+        self.room = room
 
-    def append(self, *, key: bytes, value: bytes, timestamp: Any, headers: Any) -> object:
+    def append(self, *, key: bytes, value: bytes, timestamp: Any, headers: Any
+               ) -> object | None:
+        if len(self.keys) >= self.room:
+            return None  # full (aiokafka's answer)
         self.keys.append(key)
         return object()
 
@@ -46,11 +50,12 @@ class _Producer:
 
     client = _Client()
 
-    def __init__(self) -> None:
+    def __init__(self, room: int = 1000) -> None:
         self.sent: list[tuple[int, list[bytes], asyncio.Future[Any]]] = []
+        self.room = room
 
     def create_batch(self) -> _Batch:
-        return _Batch()
+        return _Batch(self.room)
 
     async def send_batch(self, batch: _Batch, topic: str, partition: int) -> asyncio.Future[Any]:
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
@@ -65,12 +70,22 @@ def _record(key: str) -> Record:
     return key.encode(), b"{}", []
 
 
-async def _sent(producer: _Producer, count: int) -> None:
-    for _ in range(100):
-        if len(producer.sent) >= count:
-            return
+async def _sent(producer: _Producer, count: int, patience: float = 0.0) -> None:
+    """Until ``count`` batches are sent: within a hundred turns of the loop, or ``patience``
+    seconds."""
+    end = asyncio.get_running_loop().time() + patience
+    turns = 0
+    while len(producer.sent) < count:
+        turns += 1
+        if turns > 100 and asyncio.get_running_loop().time() > end:
+            raise AssertionError(f"{len(producer.sent)} batches sent, not {count}")
+        await asyncio.sleep(0 if turns <= 100 else 0.01)
+
+
+async def _settled(turns: int = 100) -> None:
+    """Turns of the loop: what would happen at once has happened."""
+    for _ in range(turns):
         await asyncio.sleep(0)
-    raise AssertionError(f"{len(producer.sent)} batches sent, not {count}")
 
 
 def test_requests_in_one_group_travel_together_and_hear_each_their_own() -> None:
@@ -87,6 +102,85 @@ def test_requests_in_one_group_travel_together_and_hear_each_their_own() -> None
         assert not first.done() and not second.done()
         acknowledged.set_result(None)
         await asyncio.wait_for(asyncio.gather(first, second), 1)
+
+    asyncio.run(scenario())
+
+
+def test_a_round_queues_the_first_batch_of_every_partition_before_any_second() -> None:
+    async def scenario() -> None:
+        producer = _Producer(room=2)
+        lanes = Lanes(producer)
+        large = lanes.add(0, [_record("a"), _record("b"), _record("c")])
+        small = lanes.add(1, [_record("d")])
+        await _sent(producer, 3)
+        assert [(p, keys) for p, keys, _ in producer.sent] == [
+            (0, [b"a", b"b"]), (1, [b"d"]), (0, [b"c"])]
+        for _, _, acknowledged in producer.sent[:2]:
+            acknowledged.set_result(None)
+        await asyncio.wait_for(small, 1)
+        assert not large.done()  # its second batch is not acknowledged yet
+        producer.sent[2][2].set_result(None)
+        await asyncio.wait_for(large, 1)
+
+    asyncio.run(scenario())
+
+
+def test_the_next_round_waits_for_the_last_and_then_for_the_requests_it_answered() -> None:
+    async def scenario() -> None:
+        producer = _Producer()
+        lanes = Lanes(producer, gather_s=0.5)
+        answered = [lanes.add(0, [_record("a")]), lanes.add(1, [_record("b")])]
+        await _sent(producer, 2)
+        later = lanes.add(0, [_record("c")])  # while the round is on its way
+        await _settled()
+        assert len(producer.sent) == 2  # one round in flight at a time
+        for _, _, acknowledged in producer.sent:
+            acknowledged.set_result(None)
+        await asyncio.wait_for(asyncio.gather(*answered), 1)
+        back = lanes.add(1, [_record("d")])  # a client answered comes back: same round
+        await _settled(turns=5)  # (a few turns: well within the pause's first millisecond)
+        assert len(producer.sent) == 2  # the pause: the round carried two requests
+        await _sent(producer, 4, patience=1.5)
+        assert [(p, keys) for p, keys, _ in producer.sent[2:]] == [(0, [b"c"]), (1, [b"d"])]
+        for _, _, acknowledged in producer.sent[2:]:
+            acknowledged.set_result(None)
+        await asyncio.wait_for(asyncio.gather(later, back), 1)
+
+    asyncio.run(scenario())
+
+
+def test_the_pause_ends_once_as_many_requests_came_back_as_were_answered() -> None:
+    async def scenario() -> None:
+        producer = _Producer()
+        lanes = Lanes(producer, gather_s=30)
+        answered = [lanes.add(0, [_record("a")]), lanes.add(0, [_record("b")])]
+        await _sent(producer, 1)
+        producer.sent[0][2].set_result(None)
+        await asyncio.wait_for(asyncio.gather(*answered), 1)
+        back = [lanes.add(0, [_record("c")])]
+        await _settled()
+        assert len(producer.sent) == 1  # one of the two is back: the pause goes on
+        back.append(lanes.add(1, [_record("d")]))
+        await _sent(producer, 3)  # both are: the round goes, long before 30 s
+        for _, _, acknowledged in producer.sent[1:]:
+            acknowledged.set_result(None)
+        await asyncio.wait_for(asyncio.gather(*back), 1)
+
+    asyncio.run(scenario())
+
+
+def test_a_round_of_one_request_is_followed_at_once() -> None:
+    async def scenario() -> None:
+        producer = _Producer()
+        lanes = Lanes(producer, gather_s=30)
+        first = lanes.add(0, [_record("a")])
+        await _sent(producer, 1)
+        second = lanes.add(0, [_record("b")])
+        producer.sent[0][2].set_result(None)
+        await asyncio.wait_for(first, 1)
+        await _sent(producer, 2)  # no pause: nobody else was waiting
+        producer.sent[1][2].set_result(None)
+        await asyncio.wait_for(second, 1)
 
     asyncio.run(scenario())
 
