@@ -99,16 +99,16 @@ class IngestProducer:
         # every record made before any is added: an event that cannot be encoded leaves
         # the request unsent, not half sent (and is no reason to renew the producer)
         records = [self.encode(node_id, event) for event in events]
+        producer, lanes = self._producer, self._lanes
         failed = True
         try:
             # the partition as aiokafka's default partitioner picks it (murmur2 of the key),
             # from hashes kept by subject (``partition_for``)
-            known = self._producer.client.cluster.partitions_for_topic(INGEST_TOPIC)
+            known = producer.client.cluster.partitions_for_topic(INGEST_TOPIC)
             if known is None:  # not in the metadata yet: asked of the broker
                 async with asyncio.timeout_at(deadline):
-                    known = await self._producer.partitions_for(INGEST_TOPIC)
+                    known = await producer.partitions_for(INGEST_TOPIC)
             partitions = len(known)
-            lanes = self._lanes
             if len(records) == 1:  # (the common case, without the grouping)
                 await lanes.add(partition_for(records[0][0], partitions), records, deadline)
             else:
@@ -122,7 +122,9 @@ class IngestProducer:
                 await asyncio.gather(*waiters)
             failed = False
         finally:  # also when a deadline passed, or the caller was cancelled
-            self._renew = self._renew or failed
+            # (a request the old producer failed after a renewal is no reason for another)
+            if failed and producer is self._producer:
+                self._renew = True
 
     async def is_reachable(self, timeout: float = 3.0) -> bool:
         try:
@@ -166,6 +168,9 @@ class Lanes:
         self._joined = 0  # requests added, ever
         self._enough = 0  # ... when the pause ends
         self._back: asyncio.Future[None] | None = None  # resolved when the pause ends
+        self._busy: set[int] = set()  # partitions with batches on their way
+        self._freed: asyncio.Future[None] | None = None  # resolved when one is no more
+        self._stalled = False  # the sender waits for a partition it may send to
         self._sender: asyncio.Task[None] | None = None
 
     def add(self, partition: int, records: list[Record], deadline: float | None = None
@@ -184,15 +189,30 @@ class Lanes:
         self._joined += 1
         if self._back is not None and self._joined >= self._enough:
             _resolve(self._back)  # the pause is over: they are back
+        if self._stalled and partition not in self._busy and self._freed is not None:
+            _resolve(self._freed)  # something the sender may send at once
         return waiter
 
     async def _send(self) -> None:
         try:
             while self._open:
-                groups, self._open = self._open, {}
+                # a partition whose last batches are still on their way waits for them (it
+                # keeps its order), and does not hold up the others (a partition without a
+                # leader, or short of in-sync replicas, is retried by aiokafka for long)
+                groups = {partition: self._open.pop(partition)
+                          for partition in [p for p in self._open if p not in self._busy]}
+                if not groups:
+                    self._stalled = True
+                    try:
+                        await self._until_freed()
+                    finally:
+                        self._stalled = False
+                    continue
                 queued = await self._round(groups)
-                if queued:  # (each future's outcome is read by its group's _when_all)
-                    await asyncio.wait(queued)
+                for partition, futures in queued.items():
+                    self._hold(partition, futures)
+                if any(queued.values()):  # until the round is acknowledged (the first of
+                    await self._until_freed()  # its partitions: one answer frees them all)
                 answered = sum(len(group.waiters) for group in groups.values())
                 if self._gather_s and answered > 1:
                     await self._gathering(answered)
@@ -201,6 +221,32 @@ class Lanes:
             left, self._open = self._open, {}
             for group in left.values():  # no sender would take them any more
                 group.settle(KafkaError("the sender was stopped"))
+
+    def _hold(self, partition: int, futures: list[asyncio.Future[Any]]) -> None:
+        """``partition`` is busy until every one of ``futures`` is done."""
+        if not futures:
+            return
+        self._busy.add(partition)
+        left = len(futures)
+
+        def done(_future: asyncio.Future[Any]) -> None:
+            nonlocal left
+            left -= 1
+            if left == 0:
+                self._busy.discard(partition)
+                if self._freed is not None:
+                    _resolve(self._freed)
+
+        for future in futures:
+            future.add_done_callback(done)
+
+    async def _until_freed(self) -> None:
+        """Until a busy partition is no more (or, stalled, until one may be sent to)."""
+        freed = self._freed = asyncio.get_running_loop().create_future()
+        try:
+            await freed
+        finally:
+            self._freed = None
 
     async def _gathering(self, answered: int) -> None:
         """Pause until as many requests have joined as the last round ``answered`` (its
@@ -215,11 +261,11 @@ class Lanes:
             timer.cancel()
             self._back = None
 
-    async def _round(self, groups: dict[int, _Group]) -> list[asyncio.Future[Any]]:
+    async def _round(self, groups: dict[int, _Group]) -> dict[int, list[asyncio.Future[Any]]]:
         """Queue every group's records as record batches: the first batch of each partition,
         then the second of each that has one, and so on (a partition's next batch waits
         for its last to leave, and a round's first batches leave together); each group
-        settles once all of its own are acknowledged. The futures queued."""
+        settles once all of its own are acknowledged. The futures queued, by partition."""
         built: dict[int, list[Any]] = {}
         for partition, group in groups.items():
             try:
@@ -239,7 +285,7 @@ class Lanes:
                         queued[partition].append(await producer.send_batch(
                             batches[depth], INGEST_TOPIC, partition=partition))
                     except Exception as exc:  # the producer's own errors: closed, timed out
-                        for future in queued.pop(partition):
+                        for future in queued[partition]:  # (still on their way: waited for)
                             future.add_done_callback(_retrieve)
                         del built[partition]
                         groups[partition].settle(exc)
@@ -250,7 +296,7 @@ class Lanes:
                     future.add_done_callback(_retrieve)
                 groups[partition].settle(KafkaError("the sender was stopped"))
             raise
-        return [future for futures in queued.values() for future in futures]
+        return queued
 
     def _built(self, records: list[Record]) -> list[Any]:
         """``records`` as closed record batches, in order (aiokafka's advice: nothing may
@@ -275,28 +321,31 @@ class _Group:
     """The records added to a partition since its sender last took them, the futures of
     the requests that added them, and one timer for the earliest of their deadlines."""
 
-    __slots__ = ("records", "waiters", "deadlines", "timer")
+    __slots__ = ("records", "waiters", "deadlines", "timer", "armed")
 
     def __init__(self) -> None:
         self.records: list[Record] = []
         self.waiters: list[asyncio.Future[None]] = []
         self.deadlines: list[float] = []  # per waiter (inf: none)
-        self.timer: asyncio.TimerHandle | None = None
+        # (a Handle, not a TimerHandle, when uvloop runs it at once: the time kept apart)
+        self.timer: asyncio.Handle | None = None
+        self.armed = math.inf  # the deadline it is set for
 
     def wait(self, waiter: asyncio.Future[None], deadline: float | None) -> None:
         self.waiters.append(waiter)
         self.deadlines.append(math.inf if deadline is None else deadline)
-        if deadline is not None and (self.timer is None or deadline < self.timer.when()):
+        if deadline is not None and deadline < self.armed:
             self._arm(deadline)
 
     def _arm(self, when: float) -> None:
         if self.timer is not None:
             self.timer.cancel()
+        self.armed = when
         self.timer = asyncio.get_running_loop().call_at(when, self._expire)
 
     def _expire(self) -> None:
         """Fail the requests whose deadline has come; wait on for the next one."""
-        self.timer = None
+        self.timer, self.armed = None, math.inf
         # (due within the millisecond: the loop's timers count whole ones, and one set for
         # less than half of one runs at once)
         due = asyncio.get_running_loop().time() + 0.001
@@ -315,7 +364,7 @@ class _Group:
         """Tell every request still waiting (one whose deadline passed was told then)."""
         if self.timer is not None:
             self.timer.cancel()
-            self.timer = None
+            self.timer, self.armed = None, math.inf
         for waiter in self.waiters:
             if waiter.done():
                 continue

@@ -8,6 +8,7 @@ import asyncio
 from typing import Any
 
 import pytest
+import uvloop
 from aiokafka.errors import KafkaError
 
 from services.ingest.producer import IngestProducer, Lanes, Record
@@ -128,7 +129,7 @@ def test_a_round_queues_the_first_batch_of_every_partition_before_any_second() -
 def test_the_next_round_waits_for_the_last_and_then_for_the_requests_it_answered() -> None:
     async def scenario() -> None:
         producer = _Producer()
-        lanes = Lanes(producer, gather_s=0.5)
+        lanes = Lanes(producer, gather_s=1.0)
         answered = [lanes.add(0, [_record("a")]), lanes.add(1, [_record("b")])]
         await _sent(producer, 2)
         later = lanes.add(0, [_record("c")])  # while the round is on its way
@@ -140,7 +141,7 @@ def test_the_next_round_waits_for_the_last_and_then_for_the_requests_it_answered
         back = lanes.add(1, [_record("d")])  # a client answered comes back: same round
         await _settled(turns=5)  # (a few turns: well within the pause's first millisecond)
         assert len(producer.sent) == 2  # the pause: the round carried two requests
-        await _sent(producer, 4, patience=1.5)
+        await _sent(producer, 4, patience=5)
         assert [(p, keys) for p, keys, _ in producer.sent[2:]] == [(0, [b"c"]), (1, [b"d"])]
         for _, _, acknowledged in producer.sent[2:]:
             acknowledged.set_result(None)
@@ -239,7 +240,7 @@ def test_each_request_hears_of_its_own_deadline_and_no_other() -> None:
         sooner = lanes.add(0, [_record("b")], now + 0.05)  # (one timer: re-armed sooner)
         patient = lanes.add(0, [_record("c")])  # no deadline (the command line's)
         await _sent(producer, 1)
-        with pytest.raises(TimeoutError):
+        with pytest.raises(TimeoutError, match="did not acknowledge"):  # (not wait_for's)
             await asyncio.wait_for(sooner, 1)
         assert not later.done() and not patient.done()
         producer.sent[0][2].set_result(None)  # acknowledged: the others hear it
@@ -256,10 +257,51 @@ def test_an_unacknowledged_publish_times_out_and_renews_the_producer() -> None:
         ingest._producer = producer
         ingest._lanes = Lanes(producer)
         deadline = asyncio.get_running_loop().time() + 0.05
-        with pytest.raises(TimeoutError):
+        with pytest.raises(TimeoutError, match="did not acknowledge"):  # (not wait_for's)
             await asyncio.wait_for(ingest.publish("dinsos-bitung", [{"subject": "s"}],
                                                   deadline), 1)
         assert ingest._renew  # its sequence numbers are no longer to be trusted
         producer.sent[0][2].set_result(None)
 
     asyncio.run(scenario())
+
+
+def test_a_partition_whose_batch_is_not_acknowledged_holds_up_only_itself() -> None:
+    async def scenario() -> None:
+        producer = _Producer()
+        lanes = Lanes(producer, gather_s=0.001)
+        stuck, fine = lanes.add(0, [_record("a")]), lanes.add(1, [_record("b")])
+        await _sent(producer, 2)
+        producer.sent[1][2].set_result(None)  # partition 0 has no leader, say: no answer
+        await asyncio.wait_for(fine, 1)
+        after_stuck = lanes.add(0, [_record("c")])  # waits for partition 0's batch
+        after_fine = lanes.add(1, [_record("d")])  # goes on
+        await _sent(producer, 3, patience=5)
+        assert [(p, keys) for p, keys, _ in producer.sent[2:]] == [(1, [b"d"])]
+        producer.sent[2][2].set_result(None)
+        await asyncio.wait_for(after_fine, 1)
+        assert not stuck.done() and not after_stuck.done()
+        producer.sent[0][2].set_result(None)  # answered at last: partition 0 goes on, in order
+        await _sent(producer, 4, patience=5)
+        assert [(p, keys) for p, keys, _ in producer.sent[3:]] == [(0, [b"c"])]
+        producer.sent[3][2].set_result(None)
+        await asyncio.wait_for(asyncio.gather(stuck, after_stuck), 1)
+
+    asyncio.run(scenario())
+
+
+def test_a_deadline_already_due_is_kept_on_uvloop_too() -> None:
+    """uvloop runs a timer due within half a millisecond at once, as a plain Handle."""
+    async def scenario() -> None:
+        producer = _Producer()
+        lanes = Lanes(producer)
+        now = asyncio.get_running_loop().time()
+        late = lanes.add(0, [_record("a")], now - 1)  # its deadline passed on the way here
+        other = lanes.add(0, [_record("b")], now + 30)
+        with pytest.raises(TimeoutError, match="did not acknowledge"):
+            await asyncio.wait_for(late, 1)
+        await _sent(producer, 1)
+        producer.sent[0][2].set_result(None)
+        await asyncio.wait_for(other, 1)
+
+    uvloop.run(scenario())
