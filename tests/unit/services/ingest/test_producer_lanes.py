@@ -67,6 +67,15 @@ class _Producer:
         return set(range(PARTITIONS))
 
 
+async def _ingest_through(producer: _Producer) -> IngestProducer:
+    """An ``IngestProducer`` whose aiokafka producer is ``producer``."""
+    ingest = IngestProducer(get_settings())
+    await ingest._producer.stop()  # (never started: only its place is taken)
+    ingest._producer = producer
+    ingest._lanes = Lanes(producer)
+    return ingest
+
+
 def _record(key: str) -> Record:
     return key.encode(), b"{}", []
 
@@ -212,11 +221,8 @@ def _keys_in_two_partitions() -> tuple[str, str]:
 
 def test_a_request_over_two_partitions_hears_of_the_first_failure_at_once() -> None:
     async def scenario() -> None:
-        ingest = IngestProducer(get_settings())
-        await ingest._producer.stop()  # (never started: only its place is taken)
         producer = _Producer()
-        ingest._producer = producer
-        ingest._lanes = Lanes(producer)
+        ingest = await _ingest_through(producer)
         first, other = _keys_in_two_partitions()
         events = [{"subject": first, "id": "1"}, {"subject": other, "id": "2"}]
         published = asyncio.create_task(ingest.publish("dinsos-bitung", events))
@@ -251,11 +257,8 @@ def test_each_request_hears_of_its_own_deadline_and_no_other() -> None:
 
 def test_an_unacknowledged_publish_times_out_and_renews_the_producer() -> None:
     async def scenario() -> None:
-        ingest = IngestProducer(get_settings())
-        await ingest._producer.stop()  # (never started: only its place is taken)
         producer = _Producer()
-        ingest._producer = producer
-        ingest._lanes = Lanes(producer)
+        ingest = await _ingest_through(producer)
         deadline = asyncio.get_running_loop().time() + 0.05
         with pytest.raises(TimeoutError, match="did not acknowledge"):  # (not wait_for's)
             await asyncio.wait_for(ingest.publish("dinsos-bitung", [{"subject": "s"}],
